@@ -1,0 +1,60 @@
+import type { Config } from '@dropwatch/core';
+import { createOrm, migrate, type MikroORM } from '@dropwatch/db';
+import { openDatabase, type DatabaseHandle } from './database.js';
+import { handleHealthz } from './http/healthz.js';
+import { startHttpServer, type HttpServer, type Routes } from './http/server.js';
+import type { Logger } from './logger.js';
+
+/** Shutdown must be over within this: jobs, HTTP, ORM and embedded Postgres included. */
+export const SHUTDOWN_TIMEOUT_MS = 10_000;
+const HTTP_GRACE_MS = 3_000;
+
+export interface AppOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Where relative paths (the embedded Postgres data dir) resolve. */
+  readonly baseDir: string;
+}
+
+export interface App {
+  readonly url: string;
+  readonly orm: MikroORM;
+  readonly databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the whole process: database, migrations, ORM, HTTP. Each step undone on failure. */
+export async function startApp({ config, logger, baseDir }: AppOptions): Promise<App> {
+  const undo: (() => Promise<void>)[] = [];
+  const unwind = async () => {
+    for (const step of undo.reverse()) await step().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
+  };
+  try {
+    const db: DatabaseHandle = await openDatabase(config, logger, baseDir);
+    undo.push(() => db.stop());
+
+    const migrated = await migrate(db.url, config.PARTITION_PREMAKE_DAYS);
+    logger.info(migrated, 'database migrated');
+
+    const orm = await createOrm({ databaseUrl: db.url, poolMax: config.DB_POOL_MAX });
+    undo.push(() => orm.close(true));
+
+    const routes: Routes = {
+      '/healthz': (_req, res) => handleHealthz(orm, res),
+    };
+    const http: HttpServer = await startHttpServer(config.HOST, config.PORT, routes, logger);
+    undo.push(() => http.close(HTTP_GRACE_MS));
+    logger.info({ url: http.url, role: config.DROPWATCH_ROLE }, 'dropwatch listening');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: http.url,
+      orm,
+      databaseUrl: db.url,
+      stop: () => (stopping ??= unwind()),
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}

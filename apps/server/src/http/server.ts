@@ -1,0 +1,60 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Logger } from '../logger.js';
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+/** Exact paths, and prefixes ending in '/' (e.g. '/trpc/'). */
+export type Routes = Record<string, RouteHandler>;
+
+export interface HttpServer {
+  readonly server: http.Server;
+  readonly url: string;
+  close(graceMs: number): Promise<void>;
+}
+
+function findRoute(routes: Routes, pathname: string): RouteHandler | undefined {
+  const exact = routes[pathname];
+  if (exact) return exact;
+  for (const [prefix, handler] of Object.entries(routes)) {
+    if (prefix.endsWith('/') && pathname.startsWith(prefix)) return handler;
+  }
+  return undefined;
+}
+
+export async function startHttpServer(host: string, port: number, routes: Routes, logger: Logger): Promise<HttpServer> {
+  const server = http.createServer((req, res) => {
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const handler = findRoute(routes, pathname);
+    if (!handler) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'not found' }));
+      return;
+    }
+    Promise.resolve(handler(req, res)).catch((err: unknown) => {
+      logger.error({ err, path: pathname }, 'unhandled error in HTTP handler');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'internal error' }));
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const boundPort = typeof addr === 'object' && addr ? addr.port : port;
+  return {
+    server,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
+    async close(graceMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(force);
+    },
+  };
+}

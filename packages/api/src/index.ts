@@ -1,0 +1,3 @@
+export * from './context.js';
+export * from './router.js';
+export { adminProcedure, authedProcedure, publicProcedure, router } from './trpc.js';

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { SETTINGS, type SettingName } from './settings.js';
+
+type Settings = typeof SETTINGS;
+export type Config = { readonly [K in SettingName]: z.output<Settings[K]['schema']> };
+
+/** The one schema: every setting, with its default applied before validation. */
+export const configSchema = z.object(
+  Object.fromEntries(Object.entries(SETTINGS).map(([name, s]) => [name, s.schema])) as {
+    [K in SettingName]: Settings[K]['schema'];
+  },
+);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Turns an environment into a typed config. Unset or empty variables take their default; a bad
+ * value throws a ConfigError naming the variable, the value (masked for secrets) and the range.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const input: Record<string, string | undefined> = {};
+  for (const [name, s] of Object.entries(SETTINGS)) {
+    const raw = env[name];
+    input[name] = raw === undefined || raw.trim() === '' ? s.default : raw.trim();
+  }
+  const parsed = configSchema.safeParse(input);
+  if (parsed.success) return parsed.data as Config;
+
+  const problems = new Map<string, string>();
+  for (const issue of parsed.error.issues) {
+    const name = String(issue.path[0]) as SettingName;
+    if (problems.has(name)) continue;
+    const s = SETTINGS[name];
+    const value = s.secret ? '<hidden>' : JSON.stringify(input[name]);
+    problems.set(name, `${name}=${value} is invalid: ${issue.message} (allowed: ${s.range})`);
+  }
+  throw new ConfigError([...problems.values()]);
+}
+
+/** Markdown table of every setting, for the README (a test keeps them equal). */
+export function configMarkdownTable(): string {
+  const rows = Object.entries(SETTINGS).map(
+    ([name, s]) => `| \`${name}\` | ${s.default === undefined ? '(unset)' : `\`${s.default}\``} | ${s.range} | ${s.description} |`,
+  );
+  return ['| variable | default | range / form | what it does |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+/** The text of `.env.example` (a test keeps the file equal to it). */
+export function envExample(): string {
+  const lines = ['# dropwatch configuration: every variable, its default and its range.', ''];
+  for (const [name, s] of Object.entries(SETTINGS)) {
+    lines.push(`# ${s.description} (${s.range})`);
+    lines.push(s.default === undefined ? `# ${name}=` : `# ${name}=${s.default}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Config with secrets masked, safe to log or return. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config).map(([k, v]) => [k, SETTINGS[k as SettingName].secret && v !== undefined ? '<hidden>' : v]),
+  );
+}

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+
+/**
+ * Every setting dropwatch reads from the environment, in one table. The zod schema, the
+ * start-up error messages, `.env.example` and the README table are all derived from it.
+ */
+export interface SettingSpec<T> {
+  /** Human-readable default, as written in the environment. */
+  readonly default: string | undefined;
+  /** Human-readable allowed range or form. */
+  readonly range: string;
+  readonly description: string;
+  readonly schema: z.ZodType<T>;
+  readonly secret?: boolean;
+}
+
+const intIn = (min: number, max: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(min)
+    .max(max);
+const numIn = (min: number, max: number) => z.coerce.number().min(min).max(max);
+
+function spec<T>(
+  def: string | undefined,
+  range: string,
+  description: string,
+  schema: z.ZodType<T>,
+  secret = false,
+): SettingSpec<T> {
+  return { default: def, range, description, schema, secret };
+}
+
+function intSetting(def: number, min: number, max: number, description: string) {
+  return spec(String(def), `${min}–${max}`, description, intIn(min, max));
+}
+
+const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- zod's pipe wants any-input items
+const commaList = <T>(item: z.ZodType<T, any>, min: number, max: number) =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    )
+    .pipe(z.array(item).min(min).max(max));
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+export const BUILT_IN_MARKET_SLUGS = ['nyc', 'la', 'chi', 'mia', 'sf'] as const;
+
+export const SETTINGS = {
+  PORT: intSetting(3000, 0, 65535, 'HTTP port (tRPC at /trpc, SSE, /healthz, /metrics)'),
+  HOST: spec('127.0.0.1', 'host name or address', 'Interface the HTTP server binds to', z.string().min(1).max(255)),
+  DATABASE_URL: spec(
+    undefined,
+    'postgres URL',
+    'PostgreSQL to use; unset starts an embedded Postgres in .dropwatch/pg',
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+    true,
+  ),
+  EMBEDDED_PG_PORT: intSetting(54329, 1024, 65535, 'Port of the embedded Postgres (only without DATABASE_URL)'),
+  EMBEDDED_PG_DIR: spec('.dropwatch/pg', 'path', 'Data directory of the embedded Postgres', z.string().min(1)),
+  DROPWATCH_ROLE: spec('all', 'all, api, worker', 'Which parts this process runs', z.enum(['all', 'api', 'worker'])),
+  DROPWATCH_ADMIN_TOKEN: spec(
+    undefined,
+    '≥ 32 chars',
+    'Admin token on first start; unset generates one and prints it once',
+    z.string().min(32).max(256).optional(),
+    true,
+  ),
+  DISCOVERY_MARKETS: spec(
+    'nyc',
+    `comma list of ${BUILT_IN_MARKET_SLUGS.join(', ')}`,
+    'Markets to poll',
+    commaList(z.enum(BUILT_IN_MARKET_SLUGS), 1, BUILT_IN_MARKET_SLUGS.length).refine(
+      (l) => new Set(l).size === l.length,
+      'markets must not repeat',
+    ),
+  ),
+  DISCOVERY_WINDOW_DAYS: intSetting(14, 1, 14, 'Days in the rolling window, today included'),
+  DISCOVERY_TIME_SLOTS: spec(
+    '15:00,20:30',
+    'comma list of HH:MM, 1–6 entries',
+    'Anchor times polled each day',
+    commaList(z.string().regex(HH_MM, 'must be HH:MM'), 1, 6).refine(
+      (l) => new Set(l).size === l.length,
+      'time slots must not repeat',
+    ),
+  ),
+  DISCOVERY_PARTY_SIZES: spec(
+    '2,4',
+    'comma list of 1–20',
+    'Party sizes searched per bucket',
+    commaList(intIn(1, 20), 1, 20),
+  ),
+  DISCOVERY_TICK_SECONDS: intSetting(20, 2, 300, 'Seconds between discovery ticks'),
+  DISCOVERY_BUCKET_COOLDOWN_SECONDS: intSetting(30, 2, 3600, 'Minimum seconds between two polls of one bucket'),
+  DISCOVERY_CONCURRENCY: intSetting(8, 1, 32, 'Buckets polled at once'),
+  DISCOVERY_BASELINE_POLLS: intSetting(3, 1, 10, 'Successful polls that form a bucket baseline'),
+  DROP_DEDUPE_MINUTES: intSetting(30, 1, 1440, 'A slot reopening within this many minutes is not a new drop'),
+  RESY_API_KEY: spec(undefined, 'secret', 'Resy API key; unset uses the simulated market', z.string().min(1).optional(), true),
+  RESY_AUTH_TOKEN: spec(undefined, 'secret', 'Optional Resy user auth token', z.string().min(1).optional(), true),
+  RESY_BASE_URL: spec('https://api.resy.com', 'URL', 'Resy API base URL', z.url()),
+  RESY_PER_PAGE: intSetting(100, 20, 200, 'Venues per search page'),
+  RESY_MAX_PAGES: intSetting(5, 1, 10, 'Pages fetched per search at most'),
+  RESY_MAX_RPS: spec('10', '0.1–100', 'Process-wide request rate limit to Resy', numIn(0.1, 100)),
+  RESY_TIMEOUT_MS: intSetting(10000, 500, 60000, 'Timeout of one Resy request'),
+  SIM_SEED: spec('1', 'integer', 'Seed of the simulated market', z.coerce.number().int()),
+  SIM_VENUES: intSetting(300, 1, 100000, 'Venues in the simulated market'),
+  SIM_SLOTS_PER_BUCKET: intSetting(400, 1, 20000, 'Typical bookable slots per bucket in the simulated market'),
+  SIM_CHURN: spec('0.02', '0–1', 'Share of slots that change between two polls', numIn(0, 1)),
+  DROP_EVENTS_RETENTION_DAYS: intSetting(14, 7, 30, 'Days of drop_events kept'),
+  NOTIFICATIONS_RETENTION_DAYS: intSetting(30, 7, 90, 'Days of user_notifications kept'),
+  VENUE_RETENTION_DAYS: intSetting(30, 7, 365, 'Days a venue unseen and without kept drops is kept'),
+  VENUE_METRICS_RETENTION_DAYS: intSetting(90, 14, 365, 'Days of venue_metrics kept'),
+  JOB_RUNS_RETENTION_DAYS: intSetting(14, 1, 90, 'Days of job_runs and webhook_deliveries kept'),
+  PRUNE_BATCH_SIZE: intSetting(10000, 100, 100000, 'Rows per batched delete statement'),
+  BUCKET_SLOT_CAP: intSetting(5000, 100, 100000, 'Slots stored per bucket at most'),
+  FEED_JUST_OPENED_CAP: intSetting(500, 1, 5000, 'Just-opened drops kept in the feed cache per market'),
+  FEED_STILL_OPEN_CAP: intSetting(1000, 1, 10000, 'Still-open drops kept in the feed cache per market'),
+  STILL_OPEN_EVENTS_LIMIT: intSetting(10000, 100, 50000, 'Open drops read at most by one query'),
+  PARTITION_PREMAKE_DAYS: intSetting(3, 1, 14, 'Day partitions created ahead of today'),
+  RETENTION_CRON: spec(
+    '30 3 * * *',
+    'cron expression (first market zone)',
+    'When the retention job runs',
+    z.string().regex(/^(\S+\s+){4}\S+$/, 'must be a 5-field cron expression'),
+  ),
+  NOTIFY_COOLDOWN_MINUTES: intSetting(30, 0, 1440, 'Per user and venue, minutes between two notifications'),
+  WEBHOOK_ALLOW_PRIVATE: spec(
+    'false',
+    'true, false',
+    'Let webhooks target loopback/private addresses (tests only)',
+    booleanString,
+  ),
+  VENUE_TOUCH_MINUTES: intSetting(60, 1, 1440, "Minutes between two writes of a venue's last_seen_at"),
+  DB_POOL_MAX: intSetting(10, 1, 100, 'Connections per process pool'),
+  LOG_LEVEL: spec(
+    'info',
+    'fatal, error, warn, info, debug, trace, silent',
+    'Log level',
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  ),
+} as const satisfies Record<string, SettingSpec<unknown>>;
+
+export type SettingName = keyof typeof SETTINGS;

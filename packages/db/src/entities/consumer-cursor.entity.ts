@@ -1,0 +1,13 @@
+import { defineEntity, p } from '@mikro-orm/core';
+
+/** Where an in-process consumer of drop_events has got to, as a (tx_id, id) cursor. */
+export const ConsumerCursor = defineEntity({
+  name: 'ConsumerCursor',
+  tableName: 'consumer_cursors',
+  properties: {
+    name: p.string().primary(),
+    txId: p.string().columnType('xid8').defaultRaw("'0'::xid8"),
+    id: p.bigint('string').default('0'),
+    updatedAt: p.datetime().defaultRaw('now()'),
+  },
+});

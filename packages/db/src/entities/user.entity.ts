@@ -1,0 +1,15 @@
+import { defineEntity, p } from '@mikro-orm/core';
+
+export const User = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    name: p.string(),
+    role: p.enum(['user', 'admin'] as const).default('user'),
+    webhookUrl: p.text().nullable(),
+    /** HMAC key of the user's webhook signatures; shown to the user once. */
+    webhookSecret: p.text().nullable().hidden(),
+    createdAt: p.datetime().defaultRaw('now()'),
+  },
+});

@@ -1,0 +1,47 @@
+import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { migrationsList } from '@dropwatch/migrations';
+import { ENTITIES } from './entities/index.js';
+
+export { MikroORM };
+export type { EntityManager } from '@mikro-orm/postgresql';
+
+/** A transaction left idle this long is ended by the server: the feed cursor waits on open ones. */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
+
+export interface OrmOptions {
+  readonly databaseUrl: string;
+  readonly poolMax?: number;
+  /** Shows in pg_stat_activity. */
+  readonly applicationName?: string;
+}
+
+export function ormConfig(options: OrmOptions): Options {
+  return {
+    clientUrl: options.databaseUrl,
+    entities: ENTITIES,
+    forceUtcTimezone: true,
+    extensions: [Migrator],
+    migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false },
+    discovery: { warnWhenNoEntities: false },
+    allowGlobalContext: false,
+    debug: false,
+    pool: {
+      min: 0,
+      max: options.poolMax ?? 10,
+      // Acquire fails instead of waiting forever when the pool is exhausted.
+      acquireTimeoutMillis: 15_000,
+      idleTimeoutMillis: 10_000,
+    },
+    driverOptions: {
+      connection: {
+        application_name: options.applicationName ?? 'dropwatch',
+        options: `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`,
+      },
+    },
+  };
+}
+
+export async function createOrm(options: OrmOptions): Promise<MikroORM> {
+  return MikroORM.init(ormConfig(options));
+}

@@ -1,0 +1,2 @@
+export * from './job-leases.js';
+export * from './job-runs.js';
