@@ -4,3 +4,4 @@ export * from './migrate.js';
 export * from './partitions.js';
 export * from './embedded-postgres.js';
 export * from './database-url.js';
+export * from './pg-array.js';

@@ -1,0 +1,6 @@
+import type { Scenario } from '../harness.js';
+import { bucketHealthScenario } from './bucket-health.js';
+import { ensureBucketsScenario } from './ensure-buckets.js';
+
+/** Every scenario `npm run bench` knows, in the order it runs them. */
+export const SCENARIOS: Scenario[] = [ensureBucketsScenario, bucketHealthScenario];
