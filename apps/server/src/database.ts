@@ -13,7 +13,7 @@ export interface DatabaseHandle {
 export async function openDatabase(config: Config, logger: Logger, baseDir: string): Promise<DatabaseHandle> {
   if (config.DATABASE_URL) {
     logger.info({ database: redactUrl(config.DATABASE_URL) }, 'using DATABASE_URL');
-    return { url: config.DATABASE_URL, embedded: false, stop: async () => undefined };
+    return { url: config.DATABASE_URL, embedded: false, stop: () => Promise.resolve() };
   }
   const dataDir = path.resolve(baseDir, config.EMBEDDED_PG_DIR);
   const started = Date.now();

@@ -22,7 +22,7 @@ export function ormConfig(options: OrmOptions): Options {
     entities: ENTITIES,
     forceUtcTimezone: true,
     extensions: [Migrator],
-    migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false },
+    migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     discovery: { warnWhenNoEntities: false },
     allowGlobalContext: false,
     debug: false,

@@ -29,7 +29,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     input[name] = raw === undefined || raw.trim() === '' ? s.default : raw.trim();
   }
   const parsed = configSchema.safeParse(input);
-  if (parsed.success) return parsed.data as Config;
+  if (parsed.success) return parsed.data;
 
   const problems = new Map<string, string>();
   for (const issue of parsed.error.issues) {

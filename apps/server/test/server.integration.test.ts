@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@dropwatch/core';
+import { adminQuery, createTestDatabase, freePort, type TestDatabase } from '@dropwatch/db/testing';
+import { startApp, type App } from '../src/app.js';
+import { createLogger } from '../src/logger.js';
+
+const serverDir = path.resolve(import.meta.dirname, '..');
+
+/** Polls fn until it returns a value or the deadline passes. */
+async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+}
+
+function runServer(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: serverDir,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+describe('server in-process', () => {
+  let db: TestDatabase;
+  let app: App;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', LOG_LEVEL: 'silent' });
+    app = await startApp({ config, logger: createLogger('silent'), baseDir: serverDir });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+  });
+
+  it('answers /healthz 200 after a database round trip', async () => {
+    const res = await fetch(`${app.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers 404 for unknown paths', async () => {
+    expect((await fetch(`${app.url}/nope`)).status).toBe(404);
+  });
+
+  it('answers /healthz 503 while the database refuses connections, 200 again after', async () => {
+    await adminQuery(db.adminUrl, `alter database "${db.name}" allow_connections false`);
+    await adminQuery(
+      db.adminUrl,
+      `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${db.name}' and pid <> pg_backend_pid()`,
+    );
+    try {
+      const res = await fetch(`${app.url}/healthz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ status: 'down' });
+    } finally {
+      await adminQuery(db.adminUrl, `alter database "${db.name}" allow_connections true`);
+    }
+    await waitFor(async () => ((await fetch(`${app.url}/healthz`)).status === 200 ? true : undefined), 10_000, 'healthz 200');
+  });
+});
+
+describe('server process', () => {
+  it('refuses to start on an out-of-range setting, naming the variable and its range', async () => {
+    const { exited, output } = runServer({ DROP_EVENTS_RETENTION_DAYS: '3' });
+    expect(await exited).toBe(2);
+    expect(output()).toMatch(/DROP_EVENTS_RETENTION_DAYS="3" is invalid.*7–30/);
+  });
+
+  describe('with nothing configured (embedded Postgres)', () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(path.join(tmpdir(), 'dropwatch-embedded-'));
+      await chmod(dir, 0o755);
+    });
+    afterAll(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('starts, serves /healthz 200, and leaves no postgres behind after SIGTERM', async () => {
+      const port = await freePort();
+      const pgPort = await freePort();
+      const dataDir = path.join(dir, 'pg');
+      const server = runServer({ PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), EMBEDDED_PG_DIR: dataDir });
+      try {
+        await waitFor(
+          async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200 ? true : undefined),
+          60_000,
+          `healthz on the embedded path; output so far:\n${server.output()}`,
+        );
+      } finally {
+        server.child.kill('SIGTERM');
+      }
+      const started = Date.now();
+      expect(await server.exited).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      const { execFileSync } = await import('node:child_process');
+      const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+      expect(ps.split('\n').filter((l) => l.includes(dataDir))).toEqual([]);
+    }, 90_000);
+  });
+});
