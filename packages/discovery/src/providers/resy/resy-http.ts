@@ -1,0 +1,162 @@
+import pRetry from 'p-retry';
+import type Bottleneck from 'bottleneck';
+import type { Logger } from 'pino';
+import { ProviderError } from '../provider.js';
+import { searchResponseSchema, type SearchResponse } from './resy-schema.js';
+
+/** Tries of one request at most (the first and two retries). */
+export const RESY_MAX_TRIES = 3;
+/** Base and cap of the exponential backoff; each delay is uniform in [0, min(cap, base·2^n)]. */
+export const RESY_RETRY_BASE_MS = 500;
+export const RESY_RETRY_CAP_MS = 8_000;
+/** A Retry-After longer than this is not waited for: the poll fails and the bucket retries later. */
+export const RESY_MAX_RETRY_AFTER_MS = 30_000;
+
+const USER_AGENT =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
+
+export interface ResyHttpOptions {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly authToken?: string | undefined;
+  readonly timeoutMs: number;
+  readonly limiter: Bottleneck;
+  readonly retryBaseMs?: number;
+  readonly logger?: Logger | undefined;
+}
+
+export interface SearchCallStats {
+  requests: number;
+  retries: number;
+}
+
+/** One venue search request with its retries; throws ProviderError. */
+export async function postSearch(
+  options: ResyHttpOptions,
+  body: unknown,
+  stats: SearchCallStats,
+  signal?: AbortSignal,
+): Promise<SearchResponse> {
+  const base = options.retryBaseMs ?? RESY_RETRY_BASE_MS;
+  return pRetry(
+    async () => {
+      stats.requests += 1;
+      return options.limiter.schedule(() => attempt(options, body, signal));
+    },
+    {
+      retries: RESY_MAX_TRIES - 1,
+      minTimeout: 0,
+      maxTimeout: 0,
+      factor: 1,
+      randomize: false,
+      ...(signal ? { signal } : {}),
+      shouldRetry: ({ error }) => error instanceof ProviderError && error.retryable,
+      // p-retry's own delay is 0: the wait happens here, full jitter or the server's Retry-After.
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        if (!(error instanceof ProviderError) || !error.retryable || retriesLeft === 0) return;
+        const retryAfter = error.details.retryAfterMs;
+        if (retryAfter !== undefined && retryAfter > RESY_MAX_RETRY_AFTER_MS) throw error;
+        const jitter = Math.random() * Math.min(RESY_RETRY_CAP_MS, base * 2 ** (attemptNumber - 1));
+        const wait = retryAfter !== undefined ? retryAfter + Math.random() * base : jitter;
+        options.logger?.debug({ code: error.code, attempt: attemptNumber, waitMs: Math.round(wait) }, 'resy retry');
+        stats.retries += 1;
+        await sleep(wait, signal);
+      },
+    },
+  );
+}
+
+async function attempt(options: ResyHttpOptions, body: unknown, signal?: AbortSignal): Promise<SearchResponse> {
+  const headers: Record<string, string> = {
+    authorization: `ResyAPI api_key="${options.apiKey}"`,
+    'content-type': 'application/json',
+    accept: 'application/json, text/plain, */*',
+    'user-agent': USER_AGENT,
+    origin: 'https://resy.com',
+    referer: 'https://resy.com/',
+  };
+  if (options.authToken) headers['x-resy-auth-token'] = options.authToken;
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const started = Date.now();
+  let res: Response;
+  try {
+    res = await fetch(new URL('/3/venuesearch/search', options.baseUrl), {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      redirect: 'manual',
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    });
+  } catch (err) {
+    if (timeout.aborted) throw new ProviderError('timeout', `resy search timed out after ${options.timeoutMs} ms`);
+    if (signal?.aborted) throw new ProviderError('timeout', 'resy search aborted', { retryable: false });
+    throw new ProviderError('upstream', `resy search failed: ${networkReason(err)}`);
+  }
+  options.logger?.debug({ status: res.status, ms: Date.now() - started }, 'resy search');
+  if (res.status === 200) {
+    let json: unknown;
+    try {
+      json = await res.json();
+    } catch {
+      if (timeout.aborted) throw new ProviderError('timeout', `resy search timed out after ${options.timeoutMs} ms`);
+      throw new ProviderError('malformed', 'resy search: response is not JSON');
+    }
+    const parsed = searchResponseSchema.safeParse(json);
+    if (!parsed.success) throw new ProviderError('malformed', 'resy search: response has no search.hits array');
+    return parsed.data;
+  }
+  // The body is not read into messages: a misbehaving upstream could echo our headers.
+  await res.body?.cancel().catch(() => undefined);
+  throw classifyStatus(res);
+}
+
+/** Maps a non-200 response to the error codes of DESIGN §3.2. */
+export function classifyStatus(res: Response): ProviderError {
+  const status = res.status;
+  if (status === 401 || status === 419) return new ProviderError('auth', `resy search: HTTP ${status} (credentials refused)`, { status });
+  if (status >= 300 && status < 400) {
+    const location = res.headers.get('location') ?? '';
+    if (/login|signin|auth/i.test(location)) {
+      return new ProviderError('auth', `resy search: HTTP ${status} redirect to login`, { status });
+    }
+    return new ProviderError('upstream', `resy search: unexpected HTTP ${status} redirect`, { status, retryable: false });
+  }
+  if (status === 403) return new ProviderError('blocked', 'resy search: HTTP 403 (blocked by a challenge)', { status });
+  if (status === 429) {
+    const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+    return new ProviderError('rate_limited', 'resy search: HTTP 429 (rate limited)', {
+      status,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
+  }
+  if (status >= 500) return new ProviderError('upstream', `resy search: HTTP ${status}`, { status });
+  return new ProviderError('upstream', `resy search: HTTP ${status}`, { status, retryable: false });
+}
+
+/** Retry-After in seconds or as an HTTP date, in milliseconds from now. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown } }).cause;
+  return typeof cause?.code === 'string' ? cause.code : 'network error';
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new ProviderError('timeout', 'resy search aborted', { retryable: false }));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

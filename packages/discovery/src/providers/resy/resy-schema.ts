@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/** Venue-local start as Resy sends it. */
+const LOCAL_START = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+const pageCount = z.number().int().nonnegative();
+
+/** A search response: only the envelope is checked here; hits are validated one by one. */
+export const searchResponseSchema = z.object({
+  total_pages: pageCount.optional(),
+  search: z.object({
+    hits: z.array(z.unknown()),
+    total_pages: pageCount.optional(),
+    pagination: z.object({ total_pages: pageCount.optional() }).nullish(),
+  }),
+});
+export type SearchResponse = z.infer<typeof searchResponseSchema>;
+
+/** The page count may sit at any of three places (or nowhere). */
+export function totalPagesOf(res: SearchResponse): number | undefined {
+  return res.total_pages ?? res.search.total_pages ?? res.search.pagination?.total_pages ?? undefined;
+}
+
+const venueIdSchema = z
+  .union([z.number().int().positive(), z.object({ resy: z.number().int().positive() })])
+  .transform((v) => (typeof v === 'number' ? v : v.resy));
+
+const availabilitySchema = z.object({ slots: z.array(z.unknown()) }).nullable();
+
+const venueSchema = z.object({
+  id: venueIdSchema,
+  name: z.string().min(1).max(500),
+  url_slug: z.string().max(500).nullish(),
+  neighborhood: z.string().max(500).nullish(),
+  location: z.object({ neighborhood: z.string().max(500).nullish() }).nullish(),
+  cuisine: z.union([z.array(z.string()), z.string()]).nullish(),
+  price_range: z.number().nullish(),
+  price_range_id: z.number().nullish(),
+  rating: z.union([z.number(), z.object({ average: z.number().nullish() })]).nullish(),
+  images: z.array(z.string()).nullish(),
+  availability: availabilitySchema.optional(),
+});
+
+/** A hit is the venue itself, or nests it under `venue` (availability beside it or inside). */
+const hitSchema = z.union([
+  z.object({ venue: venueSchema, availability: availabilitySchema.optional() }),
+  venueSchema,
+]);
+
+export const slotSchema = z.object({
+  date: z.object({ start: z.string().regex(LOCAL_START) }),
+  config: z
+    .object({
+      id: z.union([z.number(), z.string()]).nullish(),
+      token: z.string().nullish(),
+      type: z.string().nullish(),
+    })
+    .nullish(),
+});
+
+export interface ParsedHit {
+  readonly venue: z.infer<typeof venueSchema>;
+  readonly slots: readonly unknown[];
+}
+
+/** A hit in either shape, or null when it does not validate (the caller counts it). */
+export function parseHit(raw: unknown): ParsedHit | null {
+  const parsed = hitSchema.safeParse(raw);
+  if (!parsed.success) return null;
+  const hit = parsed.data;
+  if ('venue' in hit) {
+    const availability = hit.availability ?? hit.venue.availability ?? null;
+    return { venue: hit.venue, slots: availability?.slots ?? [] };
+  }
+  return { venue: hit, slots: hit.availability?.slots ?? [] };
+}
