@@ -1,0 +1,119 @@
+import { MARKET_SLUGS, marketToday } from '@dropwatch/core';
+import type { RetentionCutoffs } from './cutoffs.js';
+import { dayStart } from './cutoffs.js';
+import { PAST_BUCKETS_PER_TRANSACTION } from './retention-config.js';
+import type { RetentionSession } from './retention-session.js';
+
+export interface PastBucketCounts {
+  readonly discovery_buckets: number;
+  readonly bucket_slots: number;
+  readonly availability_state: number;
+  /** Open drops of past dates closed (and counted into venue_metrics) before their state went. */
+  readonly dropsClosed: number;
+}
+
+/**
+ * The day a close is counted on in venue_metrics: the UTC day the drop opened, the same row its
+ * open was counted on (and what `current_date` in the feed's rarity window compares with).
+ */
+const METRICS_DAY = `(c.opened_at at time zone 'UTC')::date`;
+
+/**
+ * Closes the still-open drops of the given buckets exactly like a poll that no longer sees them:
+ * closed_at/duration_seconds set, closes and open seconds added to venue_metrics (shared rows
+ * written in sorted key order, counters added atomically). `closed_at is null` makes it
+ * idempotent: a drop already closed is neither closed nor counted again.
+ * Drops in partitions about to be dropped (opened before the kept day) are left alone.
+ */
+const CLOSE_OPEN_DROPS_SQL = `
+with closed as (
+  update drop_events d
+     set closed_at = $2, duration_seconds = greatest(0, floor(extract(epoch from ($2 - d.opened_at))))::int
+    from availability_state a
+   where a.bucket_id = any($1::text[])
+     and d.opened_minute = a.drop_opened_minute and d.id = a.drop_event_id
+     and d.closed_at is null and d.opened_minute >= $3
+  returning d.venue_id, d.opened_at, d.duration_seconds
+), per_day as (
+  select c.venue_id, ${METRICS_DAY} as day, count(*)::int as closes,
+         sum(c.duration_seconds)::bigint as secs, sum(c.duration_seconds::float8 * c.duration_seconds) as sq
+    from closed c group by 1, 2
+), counted as (
+  insert into venue_metrics (venue_id, day, closes, open_seconds_sum, open_seconds_sq)
+  select venue_id, day, closes, secs, sq from per_day order by venue_id, day
+  on conflict (venue_id, day) do update
+     set closes = venue_metrics.closes + excluded.closes,
+         open_seconds_sum = venue_metrics.open_seconds_sum + excluded.open_seconds_sum,
+         open_seconds_sq = venue_metrics.open_seconds_sq + excluded.open_seconds_sq
+  returning 1
+)
+select (select count(*) from closed)::int as closed, (select count(*) from counted)::int as metric_rows`;
+
+/**
+ * Deletes the buckets dated before today in their market's zone, with their bucket_slots and
+ * availability_state, closing their open drops first — a few buckets per short transaction.
+ * A bucket a poll is writing right now is locked: SKIP LOCKED leaves it to the next run.
+ */
+export async function deletePastBuckets(session: RetentionSession, cutoffs: RetentionCutoffs, signal?: AbortSignal): Promise<PastBucketCounts> {
+  const { client } = session;
+  const totals = { discovery_buckets: 0, bucket_slots: 0, availability_state: 0, dropsClosed: 0 };
+  const keptFrom = dayStart(cutoffs.dropEventsKeepFromDay);
+  for (const market of MARKET_SLUGS) {
+    const today = marketToday(market, cutoffs.now);
+    for (;;) {
+      signal?.throwIfAborted();
+      const batch = await session.transaction(`past buckets ${market}`, async () => {
+        // -- uses discovery_buckets_market_date_idx
+        const { rows } = await client.query<{ bucket_id: string }>(
+          `select bucket_id from discovery_buckets where market = $1 and date < $2::date
+            order by bucket_id limit $3 for update skip locked`,
+          [market, today, PAST_BUCKETS_PER_TRANSACTION],
+        );
+        const ids = rows.map((r) => r.bucket_id);
+        if (ids.length === 0) return { picked: 0, closed: 0, state: 0, slots: 0, buckets: 0 };
+        const closed = await client.query<{ closed: number }>(CLOSE_OPEN_DROPS_SQL, [ids, cutoffs.now, keptFrom]);
+        const state = await client.query('delete from availability_state where bucket_id = any($1::text[])', [ids]);
+        const slots = await client.query('delete from bucket_slots where bucket_id = any($1::text[])', [ids]);
+        const buckets = await client.query('delete from discovery_buckets where bucket_id = any($1::text[])', [ids]);
+        return {
+          picked: ids.length,
+          closed: closed.rows[0]?.closed ?? 0,
+          state: state.rowCount ?? 0,
+          slots: slots.rowCount ?? 0,
+          buckets: buckets.rowCount ?? 0,
+        };
+      });
+      // Counted once committed: a retried transaction counts only its successful attempt.
+      totals.dropsClosed += batch.closed;
+      totals.availability_state += batch.state;
+      totals.bucket_slots += batch.slots;
+      totals.discovery_buckets += batch.buckets;
+      if (batch.picked < PAST_BUCKETS_PER_TRANSACTION) break;
+    }
+  }
+  return totals;
+}
+
+/** What deletePastBuckets would remove now, without removing it. */
+export async function countPastBuckets(session: RetentionSession, cutoffs: RetentionCutoffs): Promise<PastBucketCounts> {
+  const totals = { discovery_buckets: 0, bucket_slots: 0, availability_state: 0, dropsClosed: 0 };
+  const keptFrom = dayStart(cutoffs.dropEventsKeepFromDay);
+  for (const market of MARKET_SLUGS) {
+    const { rows } = await session.client.query<{ buckets: number; slots: number; states: number; open: number }>(
+      `with past as (select bucket_id from discovery_buckets where market = $1 and date < $2::date)
+       select (select count(*) from past)::int as buckets,
+              (select count(*) from bucket_slots s where s.bucket_id in (select bucket_id from past))::int as slots,
+              (select count(*) from availability_state a where a.bucket_id in (select bucket_id from past))::int as states,
+              (select count(*) from availability_state a
+                 join drop_events d on d.opened_minute = a.drop_opened_minute and d.id = a.drop_event_id
+                where a.bucket_id in (select bucket_id from past) and d.closed_at is null and d.opened_minute >= $3)::int as open`,
+      [market, marketToday(market, cutoffs.now), keptFrom],
+    );
+    const r = rows[0];
+    totals.discovery_buckets += r?.buckets ?? 0;
+    totals.bucket_slots += r?.slots ?? 0;
+    totals.availability_state += r?.states ?? 0;
+    totals.dropsClosed += r?.open ?? 0;
+  }
+  return totals;
+}
