@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useTestDatabase } from '@dropwatch/db/testing';
+import { useTestDatabase } from '../src/testing/index.js';
 import { ensurePartitionsBetween } from '../src/partitions.js';
 
 const TABLES = [
