@@ -6,3 +6,18 @@ export { SimulatedProvider, SIM_PROVIDER_NAME, type SimulatedMarketOptions } fro
 export { ResyProvider, RESY_PROVIDER_NAME, hourFilters, type ResyProviderOptions } from './providers/resy/resy-provider.js';
 export { parseRetryAfter, RESY_MAX_TRIES } from './providers/resy/resy-http.js';
 export * from './retention/index.js';
+export { runDiscoveryTick, DUE_BUCKETS_LIMIT, type DiscoveryTickOptions, type DiscoveryTickStats } from './tick/run-tick.js';
+export {
+  DROPS_CHANNEL,
+  FEED_BOARD_CAP,
+  FEED_JUST_OPENED_MINUTES,
+  FEED_PAYLOAD_MAX_BYTES,
+  feedCacheKey,
+  buildFeedPayload,
+  type FeedCacheDrop,
+  type FeedCachePayload,
+} from './tick/feed-cache.js';
+export { VenueCache } from './tick/venue-writes.js';
+export { prepareSnapshot, PRIME_TIME_FROM, PRIME_TIME_TO, type PreparedSnapshot, type PreparedSlot } from './tick/prepared-snapshot.js';
+export { applySnapshot, SUSPECT_MIN_PREV, SUSPECT_SHRINK_RATIO, type ApplyOutcome, type BucketToApply } from './tick/apply-snapshot.js';
+export { withPgConnection, type PgClient } from './tick/pg-session.js';

@@ -1,0 +1,185 @@
+import type { Config } from '@dropwatch/core';
+import {
+  SQL_APPLY_DROPS,
+  SQL_CALIBRATE,
+  SQL_DIFF_SLOTS,
+  SQL_EMPTY_CALIBRATION_POLL,
+  SQL_READ_BUCKET,
+  SQL_SUSPECT_POLL,
+  SQL_TRY_LOCK_BUCKET,
+} from './bucket-sql.js';
+import type { VenueInfo } from '../providers/provider.js';
+import type { PgClient } from './pg-session.js';
+import { isPrimeTime, type PreparedSnapshot } from './prepared-snapshot.js';
+import { writeVenues, type VenueCache } from './venue-writes.js';
+
+/** Suspect-poll guard (step 6): a snapshot under this share of prev is suspect … */
+export const SUSPECT_SHRINK_RATIO = 0.1;
+/** … when prev had at least this many slots. An empty snapshot is always suspect. */
+export const SUSPECT_MIN_PREV = 20;
+/** PostgreSQL errors worth one more try of the whole bucket transaction. */
+const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
+
+export interface BucketToApply {
+  readonly bucketId: string;
+  readonly market: string;
+  /**
+   * scanned_at as the due query returned it (passed back verbatim and compared in SQL): if it
+   * moved, another engine applied this poll.
+   */
+  readonly pickedScannedAt: Date | string | null;
+}
+
+export type ApplyStatus = 'applied' | 'calibrating' | 'suspect' | 'locked' | 'stale';
+
+export interface ApplyOutcome {
+  readonly status: ApplyStatus;
+  readonly drops: readonly { id: string; venueId: string }[];
+  readonly closes: number;
+  readonly reopened: number;
+  readonly rowsWritten: number;
+  /** Transactions retried after a deadlock or serialization failure. */
+  readonly retries: number;
+}
+
+export interface ApplyContext {
+  readonly config: Config;
+  readonly venueCache: VenueCache;
+  /** Test seam: runs inside the transaction just before COMMIT (fault injection). */
+  readonly beforeCommit?: ((bucketId: string, client: PgClient) => Promise<void>) | undefined;
+}
+
+/**
+ * Steps 3–6 for one bucket, in one short transaction on `client` (no network call inside):
+ * advisory lock (skip if held), calibration or suspect guard or the diff, venues.
+ * Retried once on a deadlock or serialization failure.
+ */
+export async function applySnapshot(
+  client: PgClient,
+  ctx: ApplyContext,
+  bucket: BucketToApply,
+  snap: PreparedSnapshot,
+  now: Date,
+): Promise<ApplyOutcome> {
+  for (let attempt = 0; ; attempt++) {
+    await client.query('begin');
+    try {
+      const result = await applyInTransaction(client, ctx, bucket, snap, now);
+      if (result.status === 'locked' || result.status === 'stale') {
+        await client.query('rollback');
+        return { ...result, retries: attempt };
+      }
+      await ctx.beforeCommit?.(bucket.bucketId, client);
+      await client.query('commit');
+      ctx.venueCache.remember(result.venuesWritten, now);
+      return { ...result, retries: attempt };
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      const code = (err as { code?: unknown }).code;
+      if (attempt === 0 && typeof code === 'string' && RETRYABLE_SQLSTATES.has(code)) continue;
+      throw err;
+    }
+  }
+}
+
+type TxResult = Omit<ApplyOutcome, 'retries'> & { venuesWritten: readonly VenueInfo[] };
+
+const nothing = (status: ApplyStatus): TxResult => ({ status, drops: [], closes: 0, reopened: 0, rowsWritten: 0, venuesWritten: [] });
+
+async function applyInTransaction(
+  client: PgClient,
+  ctx: ApplyContext,
+  bucket: BucketToApply,
+  snap: PreparedSnapshot,
+  now: Date,
+): Promise<TxResult> {
+  const { config } = ctx;
+  const lock = await client.query<{ locked: boolean }>(SQL_TRY_LOCK_BUCKET, [bucket.bucketId]);
+  if (!lock.rows[0]?.locked) return nothing('locked');
+  const { rows } = await client.query<{
+    baseline_polls: number;
+    suspect_polls: number;
+    slot_count: number;
+    unchanged: boolean;
+  }>(SQL_READ_BUCKET, [bucket.bucketId, bucket.pickedScannedAt]);
+  const row = rows[0];
+  if (!row?.unchanged) return nothing('stale');
+
+  const keys = snap.slots.map((s) => s.key);
+  const venueIds = snap.slots.map((s) => s.venueId);
+  const n = snap.slots.length;
+
+  if (row.baseline_polls < config.DISCOVERY_BASELINE_POLLS) {
+    if (n === 0) {
+      await client.query(SQL_EMPTY_CALIBRATION_POLL, [bucket.bucketId, now]);
+      return { ...nothing('calibrating'), rowsWritten: 1 };
+    }
+    const cal = await client.query<{ slot_rows: string }>(SQL_CALIBRATE, [
+      bucket.bucketId,
+      keys,
+      venueIds,
+      now,
+      config.BUCKET_SLOT_CAP,
+      config.DISCOVERY_BASELINE_POLLS,
+    ]);
+    const venues = ctx.venueCache.pick(snap.venues.values(), new Set(), now, config.VENUE_TOUCH_MINUTES);
+    const venueRows = await writeVenues(client, bucket.market, venues, new Set(), now, config.VENUE_TOUCH_MINUTES);
+    return { ...nothing('calibrating'), rowsWritten: Number(cal.rows[0]?.slot_rows ?? 0) + 1 + venueRows, venuesWritten: venues };
+  }
+
+  const suspect = n === 0 || (row.slot_count >= SUSPECT_MIN_PREV && n < row.slot_count * SUSPECT_SHRINK_RATIO);
+  if (suspect && row.suspect_polls === 0) {
+    await client.query(SQL_SUSPECT_POLL, [bucket.bucketId, now]);
+    return { ...nothing('suspect'), rowsWritten: 1 };
+  }
+
+  const diff = await client.query<{ kind: string; slot_key: string | null; event_id: string | null; minute: Date | string | null; n: string }>(
+    SQL_DIFF_SLOTS,
+    [bucket.bucketId, keys, venueIds, now, config.BUCKET_SLOT_CAP],
+  );
+  let rowsWritten = 0;
+  const candidates: string[] = [];
+  const closingIds: string[] = [];
+  const closingMinutes: (Date | string)[] = [];
+  for (const r of diff.rows) {
+    if (r.kind === 'candidate' && r.slot_key !== null) candidates.push(r.slot_key);
+    else if (r.kind === 'closing' && r.event_id !== null && r.minute !== null) {
+      closingIds.push(r.event_id);
+      closingMinutes.push(r.minute);
+    } else if (r.kind === 'written') rowsWritten += Number(r.n);
+  }
+
+  const drops: { id: string; venueId: string }[] = [];
+  let closes = 0;
+  let reopened = 0;
+  if (candidates.length > 0 || closingIds.length > 0) {
+    const cand = candidates.map((k) => snap.byKey.get(k)!);
+    const res = await client.query<{ kind: string; id: string | null; venue_id: string | null; n: string }>(SQL_APPLY_DROPS, [
+      bucket.bucketId,
+      bucket.market,
+      now,
+      config.DROP_DEDUPE_MINUTES,
+      cand.map((c) => c.key),
+      cand.map((c) => c.slotId),
+      cand.map((c) => c.venueId),
+      cand.map((c) => c.slotDate),
+      cand.map((c) => c.slotTime),
+      cand.map((c) => c.partySizes.join(',')),
+      cand.map((c) => c.bookingUrl),
+      cand.map((c) => isPrimeTime(c.slotTime)),
+      closingIds,
+      closingMinutes,
+    ]);
+    for (const r of res.rows) {
+      if (r.kind === 'drop' && r.id !== null && r.venue_id !== null) drops.push({ id: r.id, venueId: r.venue_id });
+      else if (r.kind === 'written') rowsWritten += Number(r.n);
+      else if (r.kind === 'closed') closes = Number(r.n);
+      else if (r.kind === 'reopened') reopened = Number(r.n);
+    }
+  }
+
+  const dropped = new Set(drops.map((d) => d.venueId));
+  const venues = ctx.venueCache.pick(snap.venues.values(), dropped, now, config.VENUE_TOUCH_MINUTES);
+  rowsWritten += await writeVenues(client, bucket.market, venues, dropped, now, config.VENUE_TOUCH_MINUTES);
+  return { status: 'applied', drops, closes, reopened, rowsWritten, venuesWritten: venues };
+}

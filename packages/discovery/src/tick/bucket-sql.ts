@@ -1,0 +1,285 @@
+/**
+ * The hot path of the tick (DESIGN §3.1 steps 3–5): every statement a bucket poll runs, with the
+ * plan each relies on. The snapshot travels as arrays (`unnest`); the diff is SQL, and only
+ * rows that change are written (anti-joins, never `ON CONFLICT DO UPDATE … WHERE false`, which
+ * locks and WAL-logs every conflicting row anyway).
+ *
+ * Lock order, the same in every bucket transaction, so concurrent buckets cannot deadlock:
+ * bucket-own rows (advisory lock, discovery_buckets, bucket_slots, availability_state,
+ * drop_events) → venue_metrics in (venue_id, day) order, in one statement → venues in venue_id
+ * order, in one statement.
+ */
+
+/** Transaction-scoped, so a crashed worker never leaves it held. */
+export const SQL_TRY_LOCK_BUCKET = `select pg_try_advisory_xact_lock(hashtextextended('dropwatch.bucket:' || $1, 0)) as locked`;
+
+/** -- uses discovery_buckets_pkey */
+export const SQL_READ_BUCKET = `
+select baseline_polls, baseline_complete, suspect_polls, slot_count,
+       scanned_at is not distinct from $2::timestamptz as unchanged
+from discovery_buckets where bucket_id = $1`;
+
+/** A suspect snapshot (step 6): remembered, nothing else changes. */
+export const SQL_SUSPECT_POLL = `
+update discovery_buckets
+set suspect_polls = suspect_polls + 1, scanned_at = $2, poll_count = poll_count + 1, last_error = null, last_error_at = null
+where bucket_id = $1`;
+
+/** An empty poll during calibration: not counted towards the baseline. */
+export const SQL_EMPTY_CALIBRATION_POLL = `
+update discovery_buckets
+set scanned_at = $2, poll_count = poll_count + 1, last_error = null, last_error_at = null
+where bucket_id = $1`;
+
+/** A provider error (step 7): the bucket keeps everything but records the error and waits its cooldown. */
+export const SQL_RECORD_ERROR = `
+update discovery_buckets set last_error = $2, last_error_at = $3, scanned_at = $3 where bucket_id = $1`;
+
+/**
+ * Calibration (step 4): union the snapshot into the baseline, prev = snapshot.
+ * $1 bucket, $2 slot keys, $3 venue ids, $4 now, $5 BUCKET_SLOT_CAP, $6 DISCOVERY_BASELINE_POLLS.
+ * -- bucket_slots_pkey (bucket_id, slot_key): one index range scan of the bucket; hash joins with curr.
+ */
+export const SQL_CALIBRATE = `
+with curr as (
+  select c.slot_key, c.venue_id from unnest($2::bigint[], $3::text[]) as c(slot_key, venue_id)
+),
+known as materialized (
+  select s.slot_key, s.in_baseline, s.in_prev from bucket_slots s where s.bucket_id = $1
+),
+unset_prev as (
+  update bucket_slots s set in_prev = false
+  from known k
+  where s.bucket_id = $1 and s.slot_key = k.slot_key and k.in_prev
+    and not exists (select 1 from curr c where c.slot_key = k.slot_key)
+  returning 1
+),
+set_flags as (
+  update bucket_slots s set in_baseline = true, in_prev = true
+  from curr c join known k on k.slot_key = c.slot_key
+  where s.bucket_id = $1 and s.slot_key = c.slot_key and not (k.in_baseline and k.in_prev)
+  returning 1
+),
+new_rows as (
+  insert into bucket_slots (bucket_id, slot_key, venue_id, in_baseline, in_prev, first_seen_at)
+  select $1, c.slot_key, c.venue_id, true, true, $4
+  from curr c
+  where not exists (select 1 from known k where k.slot_key = c.slot_key)
+  order by c.slot_key
+  limit greatest(0, $5::int - (select count(*) from known))
+  returning 1
+),
+bucket as (
+  update discovery_buckets
+  set baseline_polls = baseline_polls + 1, baseline_complete = baseline_polls + 1 >= $6::int,
+      scanned_at = $4, slot_count = cardinality($2::bigint[]), poll_count = poll_count + 1,
+      suspect_polls = 0, last_error = null, last_error_at = null
+  where bucket_id = $1
+  returning baseline_complete
+)
+select (select count(*) from unset_prev) + (select count(*) from set_flags) + (select count(*) from new_rows) as slot_rows,
+       (select baseline_complete from bucket) as baseline_complete`;
+
+/**
+ * The diff, phase 1 (step 5): prev/baseline bookkeeping on slot keys only, closes of open
+ * drops no longer seen, and the drop candidates (added − baseline slots − slots of baseline
+ * venues − already open). Detail columns of candidates travel only in phase 2.
+ * $1 bucket, $2 slot keys, $3 venue ids, $4 now, $5 BUCKET_SLOT_CAP.
+ * -- bucket_slots_pkey and availability_state_pkey: index range scans of this bucket only.
+ */
+export const SQL_DIFF_SLOTS = `
+with curr as (
+  select c.slot_key, c.venue_id from unnest($2::bigint[], $3::text[]) as c(slot_key, venue_id)
+),
+known as materialized (
+  select s.slot_key, s.venue_id, s.in_baseline, s.in_prev from bucket_slots s where s.bucket_id = $1
+),
+added as materialized (
+  select c.slot_key, c.venue_id, k.in_baseline
+  from curr c left join known k on k.slot_key = c.slot_key
+  where k.in_prev is not true
+),
+gone as materialized (
+  select k.slot_key, k.in_baseline from known k
+  where k.in_prev and not exists (select 1 from curr c where c.slot_key = k.slot_key)
+),
+open_now as materialized (
+  select a.slot_key, a.drop_event_id, a.drop_opened_minute from availability_state a where a.bucket_id = $1
+),
+candidates as (
+  select ad.slot_key from added ad
+  where ad.in_baseline is not true
+    and not exists (select 1 from known k where k.in_baseline and k.venue_id = ad.venue_id)
+    and not exists (select 1 from open_now o where o.slot_key = ad.slot_key)
+),
+set_prev as (
+  update bucket_slots s set in_prev = true
+  from added ad
+  where s.bucket_id = $1 and s.slot_key = ad.slot_key and ad.in_baseline is not null
+  returning 1
+),
+new_rows as (
+  insert into bucket_slots (bucket_id, slot_key, venue_id, in_prev, first_seen_at)
+  select $1, ad.slot_key, ad.venue_id, true, $4
+  from added ad where ad.in_baseline is null
+  order by ad.slot_key
+  limit greatest(0, $5::int - (select count(*) from known))
+  returning 1
+),
+unset_prev as (
+  update bucket_slots s set in_prev = false
+  from gone g
+  where s.bucket_id = $1 and s.slot_key = g.slot_key and g.in_baseline
+  returning 1
+),
+forget as (
+  delete from bucket_slots s using gone g
+  where s.bucket_id = $1 and s.slot_key = g.slot_key and not g.in_baseline
+  returning 1
+),
+closing as (
+  delete from availability_state a using open_now o
+  where a.bucket_id = $1 and a.slot_key = o.slot_key
+    and not exists (select 1 from curr c where c.slot_key = o.slot_key)
+  returning a.drop_event_id, a.drop_opened_minute
+),
+bucket as (
+  update discovery_buckets
+  set scanned_at = $4, slot_count = cardinality($2::bigint[]), poll_count = poll_count + 1,
+      suspect_polls = 0, last_error = null, last_error_at = null
+  where bucket_id = $1
+  returning 1
+)
+select 'candidate' as kind, slot_key::text as slot_key, null::text as event_id, null::timestamptz as minute, 0::bigint as n
+  from candidates
+union all
+select 'closing', null, drop_event_id::text, drop_opened_minute, 0 from closing
+union all
+select 'written', null, null, null,
+  (select count(*) from set_prev) + (select count(*) from new_rows) + (select count(*) from unset_prev)
+  + (select count(*) from forget) + (select count(*) from closing) + (select count(*) from bucket)`;
+
+/**
+ * The diff, phase 2: flap guard, drop_events, availability_state, closes and the venue_metrics
+ * deltas of both, in one statement so the metrics rows are written once, in key order.
+ * Idempotent by construction: closes count only rows this statement moved from open to closed.
+ * $1 bucket, $2 market, $3 now, $4 DROP_DEDUPE_MINUTES,
+ * $5..$12 candidates (slot_key, slot_id, venue_id, slot_date, slot_time, party sizes csv, booking url, prime),
+ * $13/$14 closing drops (id, opened_minute).
+ * -- drop_events_bucket_opened_idx (bucket_id, opened_at) for the flap guard, pruned to the
+ *    partitions of the dedupe window by the opened_minute bound; drop_events_pkey
+ *    (opened_minute, id) for closes and reopens; venue_metrics_pkey for the upsert.
+ */
+export const SQL_APPLY_DROPS = `
+with cand as (
+  select * from unnest($5::bigint[], $6::text[], $7::text[], $8::date[], $9::text[], $10::text[], $11::text[], $12::boolean[])
+    as c(slot_key, slot_id, venue_id, slot_date, slot_time, party_sizes, booking_url, prime)
+),
+recent as materialized (
+  select distinct on (d.slot_key) d.slot_key, d.id, d.opened_minute, d.opened_at, d.venue_id, d.closed_at, d.duration_seconds
+  from drop_events d
+  where d.bucket_id = $1
+    and d.slot_key = any($5::bigint[])
+    and d.opened_at > $3::timestamptz - make_interval(mins => $4::int)
+    and d.opened_minute >= date_trunc('minute', $3::timestamptz - make_interval(mins => $4::int))
+  order by d.slot_key, d.opened_at desc
+),
+reopened as (
+  update drop_events d set closed_at = null, duration_seconds = null
+  from recent r
+  where d.opened_minute = r.opened_minute and d.id = r.id and d.closed_at is not null
+  returning d.venue_id, d.opened_minute, r.duration_seconds as old_duration
+),
+inserted as (
+  insert into drop_events (bucket_id, slot_id, slot_key, venue_id, market, slot_date, slot_time, party_sizes,
+                           booking_url, opened_at, opened_minute)
+  select $1, c.slot_id, c.slot_key, c.venue_id, $2, c.slot_date, c.slot_time, string_to_array(c.party_sizes, ',')::int[],
+         c.booking_url, $3, date_trunc('minute', $3::timestamptz)
+  from cand c
+  where not exists (select 1 from recent r where r.slot_key = c.slot_key)
+  order by c.slot_key
+  on conflict (bucket_id, slot_key, opened_minute) do nothing
+  returning id, opened_minute, slot_key, venue_id, slot_date, opened_at
+),
+opened as (
+  insert into availability_state (bucket_id, slot_key, drop_event_id, drop_opened_minute, venue_id, market, slot_date,
+                                  opened_at, last_seen_at)
+  select $1, i.slot_key, i.id, i.opened_minute, i.venue_id, $2, i.slot_date, i.opened_at, $3 from inserted i
+  union all
+  select $1, r.slot_key, r.id, r.opened_minute, r.venue_id, $2, c.slot_date, r.opened_at, $3
+  from recent r join cand c on c.slot_key = r.slot_key
+  on conflict (bucket_id, slot_key) do nothing
+  returning 1
+),
+closed as (
+  update drop_events d
+  set closed_at = $3, duration_seconds = greatest(0, floor(extract(epoch from ($3::timestamptz - d.opened_at))))::int
+  from unnest($13::bigint[], $14::timestamptz[]) as x(id, opened_minute)
+  where d.opened_minute = x.opened_minute and d.id = x.id and d.closed_at is null
+  returning d.venue_id, d.opened_minute, d.duration_seconds
+),
+deltas as (
+  select i.venue_id, (i.opened_minute at time zone 'UTC')::date as day, 1 as drops, 0 as closes,
+         0::bigint as secs, 0::float8 as sq, (c.prime)::int as prime
+  from inserted i join cand c on c.slot_key = i.slot_key
+  union all
+  select venue_id, (opened_minute at time zone 'UTC')::date, 0, 1, duration_seconds, duration_seconds::float8 ^ 2, 0
+  from closed
+  union all
+  select venue_id, (opened_minute at time zone 'UTC')::date, 0, -1, -coalesce(old_duration, 0),
+         -(coalesce(old_duration, 0)::float8 ^ 2), 0
+  from reopened
+),
+metrics as (
+  insert into venue_metrics as m (venue_id, day, drops, closes, open_seconds_sum, open_seconds_sq, prime_drops)
+  select venue_id, day, sum(drops), sum(closes), sum(secs), sum(sq), sum(prime)
+  from deltas group by venue_id, day
+  order by venue_id, day
+  on conflict (venue_id, day) do update
+  set drops = m.drops + excluded.drops, closes = m.closes + excluded.closes,
+      open_seconds_sum = m.open_seconds_sum + excluded.open_seconds_sum,
+      open_seconds_sq = m.open_seconds_sq + excluded.open_seconds_sq,
+      prime_drops = m.prime_drops + excluded.prime_drops
+  returning 1
+)
+select 'drop' as kind, i.id::text as id, i.venue_id, 0::bigint as n from inserted i
+union all
+select 'written', null, null,
+  (select count(*) from reopened) + (select count(*) from inserted) + (select count(*) from opened)
+  + (select count(*) from closed) + (select count(*) from metrics)
+union all
+select 'closed', null, null, (select count(*) from closed)
+union all
+select 'reopened', null, null, (select count(*) from reopened)`;
+
+/**
+ * Venues seen by this poll, written only when new, changed, due a last_seen_at touch
+ * (VENUE_TOUCH_MINUTES) or just dropped; in venue_id order.
+ * $1..$10 arrays (venue_id, provider, market, name, neighborhood, cuisine, price_range, rating,
+ * image_url, booking_url), $11 dropped flags, $12 now, $13 VENUE_TOUCH_MINUTES.
+ * -- venues_pkey for the anti-join and the upsert.
+ */
+export const SQL_UPSERT_VENUES = `
+with v as (
+  select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::real[],
+                       $9::text[], $10::text[], $11::boolean[])
+    as v(venue_id, provider, market, name, neighborhood, cuisine, price_range, rating, image_url, booking_url, dropped)
+),
+changed as (
+  select v.* from v left join venues x on x.venue_id = v.venue_id
+  where x.venue_id is null or v.dropped
+     or x.last_seen_at < $12::timestamptz - make_interval(mins => $13::int)
+     or (x.name, x.neighborhood, x.cuisine, x.price_range, x.rating, x.image_url, x.booking_url)
+        is distinct from (v.name, v.neighborhood, v.cuisine, v.price_range, v.rating, v.image_url, v.booking_url)
+)
+insert into venues as t (venue_id, provider, market, name, neighborhood, cuisine, price_range, rating, image_url,
+                         booking_url, first_seen_at, last_seen_at, last_drop_at)
+select venue_id, provider, market, name, neighborhood, cuisine, price_range, rating, image_url, booking_url,
+       $12, $12, case when dropped then $12::timestamptz end
+from changed
+order by venue_id
+on conflict (venue_id) do update
+set name = excluded.name, neighborhood = excluded.neighborhood, cuisine = excluded.cuisine,
+    price_range = excluded.price_range, rating = excluded.rating, image_url = excluded.image_url,
+    booking_url = excluded.booking_url, last_seen_at = greatest(t.last_seen_at, excluded.last_seen_at),
+    last_drop_at = coalesce(excluded.last_drop_at, t.last_drop_at)`;

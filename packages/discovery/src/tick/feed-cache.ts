@@ -1,0 +1,153 @@
+import { compareForBoard, rarity, RARITY_WINDOW_DAYS, type Config } from '@dropwatch/core';
+import type { PgClient } from './pg-session.js';
+
+/** Channel the tick NOTIFYs after it rebuilt the feed cache. */
+export const DROPS_CHANNEL = 'dropwatch_drops';
+/** Drops opened this recently are "just opened"; older open drops are "still open". */
+export const FEED_JUST_OPENED_MINUTES = 10;
+/** Board entries kept per market. */
+export const FEED_BOARD_CAP = 500;
+/** A market's payload must stay under this (DESIGN §5.2). */
+export const FEED_PAYLOAD_MAX_BYTES = 2 * 1024 * 1024;
+
+/** The feed_cache key of a market. */
+export const feedCacheKey = (market: string): string => `market:${market}`;
+
+/** A drop in the DTO shape of DESIGN §5.1, dates as ISO strings (jsonb). */
+export interface FeedCacheDrop {
+  readonly id: string;
+  readonly market: string;
+  readonly bucketId: string;
+  readonly venue: {
+    readonly id: string;
+    readonly name: string;
+    readonly neighborhood: string | null;
+    readonly bookingUrl: string | null;
+    readonly imageUrl: string | null;
+  };
+  /** Venue-local YYYY-MM-DD. */
+  readonly slotDate: string;
+  /** Venue-local HH:MM. */
+  readonly slotTime: string;
+  readonly partySizes: number[];
+  readonly openedAt: string;
+  readonly closedAt: string | null;
+  readonly rarity: number;
+}
+
+/**
+ * feed_cache.payload of key `market:<slug>`: every segment holds open drops only.
+ * justOpened: opened within FEED_JUST_OPENED_MINUTES, newest first, ≤ FEED_JUST_OPENED_CAP;
+ * stillOpen: older open drops, newest first, ≤ FEED_STILL_OPEN_CAP;
+ * board: open drops by rarity, then freshness, then venue name, ≤ FEED_BOARD_CAP.
+ */
+export interface FeedCachePayload {
+  readonly market: string;
+  readonly builtAt: string;
+  readonly justOpenedMinutes: number;
+  readonly justOpened: FeedCacheDrop[];
+  readonly stillOpen: FeedCacheDrop[];
+  readonly board: FeedCacheDrop[];
+}
+
+interface OpenDropRow {
+  id: string;
+  bucket_id: string;
+  market: string;
+  venue_id: string;
+  venue_name: string | null;
+  neighborhood: string | null;
+  booking_url: string | null;
+  image_url: string | null;
+  slot_date: string;
+  slot_time: string;
+  party_sizes: number[] | string;
+  /** The ORM's pool returns timestamps as strings. */
+  opened_at: Date | string;
+  window_drops: string;
+}
+
+/**
+ * Open drops of a market, newest first, at most STILL_OPEN_EVENTS_LIMIT, with the venue's drops
+ * in the rarity window.
+ * -- availability_state_market_opened_idx (market, opened_at desc) with the limit;
+ *    drop_events_pkey (opened_minute, id), venues_pkey, venue_metrics_pkey per row.
+ */
+const SQL_OPEN_DROPS = `
+select d.id::text as id, d.bucket_id, d.market, d.venue_id, v.name as venue_name, v.neighborhood,
+       coalesce(d.booking_url, v.booking_url) as booking_url, v.image_url, d.slot_date::text as slot_date, d.slot_time,
+       d.party_sizes, d.opened_at,
+       (select coalesce(sum(m.drops), 0) from venue_metrics m
+        where m.venue_id = d.venue_id and m.day > ($2::timestamptz at time zone 'UTC')::date - $3::int) as window_drops
+from availability_state a
+join drop_events d on d.opened_minute = a.drop_opened_minute and d.id = a.drop_event_id
+left join venues v on v.venue_id = d.venue_id
+where a.market = $1
+order by a.opened_at desc, a.drop_event_id desc
+limit $4`;
+
+function toDrop(r: OpenDropRow): FeedCacheDrop {
+  return {
+    id: r.id,
+    market: r.market,
+    bucketId: r.bucket_id,
+    venue: { id: r.venue_id, name: r.venue_name ?? r.venue_id, neighborhood: r.neighborhood, bookingUrl: r.booking_url, imageUrl: r.image_url },
+    slotDate: r.slot_date,
+    slotTime: r.slot_time.slice(0, 5),
+    partySizes: intArray(r.party_sizes),
+    openedAt: new Date(r.opened_at).toISOString(),
+    closedAt: null,
+    rarity: rarity(Number(r.window_drops)),
+  };
+}
+
+/** int[] as parsed by pg, or its text form when a type parser is not installed. */
+function intArray(v: number[] | string): number[] {
+  if (Array.isArray(v)) return v.map(Number);
+  return v.replace(/[{}]/g, '').split(',').filter((x) => x.length > 0).map(Number);
+}
+
+/** Builds one market's payload, trimming the longest segment until it fits the size limit. */
+export async function buildFeedPayload(client: PgClient, config: Config, market: string, now: Date): Promise<FeedCachePayload> {
+  const { rows } = await client.query<OpenDropRow>(SQL_OPEN_DROPS, [market, now, RARITY_WINDOW_DAYS, config.STILL_OPEN_EVENTS_LIMIT]);
+  const drops = rows.map(toDrop);
+  const fresh = now.getTime() - FEED_JUST_OPENED_MINUTES * 60_000;
+  const justOpened = drops.filter((d) => Date.parse(d.openedAt) >= fresh).slice(0, config.FEED_JUST_OPENED_CAP);
+  const stillOpen = drops.filter((d) => Date.parse(d.openedAt) < fresh).slice(0, config.FEED_STILL_OPEN_CAP);
+  const board = drops
+    .map((d) => ({ d, key: { rarity: d.rarity, openedAt: new Date(d.openedAt), venueName: d.venue.name } }))
+    .sort((a, b) => compareForBoard(a.key, b.key))
+    .slice(0, FEED_BOARD_CAP)
+    .map((x) => x.d);
+  const payload = { market, builtAt: now.toISOString(), justOpenedMinutes: FEED_JUST_OPENED_MINUTES, justOpened, stillOpen, board };
+  while (Buffer.byteLength(JSON.stringify(payload)) > FEED_PAYLOAD_MAX_BYTES) {
+    const longest = (['stillOpen', 'board', 'justOpened'] as const).reduce((a, b) => (payload[a].length >= payload[b].length ? a : b));
+    payload[longest] = payload[longest].slice(0, Math.floor(payload[longest].length * 0.8));
+  }
+  return payload;
+}
+
+/**
+ * Step 8: rebuilds each market's feed_cache row (version bumped) and NOTIFYs dropwatch_drops.
+ * Returns the new versions.
+ */
+export async function rebuildFeedCache(
+  client: PgClient,
+  config: Config,
+  now: Date,
+  note: { drops: number; closes: number },
+): Promise<Record<string, number>> {
+  const versions: Record<string, number> = {};
+  for (const market of config.DISCOVERY_MARKETS) {
+    const payload = await buildFeedPayload(client, config, market, now);
+    const res = await client.query<{ version: string }>(
+      `insert into feed_cache as f (key, payload, built_at, version) values ($1, $2::jsonb, $3, 1)
+       on conflict (key) do update set payload = excluded.payload, built_at = excluded.built_at, version = f.version + 1
+       returning version::text as version`,
+      [feedCacheKey(market), JSON.stringify(payload), now],
+    );
+    versions[market] = Number(res.rows[0]?.version ?? 0);
+  }
+  await client.query(`select pg_notify($1, $2)`, [DROPS_CHANNEL, JSON.stringify({ ...note, versions })]);
+  return versions;
+}
