@@ -1,7 +1,11 @@
 import type { Config } from '@dropwatch/core';
 import { createOrm, migrate, type MikroORM } from '@dropwatch/db';
+import { PgDropListener } from '@dropwatch/api';
+import { ensureFirstAdmin } from './auth/bootstrap-admin.js';
 import { openDatabase, type DatabaseHandle } from './database.js';
 import { handleHealthz } from './http/healthz.js';
+import { createMetrics, handleMetrics } from './http/metrics.js';
+import { createTrpcRoute, TRPC_PREFIX } from './http/trpc-route.js';
 import { startHttpServer, type HttpServer, type Routes } from './http/server.js';
 import type { Logger } from './logger.js';
 
@@ -39,11 +43,23 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
     const orm = await createOrm({ databaseUrl: db.url, poolMax: config.DB_POOL_MAX });
     undo.push(() => orm.close(true));
 
+    await ensureFirstAdmin(orm, config, logger);
+
+    // ONE LISTEN connection per process; live subscribers and the feed.live cache hang off it.
+    const drops = new PgDropListener(db.url, logger.child({ component: 'listen' }));
+    await drops.start();
+    undo.push(() => drops.stop());
+    const metrics = createMetrics(orm);
+    const trpc = createTrpcRoute({ orm, config, logger, drops, metrics });
+
     const routes: Routes = {
       '/healthz': (_req, res) => handleHealthz(orm, res),
+      '/metrics': (_req, res) => handleMetrics(metrics, res),
+      [TRPC_PREFIX]: (req, res) => trpc.handle(req, res),
     };
     const http: HttpServer = await startHttpServer(config.HOST, config.PORT, routes, logger);
     undo.push(() => http.close(HTTP_GRACE_MS));
+    undo.push(() => Promise.resolve(trpc.closeSubscriptions()));
     logger.info({ url: http.url, role: config.DROPWATCH_ROLE }, 'dropwatch listening');
 
     let stopping: Promise<void> | undefined;

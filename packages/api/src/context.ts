@@ -1,5 +1,7 @@
 import type { Config } from '@dropwatch/core';
 import type { EntityManager } from '@dropwatch/db';
+import { FeedCacheReader } from './feed/feed-cache.js';
+import type { DropSignal } from './live/drop-signal.js';
 
 export interface AuthUser {
   readonly id: string;
@@ -11,9 +13,25 @@ export interface Context {
   readonly em: EntityManager;
   readonly config: Config;
   readonly user: AuthUser | null;
+  /** Wakes live subscribers on `NOTIFY dropwatch_drops`; absent for internal callers (they poll). */
+  readonly drops: DropSignal | null;
+  /** Process-wide parsed feed_cache payloads (reused while the row's version holds). */
+  readonly feedCache: FeedCacheReader;
 }
 
 /** Pure: tests and internal callers build a context without HTTP. */
-export function createContextInner(opts: { em: EntityManager; config: Config; user?: AuthUser | null }): Context {
-  return { em: opts.em, config: opts.config, user: opts.user ?? null };
+export function createContextInner(opts: {
+  em: EntityManager;
+  config: Config;
+  user?: AuthUser | null;
+  drops?: DropSignal | null;
+  feedCache?: FeedCacheReader;
+}): Context {
+  return {
+    em: opts.em,
+    config: opts.config,
+    user: opts.user ?? null,
+    drops: opts.drops ?? null,
+    feedCache: opts.feedCache ?? new FeedCacheReader(),
+  };
 }

@@ -1,3 +1,23 @@
 export * from './context.js';
 export * from './router.js';
-export { adminProcedure, authedProcedure, publicProcedure, router } from './trpc.js';
+export { adminProcedure, authedProcedure, publicProcedure, router, type ZodErrorShape } from './trpc.js';
+export type { DropDto } from './feed/drop-dto.js';
+export { encodeCursor, decodeCursor, type DropCursor } from './feed/cursor.js';
+export { FeedCacheReader, feedCacheKey } from './feed/feed-cache.js';
+export * as feedSql from './feed/feed-queries.js';
+export { bucketsSql } from './health/health-queries.js';
+export { emRunner, toPgPlaceholders, type SqlRunner } from './feed/sql-runner.js';
+export { DROPS_CHANNEL, LocalDropSignal, PgDropListener, type DropSignal } from './live/drop-signal.js';
+export {
+  bearerToken,
+  generateToken,
+  hasAdmin,
+  hashToken,
+  issueToken,
+  resolveToken,
+  revokeToken,
+  revokeUserTokens,
+  type CreatedToken,
+} from './auth/api-tokens.js';
+export { createRequestContextFactory, type RequestContextDeps } from './auth/request-context.js';
+export * from './limits.js';

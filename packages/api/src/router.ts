@@ -1,11 +1,17 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { adminRouter } from './routers/admin.router.js';
+import { feedRouter } from './routers/feed.router.js';
 import { healthRouter } from './routers/health.router.js';
 import { pruneRouter } from './routers/prune.router.js';
+import { venuesRouter } from './routers/venues.router.js';
 import { createCallerFactory, router } from './trpc.js';
 
 export const appRouter = router({
+  feed: feedRouter,
+  venues: venuesRouter,
   health: healthRouter,
   prune: pruneRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

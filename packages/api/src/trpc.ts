@@ -19,21 +19,39 @@ const TRPC_CODE: Record<AppErrorCode, TRPCError['code']> = {
   UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 };
 
+/** The zod issues of a BAD_REQUEST, flattened (declared here so client types need no zod). */
+export interface ZodErrorShape {
+  readonly formErrors: string[];
+  readonly fieldErrors: Record<string, string[] | undefined>;
+}
+
+/** SSE keep-alive: a ping comment this often, and clients reconnect after twice that of silence. */
+export const SSE_PING_MS = 10_000;
+
 const t = initTRPC
   .context<Context>()
   .meta<Meta>()
   .create({
     transformer: superjson,
+    sse: {
+      ping: { enabled: true, intervalMs: SSE_PING_MS },
+      client: { reconnectAfterInactivityMs: SSE_PING_MS * 2 },
+    },
     errorFormatter({ shape, error }) {
       const cause = error.cause;
+      const zodError: ZodErrorShape | null =
+        cause instanceof ZodError ? cause.flatten() : null;
+      const appCode: AppErrorCode | null = cause instanceof AppError ? cause.code : null;
       return {
         ...shape,
+        // A server fault says nothing of its internals (the log has them).
+        message: shape.data.code === 'INTERNAL_SERVER_ERROR' ? 'internal error' : shape.message,
         data: {
-          ...shape.data,
-          // Internal errors never leak their stack or message details to callers.
-          stack: undefined,
-          zodError: cause instanceof ZodError ? cause.flatten() : null,
-          appCode: cause instanceof AppError ? cause.code : null,
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          path: shape.data.path,
+          zodError,
+          appCode,
         },
       };
     },

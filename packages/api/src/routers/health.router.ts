@@ -1,24 +1,103 @@
-import { z } from 'zod';
-import { publicProcedure, router } from '../trpc.js';
+import type { Config } from '@dropwatch/core';
+import { emRunner } from '../feed/sql-runner.js';
+import { queryBuckets, queryLastJobs, queryStatus, queryTables } from '../health/health-queries.js';
+import { HEARTBEAT_TICKS, STALE_BUCKET_FACTOR } from '../limits.js';
+import { adminProcedure, publicProcedure, router } from '../trpc.js';
+import { bucketsInput, bucketsOutput, jobsOutput, lastScanOutput, statusOutput, tablesOutput } from './health.schemas.js';
 
-const lastScanOutput = z.object({
-  lastScanAt: z.date().nullable(),
-  totalSlots: z.number().int(),
-  totalVenues: z.number().int(),
-});
+/** A bucket not scanned for this long is stale. */
+export function staleAfterSeconds(config: Config): number {
+  return STALE_BUCKET_FACTOR * Math.max(config.DISCOVERY_BUCKET_COOLDOWN_SECONDS, config.DISCOVERY_TICK_SECONDS);
+}
+
+const asRecord = (v: unknown): Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 export const healthRouter = router({
+  /** ok | degraded | down, with the reasons: database, scheduler heartbeat, stale buckets, provider auth. */
+  status: publicProcedure.output(statusOutput).query(async ({ ctx }) => {
+    const checkedAt = new Date();
+    let row;
+    try {
+      row = await queryStatus(emRunner(ctx.em), staleAfterSeconds(ctx.config));
+    } catch (err) {
+      return { status: 'down' as const, reasons: [`database: ${(err as Error).message.slice(0, 200)}`], checkedAt };
+    }
+    const reasons: string[] = [];
+    const heartbeatSeconds = HEARTBEAT_TICKS * ctx.config.DISCOVERY_TICK_SECONDS;
+    const last = row?.last_discovery_at ? new Date(row.last_discovery_at) : null;
+    if (!last) reasons.push('scheduler: no discovery run recorded yet');
+    else if (checkedAt.getTime() - last.getTime() > heartbeatSeconds * 1000)
+      reasons.push(`scheduler: last discovery run ${Math.round((checkedAt.getTime() - last.getTime()) / 1000)}s ago`);
+    const stale = Number(row?.stale ?? 0);
+    if (stale > 0) reasons.push(`buckets: ${stale} of ${Number(row?.buckets ?? 0)} stale`);
+    const auth = Number(row?.auth_errors ?? 0);
+    if (auth > 0) reasons.push(`provider: ${auth} buckets failing with auth/blocked errors`);
+    return { status: reasons.length === 0 ? ('ok' as const) : ('degraded' as const), reasons, checkedAt };
+  }),
+
+  /** Every bucket of the window (or of one market) with its scan state. One query. */
+  buckets: publicProcedure
+    .input(bucketsInput)
+    .output(bucketsOutput)
+    .query(async ({ ctx, input }) => {
+      const rows = await queryBuckets(emRunner(ctx.em), input.market, staleAfterSeconds(ctx.config));
+      return {
+        buckets: rows.map((r) => ({
+          bucketId: r.bucket_id,
+          market: r.market,
+          date: r.date,
+          timeSlot: r.time_slot,
+          scannedAt: r.scanned_at ? new Date(r.scanned_at) : null,
+          slotCount: Number(r.slot_count),
+          baselineComplete: r.baseline_complete,
+          stale: r.stale,
+          lastError: r.last_error,
+          lastErrorAt: r.last_error_at ? new Date(r.last_error_at) : null,
+        })),
+      };
+    }),
+
   /** One round trip: newest scan time, slots in the window, venues known. */
   lastScan: publicProcedure.output(lastScanOutput).query(async ({ ctx }) => {
-    const [row] = await ctx.em.getConnection().execute<{ last: Date | null; slots: string; venues: string }[]>(
+    const [row] = await ctx.em.getConnection().execute<{ last: Date | string | null; slots: string; venues: string }[]>(
       `select (select max(scanned_at) from discovery_buckets) as last,
               (select coalesce(sum(slot_count), 0) from discovery_buckets) as slots,
               (select count(*) from venues) as venues`,
     );
     return {
-      lastScanAt: row?.last ?? null,
+      lastScanAt: row?.last ? new Date(row.last) : null,
       totalSlots: Number(row?.slots ?? 0),
       totalVenues: Number(row?.venues ?? 0),
+    };
+  }),
+
+  /** The last run of each job with its stats. */
+  jobs: publicProcedure.output(jobsOutput).query(async ({ ctx }) => {
+    const rows = await queryLastJobs(emRunner(ctx.em));
+    return {
+      jobs: rows.map((r) => ({
+        job: r.job,
+        startedAt: new Date(r.started_at),
+        finishedAt: r.finished_at ? new Date(r.finished_at) : null,
+        status: r.status,
+        stats: asRecord(typeof r.stats === 'string' ? JSON.parse(r.stats) : r.stats),
+        error: r.error,
+      })),
+    };
+  }),
+
+  /** Admin: row estimate and on-disk size of every table (partitioned ones summed). */
+  tables: adminProcedure.output(tablesOutput).query(async ({ ctx }) => {
+    const rows = await queryTables(emRunner(ctx.em));
+    return {
+      tables: rows.map((r) => ({
+        table: r.table,
+        partitioned: r.partitioned,
+        partitions: Number(r.partitions),
+        rowEstimate: Number(r.row_estimate),
+        bytes: Number(r.bytes),
+      })),
     };
   }),
 });

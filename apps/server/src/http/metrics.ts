@@ -1,0 +1,149 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MikroORM } from '@dropwatch/db';
+import type { ServerResponse } from 'node:http';
+
+/** /metrics gives up on its database read after this (the process metrics still answer). */
+export const METRICS_DB_TIMEOUT_MS = 2_000;
+/** Provider errors are summed over the discovery runs of this window. */
+const PROVIDER_ERROR_WINDOW_MINUTES = 60;
+/** Discovery runs read for the provider-error sum at most. */
+const PROVIDER_ERROR_RUNS_LIMIT = 500;
+
+export interface HttpMetrics {
+  readonly registry: Registry;
+  observeRequest(procedures: readonly string[], status: number, seconds: number): void;
+  liveCache(result: 'hit' | 'miss' | 'not_modified' | 'uncacheable'): void;
+  readonly subscribers: Gauge;
+  /** Reads the database-derived gauges (bounded by METRICS_DB_TIMEOUT_MS). */
+  collectFromDb(): Promise<void>;
+}
+
+interface ScrapeRow {
+  tick_seconds: number | null;
+  tick_drops: number | null;
+  tick_closes: number | null;
+  tick_failed: number | null;
+  provider_errors: Record<string, number> | string | null;
+  cursor_lag_seconds: number | null;
+}
+
+/**
+ * Prometheus metrics of one process, in their own registry (several apps can live in one test
+ * process). Request counts and latency are observed in-process; discovery figures are read from
+ * job_runs at scrape time (the tick runs in a worker thread, possibly in another replica), in
+ * one bounded query.
+ */
+export function createMetrics(orm: MikroORM): HttpMetrics {
+  const registry = new Registry();
+  const requests = new Counter({
+    name: 'dropwatch_http_requests_total',
+    help: 'tRPC requests by procedure and HTTP status (a batch counts once per procedure)',
+    labelNames: ['procedure', 'status'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'dropwatch_http_request_duration_seconds',
+    help: 'tRPC request latency by procedure',
+    labelNames: ['procedure'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const liveCache = new Counter({
+    name: 'dropwatch_feed_live_cache_total',
+    help: 'feed.live answers by serialized-response cache result',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const subscribers = new Gauge({
+    name: 'dropwatch_sse_subscribers',
+    help: 'Open feed.onDrop subscriptions in this process',
+    registers: [registry],
+  });
+
+  const tickSeconds = new Gauge({ name: 'dropwatch_discovery_tick_duration_seconds', help: 'Duration of the last discovery tick', registers: [registry] });
+  const tickDrops = new Gauge({ name: 'dropwatch_discovery_last_tick_drops', help: 'Drops recorded by the last discovery tick', registers: [registry] });
+  const tickCloses = new Gauge({ name: 'dropwatch_discovery_last_tick_closes', help: 'Drops closed by the last discovery tick', registers: [registry] });
+  const tickFailed = new Gauge({ name: 'dropwatch_discovery_last_tick_buckets_failed', help: 'Buckets that failed in the last discovery tick', registers: [registry] });
+  const providerErrors = new Gauge({
+    name: 'dropwatch_provider_errors',
+    help: `Provider errors by code over the last ${PROVIDER_ERROR_WINDOW_MINUTES} minutes of discovery runs`,
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  const cursorLag = new Gauge({
+    name: 'dropwatch_feed_cursor_lag_seconds',
+    help: 'Age of the oldest open writing transaction: how far the exactly-once feed cursor lags',
+    registers: [registry],
+  });
+  const dbUp = new Gauge({ name: 'dropwatch_metrics_db_up', help: '1 when the scrape could read the database', registers: [registry] });
+
+  const collectFromDb = async (): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('metrics query timed out')), METRICS_DB_TIMEOUT_MS);
+    });
+    try {
+      // -- uses job_runs_job_started_idx (job, started_at desc) for both job_runs reads.
+      const query = orm.em.fork().getConnection().execute<ScrapeRow[]>(
+        `with last_tick as (
+           select r.started_at, r.finished_at, r.stats from job_runs r
+           where r.job = 'discovery' and r.finished_at is not null
+           order by r.started_at desc limit 1
+         ), recent as (
+           select r.stats from job_runs r
+           where r.job = 'discovery' and r.started_at > now() - make_interval(mins => ?)
+           order by r.started_at desc limit ?
+         ), errors as (
+           select e.key as code, sum(case when jsonb_typeof(e.value) = 'number' then (e.value)::numeric else 0 end) as n
+           from recent
+           cross join lateral jsonb_each(case when jsonb_typeof(recent.stats -> 'providerErrors') = 'object'
+                                              then recent.stats -> 'providerErrors' else '{}'::jsonb end) e
+           group by e.key
+         )
+         select
+           (select extract(epoch from finished_at - started_at)::float8 from last_tick) as tick_seconds,
+           (select (stats ->> 'drops')::float8 from last_tick where stats ->> 'drops' ~ '^[0-9.]+$') as tick_drops,
+           (select (stats ->> 'closes')::float8 from last_tick where stats ->> 'closes' ~ '^[0-9.]+$') as tick_closes,
+           (select (stats ->> 'bucketsFailed')::float8 from last_tick where stats ->> 'bucketsFailed' ~ '^[0-9.]+$') as tick_failed,
+           (select coalesce(jsonb_object_agg(code, n), '{}'::jsonb) from errors) as provider_errors,
+           (select coalesce(max(extract(epoch from now() - a.xact_start)), 0)::float8
+              from pg_stat_activity a where a.backend_xid is not null) as cursor_lag_seconds`,
+        [PROVIDER_ERROR_WINDOW_MINUTES, PROVIDER_ERROR_RUNS_LIMIT],
+      );
+      const [row] = await Promise.race([query, timeout]);
+      if (row?.tick_seconds != null) tickSeconds.set(Number(row.tick_seconds));
+      if (row?.tick_drops != null) tickDrops.set(Number(row.tick_drops));
+      if (row?.tick_closes != null) tickCloses.set(Number(row.tick_closes));
+      if (row?.tick_failed != null) tickFailed.set(Number(row.tick_failed));
+      providerErrors.reset();
+      const errs = typeof row?.provider_errors === 'string' ? (JSON.parse(row.provider_errors) as Record<string, number>) : row?.provider_errors;
+      for (const [code, n] of Object.entries(errs ?? {})) providerErrors.set({ code }, Number(n));
+      cursorLag.set(Number(row?.cursor_lag_seconds ?? 0));
+      dbUp.set(1);
+    } catch {
+      dbUp.set(0);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    registry,
+    subscribers,
+    observeRequest(procedures, status, seconds) {
+      for (const procedure of procedures) {
+        requests.inc({ procedure, status: String(status) });
+        latency.observe({ procedure }, seconds);
+      }
+    },
+    liveCache: (result) => liveCache.inc({ result }),
+    collectFromDb,
+  };
+}
+
+export async function handleMetrics(metrics: HttpMetrics, res: ServerResponse): Promise<void> {
+  await metrics.collectFromDb();
+  const body = await metrics.registry.metrics();
+  res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
+  res.end(body);
+}

@@ -1,0 +1,109 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { appRouter, createRequestContextFactory, type DropSignal } from '@dropwatch/api';
+import type { Config } from '@dropwatch/core';
+import type { MikroORM } from '@dropwatch/db';
+import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import type { Logger } from '../logger.js';
+import { etagOf, LiveResponseCache, type CachedResponse } from './live-response-cache.js';
+import type { HttpMetrics } from './metrics.js';
+
+export const TRPC_PREFIX = '/trpc/';
+const LIVE_PATH = `${TRPC_PREFIX}feed.live`;
+
+export interface TrpcRouteDeps {
+  readonly orm: MikroORM;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly drops: DropSignal | null;
+  readonly metrics: HttpMetrics;
+}
+
+export interface TrpcRoute {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  readonly liveCache: LiveResponseCache;
+  /** Ends every open SSE stream (on shutdown, so HTTP close need not wait for them). */
+  closeSubscriptions(): void;
+}
+
+const KNOWN_PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
+
+/** Procedure names of a request path, for metric labels (unknown names collapse to one label). */
+function proceduresOf(pathname: string): string[] {
+  const names = decodeURIComponent(pathname.slice(TRPC_PREFIX.length)).split(',');
+  return names.map((n) => (KNOWN_PROCEDURES.has(n) ? n : 'unknown'));
+}
+
+/**
+ * tRPC at /trpc (batching on, SSE subscriptions on the same path) through the standalone
+ * adapter; GET feed.live through the serialized-response cache with ETag / 304.
+ */
+export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
+  const createContext = createRequestContextFactory({ orm: deps.orm, config: deps.config, drops: deps.drops });
+  const log = deps.logger.child({ component: 'trpc' });
+  const onError = ({ error, path }: { error: { code: string; message: string; cause?: unknown }; path?: string | undefined }) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, path }, 'procedure failed');
+  };
+  const handler = createHTTPHandler({
+    router: appRouter,
+    basePath: TRPC_PREFIX,
+    createContext: ({ req }) => createContext(req.headers.authorization),
+    onError,
+  });
+
+  const liveCache = new LiveResponseCache(deps.config.DISCOVERY_TICK_SECONDS * 1000);
+  deps.drops?.subscribe(() => liveCache.invalidate());
+
+  /** Renders feed.live through the real tRPC pipeline (fetch adapter) into bytes. */
+  const renderLive = async (req: IncomingMessage): Promise<CachedResponse> => {
+    const response = await fetchRequestHandler({
+      router: appRouter,
+      endpoint: '/trpc',
+      req: new Request(new URL(req.url ?? '/', 'http://localhost'), { method: 'GET' }),
+      // feed.live is public and its answer must not depend on who asks.
+      createContext: () => createContext(null),
+      onError,
+    });
+    const body = Buffer.from(await response.arrayBuffer());
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? 'application/json',
+      body,
+      etag: etagOf(body),
+    };
+  };
+
+  const streams = new Set<ServerResponse>();
+
+  return {
+    liveCache,
+    closeSubscriptions() {
+      for (const res of streams) res.destroy();
+      streams.clear();
+    },
+    async handle(req, res) {
+      const started = process.hrtime.bigint();
+      const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const procedures = proceduresOf(pathname);
+      res.once('finish', () => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        deps.metrics.observeRequest(procedures, res.statusCode, seconds);
+      });
+      if (req.method === 'GET' && pathname === LIVE_PATH) {
+        const outcome = await liveCache.serve(req, res, () => renderLive(req));
+        deps.metrics.liveCache(outcome);
+        return;
+      }
+      const isSubscription = procedures.length === 1 && procedures[0] === 'feed.onDrop';
+      if (isSubscription) {
+        deps.metrics.subscribers.inc();
+        streams.add(res);
+        res.once('close', () => {
+          streams.delete(res);
+          deps.metrics.subscribers.dec();
+        });
+      }
+      handler(req, res);
+    },
+  };
+}

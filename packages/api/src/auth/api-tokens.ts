@@ -1,0 +1,122 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { EntityManager } from '@dropwatch/db';
+import type { AuthUser } from '../context.js';
+
+/** Tokens look like `dw_<43 base64url chars>` (32 random bytes). Only their sha256 is stored. */
+const TOKEN_PREFIX = 'dw_';
+const TOKEN_BYTES = 32;
+/** last_used_at is written at most this often per token (not on every request). */
+const LAST_USED_RESOLUTION_SECONDS = 60;
+
+export function generateToken(): string {
+  return `${TOKEN_PREFIX}${randomBytes(TOKEN_BYTES).toString('base64url')}`;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** The token from an `Authorization: Bearer <token>` header; null when absent or not a bearer. */
+export function bearerToken(header: string | undefined | null): string | null {
+  if (!header) return null;
+  const match = /^Bearer\s+(\S{1,512})\s*$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+/** The user of a live (unrevoked) token, or null. Touches last_used_at at most once a minute. */
+export async function resolveToken(em: EntityManager, token: string): Promise<AuthUser | null> {
+  const rows = await em.getConnection().execute<{ id: string; name: string; role: 'user' | 'admin' }[]>(
+    `with hit as (
+       select t.token_hash, u.id, u.name, u.role
+       from api_tokens t join users u on u.id = t.user_id
+       where t.token_hash = ? and t.revoked_at is null
+     ), touch as (
+       update api_tokens set last_used_at = now()
+       where token_hash = (select token_hash from hit)
+         and (last_used_at is null or last_used_at < now() - make_interval(secs => ?))
+     )
+     select id, name, role from hit`,
+    [hashToken(token), LAST_USED_RESOLUTION_SECONDS],
+  );
+  const row = rows[0];
+  return row ? { id: row.id, name: row.name, role: row.role } : null;
+}
+
+export interface CreatedToken {
+  readonly token: string;
+  readonly userId: string;
+  readonly userName: string;
+  readonly role: 'user' | 'admin';
+}
+
+/**
+ * Issues a token for the user named `userName`, creating the user (with `role`) if no user has
+ * that name. An existing user keeps its role unless `role` is admin (an operator promoting it).
+ * `token` lets the first-start bootstrap take DROPWATCH_ADMIN_TOKEN instead of a random one.
+ */
+export async function issueToken(
+  em: EntityManager,
+  opts: { userName: string; role: 'user' | 'admin'; label?: string | null; token?: string },
+): Promise<CreatedToken> {
+  const token = opts.token ?? generateToken();
+  return em.transactional(async (tx) => {
+    const conn = tx.getConnection();
+    // Serializes concurrent issues for one name, so a name never gets two users.
+    await conn.execute('select pg_advisory_xact_lock(hashtext(?))', [`dropwatch_user:${opts.userName}`]);
+    const [existing] = await conn.execute<{ id: string; role: 'user' | 'admin' }[]>(
+      'select id, role from users where name = ? order by created_at limit 1',
+      [opts.userName],
+    );
+    let user = existing;
+    if (!user) {
+      [user] = await conn.execute<{ id: string; role: 'user' | 'admin' }[]>(
+        'insert into users (name, role) values (?, ?) returning id, role',
+        [opts.userName, opts.role],
+      );
+    } else if (opts.role === 'admin' && user.role !== 'admin') {
+      [user] = await conn.execute<{ id: string; role: 'user' | 'admin' }[]>(
+        `update users set role = 'admin' where id = ? returning id, role`,
+        [user.id],
+      );
+    }
+    if (!user) throw new Error('user was not created');
+    await conn.execute(
+      'insert into api_tokens (token_hash, user_id, label) values (?, ?, ?)',
+      [hashToken(token), user.id, opts.label ?? null],
+      'run',
+    );
+    return { token, userId: user.id, userName: opts.userName, role: user.role };
+  });
+}
+
+/** Revokes one token (by its value). Returns how many live tokens were revoked (0 or 1). */
+export async function revokeToken(em: EntityManager, token: string): Promise<number> {
+  const res = await em
+    .getConnection()
+    .execute<{ affectedRows: number }>(
+      'update api_tokens set revoked_at = now() where token_hash = ? and revoked_at is null',
+      [hashToken(token)],
+      'run',
+    );
+  return res.affectedRows;
+}
+
+/** Revokes every live token of the user named `userName`. */
+export async function revokeUserTokens(em: EntityManager, userName: string): Promise<number> {
+  const res = await em
+    .getConnection()
+    .execute<{ affectedRows: number }>(
+      `update api_tokens set revoked_at = now()
+       where revoked_at is null and user_id in (select id from users where name = ?)`,
+      [userName],
+      'run',
+    );
+  return res.affectedRows;
+}
+
+export async function hasAdmin(em: EntityManager): Promise<boolean> {
+  const rows = await em.getConnection().execute<{ found: boolean }[]>(
+    `select exists (select 1 from users where role = 'admin') as found`,
+  );
+  return rows[0]?.found === true;
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { dropDto, type DropDto } from './drop-dto.js';
+import type { SqlRunner } from './sql-runner.js';
+
+/** The feed_cache row of a market (DESIGN §5.2), written by the discovery tick. */
+export const feedCacheKey = (market: string) => `market:${market}`;
+
+/** A drop as stored in the jsonb payload: the DTO with ISO date strings. */
+const cachedDrop = dropDto.extend({
+  openedAt: z.coerce.date(),
+  closedAt: z.coerce.date().nullable(),
+});
+
+/** The read side of the cache payload: segments of DTO drops, each already capped by the writer. */
+export const feedCachePayload = z.object({
+  justOpened: z.array(cachedDrop),
+  stillOpen: z.array(cachedDrop),
+  board: z.array(cachedDrop),
+});
+export type FeedCacheSegments = { [K in keyof z.infer<typeof feedCachePayload>]: DropDto[] };
+
+export interface FeedCacheEntry {
+  readonly version: number;
+  readonly builtAt: Date;
+  readonly segments: FeedCacheSegments;
+}
+
+export interface FeedCacheRead {
+  /** null: no cache row for this market (yet). */
+  readonly entry: FeedCacheEntry | null;
+  readonly lastScanAt: Date | null;
+}
+
+/**
+ * Parsed payloads by key, reused while the row's version is unchanged: a request reads the
+ * version (a few bytes), and the up-to-2 MB payload only when it changed. One statement.
+ * -- uses feed_cache_pkey; discovery_buckets_market_date_idx for the market's last scan.
+ */
+export class FeedCacheReader {
+  private readonly parsed = new Map<string, FeedCacheEntry>();
+
+  constructor(private readonly onBadPayload: (key: string, err: unknown) => void = () => undefined) {}
+
+  async read(run: SqlRunner, market: string): Promise<FeedCacheRead> {
+    const key = feedCacheKey(market);
+    const known = this.parsed.get(key);
+    const rows = await run<{ version: string | null; built_at: Date | null; payload: unknown; last_scan_at: Date | null }>(
+      `select c.version::text as version, c.built_at,
+              case when c.version = ?::bigint then null else c.payload end as payload,
+              (select max(b.scanned_at) from discovery_buckets b where b.market = ?) as last_scan_at
+       from (select 1) one
+       left join feed_cache c on c.key = ?`,
+      [known?.version ?? -1, market, key],
+    );
+    const row = rows[0];
+    const lastScanAt = row?.last_scan_at ? new Date(row.last_scan_at) : null;
+    if (!row || row.version === null || row.built_at === null) return { entry: null, lastScanAt };
+    const version = Number(row.version);
+    if (known && known.version === version) return { entry: known, lastScanAt };
+    const parsed = feedCachePayload.safeParse(typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload);
+    if (!parsed.success) {
+      this.onBadPayload(key, parsed.error);
+      return { entry: null, lastScanAt };
+    }
+    const entry: FeedCacheEntry = { version, builtAt: new Date(row.built_at), segments: parsed.data };
+    this.parsed.set(key, entry);
+    return { entry, lastScanAt };
+  }
+}

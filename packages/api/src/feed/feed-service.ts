@@ -1,0 +1,157 @@
+import { compareForBoard } from '@dropwatch/core';
+import type { Context } from '../context.js';
+import { JUST_OPENED_MINUTES, ON_DROP_FALLBACK_POLL_MS, ON_DROP_PAGE } from '../limits.js';
+import { compareCursors, cursorBelowXmin, encodeCursor, type DropCursor } from './cursor.js';
+import { toDropDto, type DropDto, type DropRow } from './drop-dto.js';
+import {
+  queryBoard,
+  queryNewDrops,
+  queryOpenDrops,
+  querySnapshotXmin,
+  queryWindowStartTx,
+  type FeedFilters,
+} from './feed-queries.js';
+import { emRunner, type SqlRunner } from './sql-runner.js';
+
+/** The board's order, applied again in JS with the core comparator (rarity rounds in JS). */
+export function rankBoard(drops: DropDto[]): DropDto[] {
+  return drops
+    .map((d) => ({ d, key: { rarity: d.rarity, openedAt: d.openedAt, venueName: d.venue.name } }))
+    .sort((a, b) => compareForBoard(a.key, b.key))
+    .map((x) => x.d);
+}
+
+function matches(drop: DropDto, f: FeedFilters): boolean {
+  if (f.market && drop.market !== f.market) return false;
+  if (f.dates && f.dates.length > 0 && !f.dates.includes(drop.slotDate)) return false;
+  if (f.partySizes && f.partySizes.length > 0 && !drop.partySizes.some((p) => f.partySizes?.includes(p))) return false;
+  return true;
+}
+
+export interface LiveFeed {
+  market: string;
+  justOpened: DropDto[];
+  stillOpen: DropDto[];
+  board: DropDto[];
+  lastScanAt: Date | null;
+  nextScanAt: Date | null;
+  builtAt: Date;
+  version: number;
+}
+
+/**
+ * feed.live: the market's feed_cache row with the filters applied to its segments (O(1) in
+ * table size). With no cache row yet (a fresh install before the first tick), the same three
+ * segments are read live, each bounded by the request's limit.
+ */
+export async function liveFeed(ctx: Context, f: FeedFilters & { limit: number }): Promise<LiveFeed> {
+  const market = f.market ?? ctx.config.DISCOVERY_MARKETS[0] ?? 'nyc';
+  const filters = { ...f, market };
+  const run = emRunner(ctx.em);
+  const { entry, lastScanAt } = await ctx.feedCache.read(run, market);
+  const nextScanAt = lastScanAt ? new Date(lastScanAt.getTime() + ctx.config.DISCOVERY_TICK_SECONDS * 1000) : null;
+  if (entry) {
+    const pick = (list: DropDto[]) => {
+      const out: DropDto[] = [];
+      for (const d of list) {
+        if (out.length >= f.limit) break;
+        if (matches(d, filters)) out.push(d);
+      }
+      return out;
+    };
+    return {
+      market,
+      justOpened: pick(entry.segments.justOpened),
+      stillOpen: pick(entry.segments.stillOpen),
+      board: pick(entry.segments.board),
+      lastScanAt,
+      nextScanAt,
+      builtAt: entry.builtAt,
+      version: entry.version,
+    };
+  }
+  const within = JUST_OPENED_MINUTES.default;
+  const [justOpened, stillOpen, board] = await Promise.all([
+    queryOpenDrops(run, 'justOpened', filters, within, Math.min(f.limit, ctx.config.FEED_JUST_OPENED_CAP)),
+    queryOpenDrops(run, 'stillOpen', filters, within, Math.min(f.limit, ctx.config.FEED_STILL_OPEN_CAP)),
+    queryBoard(run, filters, f.limit),
+  ]);
+  return {
+    market,
+    justOpened: justOpened.map(toDropDto),
+    stillOpen: stillOpen.map(toDropDto),
+    board: rankBoard(board.map(toDropDto)),
+    lastScanAt,
+    nextScanAt,
+    builtAt: new Date(),
+    version: 0,
+  };
+}
+
+export interface NewDropsResult {
+  readonly drops: DropDto[];
+  readonly rows: DropRow[];
+  readonly cursor: DropCursor;
+}
+
+/**
+ * One exactly-once page after `cursor`. When the page is not full, everything below the
+ * statement's xmin has been read, so the returned cursor jumps to just below that xmin: the
+ * next read starts its index scan there instead of re-walking rows of other markets.
+ */
+export async function readNewDrops(run: SqlRunner, cursor: DropCursor, market: string | undefined, limit: number): Promise<NewDropsResult> {
+  const page = await queryNewDrops(run, cursor, market, limit);
+  let next = cursor;
+  const last = page.rows[page.rows.length - 1];
+  if (last) next = { txId: BigInt(last.tx_id), id: BigInt(last.id) };
+  if (page.rows.length < limit) {
+    const floor = cursorBelowXmin(page.snapshotXmin);
+    if (compareCursors(floor, next) > 0) next = floor;
+  }
+  return { drops: page.rows.map(toDropDto), rows: page.rows, cursor: next };
+}
+
+/** Where a reader without a cursor starts: `withinMinutes` back, else from now on. */
+export async function startCursor(run: SqlRunner, withinMinutes: number | undefined): Promise<DropCursor> {
+  if (withinMinutes !== undefined) {
+    const tx = await queryWindowStartTx(run, withinMinutes);
+    if (tx !== null) return { txId: tx > 0n ? tx - 1n : 0n, id: (1n << 63n) - 1n };
+  }
+  return cursorBelowXmin(await querySnapshotXmin(run));
+}
+
+export interface TrackedDrop {
+  readonly id: string;
+  readonly drop: DropDto;
+}
+
+/**
+ * feed.onDrop's loop: read pages with the exactly-once query until caught up, then sleep until
+ * a NOTIFY (or the fallback poll) and read again. Each drop carries its own cursor as its id, so
+ * a client that reconnects with the last id it saw resumes exactly after it.
+ */
+export async function* dropStream(
+  ctx: Context,
+  opts: { market: string | undefined; from: DropCursor | null; signal: AbortSignal | undefined },
+): AsyncGenerator<TrackedDrop, void, unknown> {
+  const run = emRunner(ctx.em);
+  let cursor = opts.from ?? (await startCursor(run, undefined));
+  while (!opts.signal?.aborted) {
+    // Register before reading, so a NOTIFY that lands during the read is not lost.
+    const woke = ctx.drops
+      ? ctx.drops.wait(ON_DROP_FALLBACK_POLL_MS, opts.signal)
+      : new Promise<void>((r) => setTimeout(r, ON_DROP_FALLBACK_POLL_MS));
+    let full = true;
+    while (full && !opts.signal?.aborted) {
+      const page = await readNewDrops(run, cursor, opts.market, ON_DROP_PAGE);
+      for (const [i, drop] of page.drops.entries()) {
+        const row = page.rows[i];
+        if (!row) continue;
+        yield { id: encodeCursor({ txId: BigInt(row.tx_id), id: BigInt(row.id) }), drop };
+      }
+      cursor = page.cursor;
+      full = page.rows.length === ON_DROP_PAGE;
+    }
+    await woke;
+  }
+}

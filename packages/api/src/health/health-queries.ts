@@ -1,0 +1,130 @@
+import type { SqlRunner } from '../feed/sql-runner.js';
+import { HEALTH_BUCKETS_LIMIT, HEALTH_JOBS_LIMIT, HEALTH_TABLES_LIMIT } from '../limits.js';
+
+export interface BucketRow {
+  bucket_id: string;
+  market: string;
+  date: string;
+  time_slot: string;
+  scanned_at: Date | null;
+  slot_count: number;
+  baseline_complete: boolean;
+  stale: boolean;
+  last_error: string | null;
+  last_error_at: Date | null;
+}
+
+/**
+ * health.buckets in ONE query.
+ * -- uses discovery_buckets_market_date_idx when a market is given; the table holds at most
+ * -- markets × window days × time slots rows (≤ 420), LIMIT HEALTH_BUCKETS_LIMIT.
+ */
+export function bucketsSql(market: string | undefined, staleSeconds: number) {
+  const where = market ? 'where b.market = ?' : '';
+  const sql = `
+select b.bucket_id, b.market, to_char(b.date, 'YYYY-MM-DD') as date, b.time_slot, b.scanned_at,
+       b.slot_count, b.baseline_complete, b.last_error, b.last_error_at,
+       (b.scanned_at is null or b.scanned_at < now() - make_interval(secs => ?)) as stale
+from discovery_buckets b
+${where}
+order by b.market, b.date, b.time_slot
+limit ?`;
+  const params: unknown[] = [staleSeconds];
+  if (market) params.push(market);
+  params.push(HEALTH_BUCKETS_LIMIT);
+  return { sql, params };
+}
+
+export function queryBuckets(run: SqlRunner, market: string | undefined, staleSeconds: number): Promise<BucketRow[]> {
+  const { sql, params } = bucketsSql(market, staleSeconds);
+  return run<BucketRow>(sql, params);
+}
+
+export interface StatusRow {
+  last_discovery_at: Date | null;
+  buckets: string;
+  stale: string;
+  auth_errors: string;
+}
+
+/**
+ * Everything health.status looks at, in one round trip.
+ * -- uses job_runs_job_started_idx (job, started_at desc): one row; discovery_buckets is small.
+ */
+export async function queryStatus(run: SqlRunner, staleSeconds: number): Promise<StatusRow | undefined> {
+  const rows = await run<StatusRow>(
+    `select
+       (select coalesce(r.finished_at, r.started_at) from job_runs r
+         where r.job = 'discovery' order by r.started_at desc limit 1) as last_discovery_at,
+       (select count(*) from discovery_buckets)::text as buckets,
+       (select count(*) from discovery_buckets b
+         where b.scanned_at is null or b.scanned_at < now() - make_interval(secs => ?))::text as stale,
+       (select count(*) from discovery_buckets b
+         where b.last_error ~* '^\\W*(auth|blocked)')::text as auth_errors`,
+    [staleSeconds],
+  );
+  return rows[0];
+}
+
+export interface JobRow {
+  job: string;
+  started_at: Date;
+  finished_at: Date | null;
+  status: string;
+  stats: unknown;
+  error: string | null;
+}
+
+/**
+ * The last run of each job: a skip scan over job names, then one row per job.
+ * -- uses job_runs_job_started_idx for both the recursive name walk and each job's newest run.
+ */
+export function queryLastJobs(run: SqlRunner): Promise<JobRow[]> {
+  return run<JobRow>(
+    `with recursive names as (
+       (select r.job from job_runs r order by r.job limit 1)
+       union all
+       select (select r.job from job_runs r where r.job > names.job order by r.job limit 1)
+       from names where names.job is not null
+     )
+     select last.job, last.started_at, last.finished_at, last.status, last.stats, last.error
+     from names
+     cross join lateral (
+       select r.* from job_runs r where r.job = names.job order by r.started_at desc limit 1
+     ) last
+     where names.job is not null
+     order by last.job
+     limit ?`,
+    [HEALTH_JOBS_LIMIT],
+  );
+}
+
+export interface TableRow {
+  table: string;
+  partitioned: boolean;
+  partitions: string;
+  row_estimate: string;
+  bytes: string;
+}
+
+/** Row estimates and sizes from the catalog (no table scan); partitioned tables sum their partitions. */
+export function queryTables(run: SqlRunner): Promise<TableRow[]> {
+  return run<TableRow>(
+    `select c.relname as "table", c.relkind = 'p' as partitioned,
+       (select count(*) from pg_inherits i where i.inhparent = c.oid)::text as partitions,
+       (case when c.relkind = 'p'
+          then (select coalesce(sum(greatest(ch.reltuples, 0)), 0) from pg_inherits i
+                join pg_class ch on ch.oid = i.inhrelid where i.inhparent = c.oid)
+          else greatest(c.reltuples, 0) end)::bigint::text as row_estimate,
+       (case when c.relkind = 'p'
+          then (select coalesce(sum(pg_total_relation_size(i.inhrelid)), 0) from pg_inherits i
+                where i.inhparent = c.oid)
+          else pg_total_relation_size(c.oid) end)::text as bytes
+     from pg_class c
+     join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = current_schema() and c.relkind in ('r', 'p') and not c.relispartition
+     order by c.relname
+     limit ?`,
+    [HEALTH_TABLES_LIMIT],
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * Every bound of the API in one place: zod input ranges and the LIMIT of every list query.
+ * DESIGN §5.1 fixes the ranges of the feed inputs.
+ */
+export const JUST_OPENED_MINUTES = { min: 1, max: 120, default: 10 } as const;
+export const JUST_OPENED_LIMIT = { min: 1, max: 2000, default: 500 } as const;
+export const STILL_OPEN_LIMIT = { min: 1, max: 10_000, default: 1000 } as const;
+export const NEW_DROPS_LIMIT = { min: 1, max: 500, default: 200 } as const;
+/** newDrops without a cursor starts this far back at most (the retention window). */
+export const NEW_DROPS_MAX_WITHIN_MINUTES = 30 * 24 * 60;
+export const BOARD_LIMIT = { min: 1, max: 500, default: 100 } as const;
+/** Segment size of feed.live on the wire; the cache caps bound what exists (DESIGN §5.2). */
+export const LIVE_LIMIT = { min: 1, max: 5000, default: 100 } as const;
+
+/** Filters: at most this many party sizes / dates in one request. */
+export const MAX_PARTY_SIZE_FILTERS = 20;
+export const MAX_DATE_FILTERS = 31;
+
+/** Drops read per wake-up of an onDrop subscriber (it loops until caught up). */
+export const ON_DROP_PAGE = 200;
+/** An onDrop subscriber re-reads at least this often even without a NOTIFY (a missed one, a held-back page). */
+export const ON_DROP_FALLBACK_POLL_MS = 5_000;
+
+/** venues.get: the venue's most recent drops returned, and closed drops read for the median. */
+export const VENUE_RECENT_DROPS_LIMIT = 50;
+export const VENUE_MEDIAN_SAMPLE_LIMIT = 500;
+
+/** health.buckets: 5 markets × 14 days × 6 time slots is 420; one page always holds them all. */
+export const HEALTH_BUCKETS_LIMIT = 500;
+/** health.jobs: distinct job names (there are three); bounded all the same. */
+export const HEALTH_JOBS_LIMIT = 50;
+/** health.tables: tables of the public schema listed at most. */
+export const HEALTH_TABLES_LIMIT = 200;
+/** A bucket is stale when not scanned for this many cooldowns (or ticks, whichever is longer). */
+export const STALE_BUCKET_FACTOR = 3;
+/** The scheduler is considered alive when discovery ran within this many ticks. */
+export const HEARTBEAT_TICKS = 5;
+
+/** Strings in inputs: ids and names are short. */
+export const MAX_ID_LENGTH = 120;
+export const MAX_NAME_LENGTH = 100;
+export const MAX_CURSOR_LENGTH = 64;

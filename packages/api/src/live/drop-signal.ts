@@ -1,0 +1,138 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+/** The channel the discovery tick NOTIFYs after it wrote drops and rebuilt the feed cache. */
+export const DROPS_CHANNEL = 'dropwatch_drops';
+/** Delay before the LISTEN connection is re-opened after it broke, doubling up to the max. */
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 10_000;
+
+/** In-process fan-out of `NOTIFY dropwatch_drops`. */
+export interface DropSignal {
+  /** Calls fn on every notification (and after the LISTEN connection was re-opened). */
+  subscribe(fn: () => void): () => void;
+  /** Resolves at the next notification, after `timeoutMs`, or when `signal` aborts. */
+  wait(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Fan-out without a source: `fire()` wakes every waiter. The LISTEN listener builds on it. */
+export class LocalDropSignal implements DropSignal {
+  private readonly listeners = new Set<() => void>();
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        unsubscribe();
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      const unsubscribe = this.subscribe(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  fire(): void {
+    for (const fn of [...this.listeners]) fn();
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+}
+
+/**
+ * ONE dedicated connection per process runs `LISTEN dropwatch_drops` and fans each notification
+ * out in-process (subscribers never hold a database connection while they wait). If the
+ * connection breaks it is re-opened with backoff, and subscribers are woken once so they re-read
+ * whatever they might have missed meanwhile.
+ */
+export class PgDropListener extends LocalDropSignal {
+  private client: pg.Client | undefined;
+  private stopped = false;
+  private retryMs = RECONNECT_MIN_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private notifications = 0;
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly logger: Pick<Logger, 'warn' | 'debug'>,
+  ) {
+    super();
+  }
+
+  /** Resolves once the first LISTEN is in place (throws if the first connect fails). */
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  get notificationCount(): number {
+    return this.notifications;
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'dropwatch-listen' });
+    client.on('notification', (msg) => {
+      if (msg.channel !== DROPS_CHANNEL) return;
+      this.notifications++;
+      this.fire();
+    });
+    client.on('error', (err) => {
+      this.logger.warn({ err: err.message }, 'LISTEN connection failed; re-opening');
+      this.reconnectLater(client);
+    });
+    client.on('end', () => this.reconnectLater(client));
+    await client.connect();
+    await client.query(`listen ${DROPS_CHANNEL}`);
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.client = client;
+    this.retryMs = RECONNECT_MIN_MS;
+  }
+
+  private reconnectLater(broken: pg.Client): void {
+    if (this.stopped || this.client !== broken) return;
+    this.client = undefined;
+    broken.removeAllListeners('end');
+    void broken.end().catch(() => undefined);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect().then(
+        // Wake everyone: a notification may have been missed while the connection was down.
+        () => this.fire(),
+        (err: unknown) => {
+          this.logger.warn({ err: (err as Error).message }, 'LISTEN reconnect failed');
+          this.retryMs = Math.min(this.retryMs * 2, RECONNECT_MAX_MS);
+          this.scheduleReconnect();
+        },
+      );
+    }, this.retryMs);
+    this.retryTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    this.fire();
+    if (client) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => undefined);
+    }
+  }
+}

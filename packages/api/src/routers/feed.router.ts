@@ -1,0 +1,73 @@
+import { tracked } from '@trpc/server';
+import { encodeCursor } from '../feed/cursor.js';
+import { dropStream, liveFeed, rankBoard, readNewDrops, startCursor } from '../feed/feed-service.js';
+import { queryBoard, queryOpenDrops } from '../feed/feed-queries.js';
+import { toDropDto } from '../feed/drop-dto.js';
+import { emRunner } from '../feed/sql-runner.js';
+import { publicProcedure, router } from '../trpc.js';
+import {
+  boardInput,
+  dropsOutput,
+  justOpenedInput,
+  liveInput,
+  liveOutput,
+  newDropsInput,
+  newDropsOutput,
+  onDropInput,
+  stillOpenInput,
+} from './feed.schemas.js';
+
+export const feedRouter = router({
+  /** The hot read: the market's cached feed with filters applied (ETag/304 over HTTP). */
+  live: publicProcedure
+    .meta({ description: 'Cached feed of a market: just opened, still open, board' })
+    .input(liveInput)
+    .output(liveOutput)
+    .query(({ ctx, input }) => liveFeed(ctx, input)),
+
+  /** Open drops opened within the last `withinMinutes`, newest first. */
+  justOpened: publicProcedure
+    .input(justOpenedInput)
+    .output(dropsOutput)
+    .query(async ({ ctx, input }) => {
+      const rows = await queryOpenDrops(emRunner(ctx.em), 'justOpened', input, input.withinMinutes, input.limit);
+      return { drops: rows.map(toDropDto) };
+    }),
+
+  /** Open drops older than the just-opened window, newest first; never more than STILL_OPEN_EVENTS_LIMIT. */
+  stillOpen: publicProcedure
+    .input(stillOpenInput)
+    .output(dropsOutput)
+    .query(async ({ ctx, input }) => {
+      const limit = Math.min(input.limit, ctx.config.STILL_OPEN_EVENTS_LIMIT);
+      const rows = await queryOpenDrops(emRunner(ctx.em), 'stillOpen', input, input.withinMinutes, limit);
+      return { drops: rows.map(toDropDto) };
+    }),
+
+  /** Every drop exactly once, in (tx_id, id) order, across out-of-order commits. */
+  newDrops: publicProcedure
+    .input(newDropsInput)
+    .output(newDropsOutput)
+    .query(async ({ ctx, input }) => {
+      const run = emRunner(ctx.em);
+      const from = input.cursor ?? (await startCursor(run, input.withinMinutes));
+      const page = await readNewDrops(run, from, input.market, input.limit);
+      return { drops: page.drops, cursor: encodeCursor(page.cursor) };
+    }),
+
+  /** SSE: each new drop as it commits; `tracked` ids are cursors, so reconnects resume exactly. */
+  onDrop: publicProcedure.input(onDropInput).subscription(async function* ({ ctx, input, signal }) {
+    for await (const { id, drop } of dropStream(ctx, { market: input.market, from: input.lastEventId ?? null, signal })) {
+      yield tracked(id, drop);
+    }
+  }),
+
+  /** Open drops ranked: rarest venue first, then freshest, then venue name. */
+  board: publicProcedure
+    .input(boardInput)
+    .output(dropsOutput)
+    .query(async ({ ctx, input }) => {
+      const rows = await queryBoard(emRunner(ctx.em), input, input.limit);
+      return { drops: rankBoard(rows.map(toDropDto)) };
+    }),
+});
