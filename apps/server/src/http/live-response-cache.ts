@@ -13,7 +13,8 @@ export interface CachedResponse {
   readonly etag: string;
 }
 
-export type CacheOutcome = 'hit' | 'miss' | 'not_modified' | 'uncacheable';
+/** miss: this request rendered; shared: it waited for a concurrent request's render. */
+export type CacheOutcome = 'hit' | 'miss' | 'shared' | 'not_modified' | 'uncacheable';
 
 /**
  * The serialized-response cache of feed.live (DESIGN §5.2). Keyed by the request's path and
@@ -55,6 +56,7 @@ export class LiveResponseCache {
     } else {
       const generation = this.generation;
       let pending = this.inflight.get(key);
+      const shared = pending !== undefined;
       if (!pending) {
         pending = render();
         this.inflight.set(key, pending);
@@ -69,7 +71,7 @@ export class LiveResponseCache {
         );
       }
       response = await pending;
-      outcome = response.status === 200 ? 'miss' : 'uncacheable';
+      outcome = response.status !== 200 ? 'uncacheable' : shared ? 'shared' : 'miss';
     }
     if (response.status !== 200) {
       res.writeHead(response.status, { 'content-type': response.contentType, 'cache-control': 'no-store' });

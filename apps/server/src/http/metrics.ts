@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MikroORM } from '@dropwatch/db';
 import type { ServerResponse } from 'node:http';
+import type { CacheOutcome } from './live-response-cache.js';
 
 /** /metrics gives up on its database read after this (the process metrics still answer). */
 export const METRICS_DB_TIMEOUT_MS = 2_000;
@@ -12,7 +13,7 @@ const PROVIDER_ERROR_RUNS_LIMIT = 500;
 export interface HttpMetrics {
   readonly registry: Registry;
   observeRequest(procedures: readonly string[], status: number, seconds: number): void;
-  liveCache(result: 'hit' | 'miss' | 'not_modified' | 'uncacheable'): void;
+  liveCache(result: CacheOutcome): void;
   readonly subscribers: Gauge;
   /** Reads the database-derived gauges (bounded by METRICS_DB_TIMEOUT_MS). */
   collectFromDb(): Promise<void>;
@@ -101,10 +102,11 @@ export function createMetrics(orm: MikroORM): HttpMetrics {
            group by e.key
          )
          select
-           (select extract(epoch from finished_at - started_at)::float8 from last_tick) as tick_seconds,
+           (select case when stats ->> 'durationMs' ~ '^[0-9.]+$' then (stats ->> 'durationMs')::float8 / 1000
+                   else extract(epoch from finished_at - started_at)::float8 end from last_tick) as tick_seconds,
            (select (stats ->> 'drops')::float8 from last_tick where stats ->> 'drops' ~ '^[0-9.]+$') as tick_drops,
            (select (stats ->> 'closes')::float8 from last_tick where stats ->> 'closes' ~ '^[0-9.]+$') as tick_closes,
-           (select (stats ->> 'bucketsFailed')::float8 from last_tick where stats ->> 'bucketsFailed' ~ '^[0-9.]+$') as tick_failed,
+           (select (stats ->> 'failed')::float8 from last_tick where stats ->> 'failed' ~ '^[0-9.]+$') as tick_failed,
            (select coalesce(jsonb_object_agg(code, n), '{}'::jsonb) from errors) as provider_errors,
            (select coalesce(max(extract(epoch from now() - a.xact_start)), 0)::float8
               from pg_stat_activity a where a.backend_xid is not null) as cursor_lag_seconds`,

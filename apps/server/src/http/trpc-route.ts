@@ -10,6 +10,8 @@ import type { HttpMetrics } from './metrics.js';
 
 export const TRPC_PREFIX = '/trpc/';
 const LIVE_PATH = `${TRPC_PREFIX}feed.live`;
+/** Request bodies (mutations, POSTed batches) larger than this are refused with 413. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface TrpcRouteDeps {
   readonly orm: MikroORM;
@@ -47,6 +49,7 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
   const handler = createHTTPHandler({
     router: appRouter,
     basePath: TRPC_PREFIX,
+    maxBodySize: MAX_BODY_BYTES,
     createContext: ({ req }) => createContext(req.headers.authorization),
     onError,
   });
