@@ -63,9 +63,13 @@ export async function deletePastBuckets(session: RetentionSession, cutoffs: Rete
     for (;;) {
       signal?.throwIfAborted();
       const batch = await session.transaction(`past buckets ${market}`, async () => {
+        // The same per-bucket advisory lock a poll takes (tick/bucket-sql.ts), then the row lock:
+        // a bucket a poll holds is skipped, not waited for.
         // -- uses discovery_buckets_market_date_idx
         const { rows } = await client.query<{ bucket_id: string }>(
-          `select bucket_id from discovery_buckets where market = $1 and date < $2::date
+          `select bucket_id from discovery_buckets
+            where market = $1 and date < $2::date
+              and pg_try_advisory_xact_lock(hashtextextended('dropwatch.bucket:' || bucket_id, 0))
             order by bucket_id limit $3 for update skip locked`,
           [market, today, PAST_BUCKETS_PER_TRANSACTION],
         );
