@@ -8,10 +8,13 @@ import { createMetrics, handleMetrics } from './http/metrics.js';
 import { createTrpcRoute, TRPC_PREFIX } from './http/trpc-route.js';
 import { startHttpServer, type HttpServer, type Routes } from './http/server.js';
 import type { Logger } from './logger.js';
+import { createScheduler } from './scheduler/scheduler.js';
 
 /** Shutdown must be over within this: jobs, HTTP, ORM and embedded Postgres included. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
 const HTTP_GRACE_MS = 3_000;
+/** Running jobs get this long to finish on shutdown before their workers are terminated. */
+const JOBS_STOP_TIMEOUT_MS = 6_000;
 
 export interface AppOptions {
   readonly config: Config;
@@ -61,6 +64,13 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
     undo.push(() => http.close(HTTP_GRACE_MS));
     undo.push(() => Promise.resolve(trpc.closeSubscriptions()));
     logger.info({ url: http.url, role: config.DROPWATCH_ROLE }, 'dropwatch listening');
+
+    // Jobs run in `all` and `worker` processes; stopped first on shutdown (a running tick may finish).
+    if (config.DROPWATCH_ROLE !== 'api') {
+      const scheduler = await createScheduler({ config, databaseUrl: db.url, logger });
+      undo.push(() => scheduler.stop(JOBS_STOP_TIMEOUT_MS));
+      await scheduler.start();
+    }
 
     let stopping: Promise<void> | undefined;
     return {

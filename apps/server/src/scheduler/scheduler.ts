@@ -1,0 +1,116 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getMarket, type Config } from '@dropwatch/core';
+import type Bree from 'bree';
+import type { Logger } from '../logger.js';
+import { configToSettings } from './job-settings.js';
+import { TsxBree } from './tsx-bree.js';
+
+/** Jobs this process schedules (DESIGN §6). */
+export type JobName = 'discovery' | 'retention';
+
+export interface JobMessage {
+  readonly name: string;
+  readonly message: unknown;
+}
+
+export interface SchedulerOptions {
+  readonly config: Config;
+  /** The resolved database URL (DATABASE_URL or the embedded one); passed to jobs in workerData. */
+  readonly databaseUrl: string;
+  readonly logger: Logger;
+  /** Jobs to schedule (default: discovery and retention). */
+  readonly jobs?: readonly JobName[];
+  /** Job directory and extension (default: this build's own jobs, `.ts` under tsx, `.js` when compiled). */
+  readonly jobsDir?: string;
+  readonly extension?: 'ts' | 'js';
+  /** Run each job once at start instead of waiting one interval (default true for discovery). */
+  readonly runDiscoveryAtStart?: boolean;
+  /** Called with what a job posts (its stats), and with each failure. */
+  readonly onMessage?: (m: JobMessage) => void;
+  readonly onError?: (name: string, err: Error) => void;
+}
+
+export interface Scheduler {
+  readonly bree: Bree;
+  start(): Promise<void>;
+  /** Stops scheduling, asks running jobs to cancel, waits up to timeoutMs, then terminates them. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+const here = fileURLToPath(import.meta.url);
+const DEFAULT_EXTENSION: 'ts' | 'js' = here.endsWith('.ts') ? 'ts' : 'js';
+const DEFAULT_JOBS_DIR = path.join(path.dirname(here), '..', 'jobs');
+
+const text = (msg: unknown): string => (msg instanceof Error ? msg.message : String(msg));
+
+/** Bree with the discovery job every DISCOVERY_TICK_SECONDS and retention on RETENTION_CRON. */
+export async function createScheduler(options: SchedulerOptions): Promise<Scheduler> {
+  const { config, databaseUrl, logger } = options;
+  const log = logger.child({ component: 'scheduler' });
+  const names = options.jobs ?? ['discovery', 'retention'];
+  const discoveryData = { databaseUrl, settings: configToSettings(config) };
+  const jobs: Bree.JobOptions[] = [];
+  if (names.includes('discovery')) {
+    jobs.push({
+      name: 'discovery',
+      interval: config.DISCOVERY_TICK_SECONDS * 1000,
+      ...(options.runDiscoveryAtStart === false ? {} : { timeout: 0 }),
+      worker: { workerData: discoveryData },
+    });
+  }
+  if (names.includes('retention')) {
+    // The retention job's own shell decides its workerData shape; it is loaded lazily so a
+    // process without the job file (tests of discovery alone) does not need it.
+    const { retentionWorkerData } = await import('../jobs/retention.js');
+    jobs.push({
+      name: 'retention',
+      cron: config.RETENTION_CRON,
+      timezone: getMarket(config.DISCOVERY_MARKETS[0] ?? 'nyc').timeZone,
+      worker: { workerData: retentionWorkerData(config, databaseUrl) },
+    });
+  }
+  const extension = options.extension ?? DEFAULT_EXTENSION;
+  const bree = new TsxBree({
+    root: options.jobsDir ?? DEFAULT_JOBS_DIR,
+    defaultExtension: extension,
+    acceptedExtensions: ['.ts', '.js', '.mjs'],
+    jobs,
+    // Bree's own chatter goes to debug; never with worker metadata (workerData holds secrets).
+    outputWorkerMetadata: false,
+    logger: {
+      info: (msg: unknown) => log.debug(text(msg)),
+      warn: (msg: unknown) => log.warn(text(msg)),
+      error: (msg: unknown) => log.error(text(msg)),
+    },
+    errorHandler: (error: unknown, meta: { name: string }) => {
+      const err = error instanceof Error ? error : new Error(String(error));
+      log.error({ job: meta.name, err: err.message }, 'job failed');
+      options.onError?.(meta.name, err);
+    },
+    workerMessageHandler: (m: { name: string; message: unknown }) => {
+      if (m.message !== 'done' && m.message !== 'cancelled') log.debug({ job: m.name }, 'job message');
+      options.onMessage?.({ name: m.name, message: m.message });
+    },
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    bree,
+    start: async () => {
+      await bree.start();
+      log.info({ jobs: jobs.map((j) => j.name), tickSeconds: config.DISCOVERY_TICK_SECONDS }, 'scheduler started');
+    },
+    stop: (timeoutMs) =>
+      (stopping ??= (async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+        const result = await Promise.race([bree.stop().then(() => 'stopped' as const), timedOut]);
+        clearTimeout(timer);
+        if (result === 'timeout') {
+          log.warn({ running: [...bree.workers.keys()] }, 'jobs did not finish in time; terminating them');
+          await Promise.all([...bree.workers.values()].map((w) => w.terminate()));
+        }
+        log.info('scheduler stopped');
+      })()),
+  };
+}

@@ -1,0 +1,58 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '@dropwatch/db/testing';
+
+const t = useTestDatabase();
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const serverDist = fileURLToPath(new URL('../dist/', import.meta.url));
+let child: ChildProcess | undefined;
+
+beforeAll(() => {
+  // The smoke test runs what `npm start` runs: the built server and its compiled job files.
+  if (!existsSync(`${serverDist}main.js`) || !existsSync(`${serverDist}jobs/discovery.js`)) {
+    execFileSync('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], { cwd: repoRoot, stdio: 'inherit' });
+  }
+}, 300_000);
+afterAll(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+});
+
+describe('npm start with nothing configured (simulated market)', () => {
+  it('logs drops within 2 minutes and stops cleanly on SIGTERM', async () => {
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+    Object.assign(env, {
+      DATABASE_URL: t.db.url,
+      PORT: '0',
+      DISCOVERY_TICK_SECONDS: '2',
+      DISCOVERY_BUCKET_COOLDOWN_SECONDS: '2',
+      LOG_LEVEL: 'info',
+    });
+    const proc = spawn(process.execPath, [`${serverDist}main.js`], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    const lines: Record<string, unknown>[] = [];
+    let buffered = '';
+    proc.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      for (const p of parts) if (p.startsWith('{')) lines.push(JSON.parse(p) as Record<string, unknown>);
+    });
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+
+    const deadline = Date.now() + 120_000;
+    let dropLine: Record<string, unknown> | undefined;
+    while (!dropLine && Date.now() < deadline && proc.exitCode === null) {
+      dropLine = lines.find((l) => l.msg === 'discovery tick' && Number(l.drops) > 0);
+      if (!dropLine) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(dropLine, `no drops logged; last lines: ${JSON.stringify(lines.slice(-5))}`).toBeDefined();
+    expect(dropLine).toMatchObject({ job: 'discovery', failed: 0 });
+    expect(JSON.stringify(lines)).not.toContain(t.db.url);
+
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(lines.some((l) => l.msg === 'scheduler stopped')).toBe(true);
+  }, 180_000);
+});
