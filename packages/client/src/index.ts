@@ -1,6 +1,6 @@
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
 import superjson from 'superjson';
-import type { AppRouter, DropDto, RouterInputs, RouterOutputs } from '@dropwatch/api';
+import type { AppRouter, DropDto, RouterInputs, RouterOutputs } from './router-types.js';
 
 export type { AppRouter, DropDto, RouterInputs, RouterOutputs };
 
