@@ -21,3 +21,4 @@ export { VenueCache } from './tick/venue-writes.js';
 export { prepareSnapshot, PRIME_TIME_FROM, PRIME_TIME_TO, type PreparedSnapshot, type PreparedSlot } from './tick/prepared-snapshot.js';
 export { applySnapshot, SUSPECT_MIN_PREV, SUSPECT_SHRINK_RATIO, type ApplyOutcome, type BucketToApply } from './tick/apply-snapshot.js';
 export { withPgConnection, type PgClient } from './tick/pg-session.js';
+export * from './drop-cursor/index.js';

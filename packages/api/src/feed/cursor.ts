@@ -1,49 +1,20 @@
 import { z } from 'zod';
+import { decodeCursor, type DropCursor } from '@dropwatch/discovery';
 import { MAX_CURSOR_LENGTH } from '../limits.js';
 
 /**
- * The exactly-once cursor of DESIGN §4: (tx_id, id) of the last drop a reader has seen. On the
- * wire it is opaque: base64url of "txid:id". Both parts are unsigned 64-bit integers
- * (tx_id is an xid8, id a bigint identity), kept as decimal strings.
+ * The exactly-once (tx_id, id) cursor lives in @dropwatch/discovery (drop-cursor/), because the
+ * notify job consumes drop_events with the very same cursor. Re-exported here for the feed.
  */
-export interface DropCursor {
-  readonly txId: bigint;
-  readonly id: bigint;
-}
-
-const MAX_U64 = (1n << 64n) - 1n;
-/** The largest bigint id: (t, MAX_ID) sorts after every row of transaction t. */
-export const MAX_ID = (1n << 63n) - 1n;
-export const START_CURSOR: DropCursor = { txId: 0n, id: 0n };
-
-export function encodeCursor(cursor: DropCursor): string {
-  return Buffer.from(`${cursor.txId}:${cursor.id}`, 'utf8').toString('base64url');
-}
-
-/** null when the string is not a cursor this server made. */
-export function decodeCursor(value: string): DropCursor | null {
-  if (value.length === 0 || value.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(value)) return null;
-  const text = Buffer.from(value, 'base64url').toString('utf8');
-  const match = /^(\d{1,20}):(\d{1,19})$/.exec(text);
-  if (!match?.[1] || !match[2]) return null;
-  const txId = BigInt(match[1]);
-  const id = BigInt(match[2]);
-  if (txId > MAX_U64 || id > MAX_ID) return null;
-  // Reject non-canonical spellings so one position has one cursor.
-  if (encodeCursor({ txId, id }) !== value) return null;
-  return { txId, id };
-}
-
-/** The cursor of everything committed before a snapshot whose xmin is `xmin`. */
-export function cursorBelowXmin(xmin: bigint): DropCursor {
-  return { txId: xmin > 0n ? xmin - 1n : 0n, id: MAX_ID };
-}
-
-export function compareCursors(a: DropCursor, b: DropCursor): number {
-  if (a.txId !== b.txId) return a.txId < b.txId ? -1 : 1;
-  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
-  return 0;
-}
+export {
+  compareCursors,
+  cursorBelowXmin,
+  decodeCursor,
+  encodeCursor,
+  MAX_ID,
+  START_CURSOR,
+  type DropCursor,
+} from '@dropwatch/discovery';
 
 /** zod: an opaque cursor string, parsed; a malformed one is a validation issue (BAD_REQUEST). */
 export const cursorInput = z

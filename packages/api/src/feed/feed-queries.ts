@@ -1,5 +1,5 @@
 import { RARITY_WINDOW_DAYS } from '@dropwatch/core';
-import type { DropCursor } from './cursor.js';
+import { DROP_PROJECTION } from '@dropwatch/discovery';
 import type { DropRow } from './drop-dto.js';
 import { pgArray, type SqlRunner } from './sql-runner.js';
 
@@ -16,15 +16,16 @@ export interface FeedFilters {
 }
 
 /**
- * The drop columns every feed returns. `window_drops` is the venue's drop count in the rarity
- * window -- uses venue_metrics_pkey (venue_id, day): one short range scan per returned row.
+ * The exactly-once "drops after a cursor" statements (and DROP_PROJECTION, the columns every feed
+ * returns) live in @dropwatch/discovery: the notify job reads drop_events with the same cursor.
  */
-const DROP_PROJECTION = `
-  d.id::text as id, d.tx_id::text as tx_id, d.market, d.bucket_id, d.venue_id,
-  v.name as venue_name, v.neighborhood, coalesce(d.booking_url, v.booking_url) as booking_url, v.image_url,
-  to_char(d.slot_date, 'YYYY-MM-DD') as slot_date, d.slot_time, d.party_sizes, d.opened_at, d.closed_at,
-  (select sum(m.drops) from venue_metrics m
-    where m.venue_id = d.venue_id and m.day > current_date - ?::int) as window_drops`;
+export {
+  newDropsSql,
+  queryNewDrops,
+  querySnapshotXmin,
+  queryWindowStartTx,
+  type NewDropsPage,
+} from '@dropwatch/discovery';
 
 interface Where {
   readonly sql: string;
@@ -119,75 +120,6 @@ limit ?`;
 export function queryBoard(run: SqlRunner, f: FeedFilters, limit: number): Promise<DropRow[]> {
   const { sql, params } = boardSql(f, limit);
   return run<DropRow>(sql, params);
-}
-
-export interface NewDropsPage {
-  readonly rows: DropRow[];
-  /** xmin of the statement's snapshot: every transaction below it has ended. */
-  readonly snapshotXmin: bigint;
-}
-
-/**
- * The exactly-once page (DESIGN §4): rows after the cursor whose writing transaction is below
- * the snapshot's xmin -- so no transaction that could still commit a smaller (tx_id, id) is
- * passed over -- in (tx_id, id) order. The xmin comes from the same statement (same snapshot).
- * -- uses drop_events_tx_id_idx (tx_id, id) on each partition: a Merge Append of index range
- * -- scans starting at the cursor, stopped by the LIMIT.
- */
-export function newDropsSql(cursor: DropCursor, market: string | undefined, limit: number) {
-  const marketSql = market ? ' and d.market = ?' : '';
-  const sql = `
-with page as (
-  select d.tx_id as tx, d.id as idn, ${DROP_PROJECTION}
-  from drop_events d
-  left join venues v on v.venue_id = d.venue_id
-  where (d.tx_id, d.id) > (?::xid8, ?::bigint)
-    and d.tx_id < pg_snapshot_xmin(pg_current_snapshot())${marketSql}
-  order by d.tx_id, d.id
-  limit ?
-)
-select s.snapshot_xmin, page.*
-from (select pg_snapshot_xmin(pg_current_snapshot())::text as snapshot_xmin) s
-left join page on true
-order by page.tx, page.idn`;
-  const params: unknown[] = [RARITY_WINDOW_DAYS, cursor.txId.toString(), cursor.id.toString()];
-  if (market) params.push(market);
-  params.push(limit);
-  return { sql, params };
-}
-
-export async function queryNewDrops(
-  run: SqlRunner,
-  cursor: DropCursor,
-  market: string | undefined,
-  limit: number,
-): Promise<NewDropsPage> {
-  const { sql, params } = newDropsSql(cursor, market, limit);
-  const rows = await run<DropRow & { snapshot_xmin: string; id: string | null }>(sql, params);
-  const snapshotXmin = BigInt(rows[0]?.snapshot_xmin ?? '0');
-  return { rows: rows.filter((r) => r.id !== null), snapshotXmin };
-}
-
-/** xmin of the current snapshot: the "from now on" cursor is just below it. */
-export async function querySnapshotXmin(run: SqlRunner): Promise<bigint> {
-  const rows = await run<{ xmin: string }>('select pg_snapshot_xmin(pg_current_snapshot())::text as xmin', []);
-  return BigInt(rows[0]?.xmin ?? '0');
-}
-
-/**
- * The transaction id of the oldest drop opened within the window, where a cursor-less
- * newDrops({ withinMinutes }) starts.
- * -- uses drop_events_opened_at_idx (opened_at desc), read backwards: one row.
- */
-export async function queryWindowStartTx(run: SqlRunner, withinMinutes: number): Promise<bigint | null> {
-  const rows = await run<{ tx_id: string }>(
-    `select d.tx_id::text as tx_id from drop_events d
-     where d.opened_at >= now() - make_interval(mins => ?)
-     order by d.opened_at asc
-     limit 1`,
-    [withinMinutes],
-  );
-  return rows[0] ? BigInt(rows[0].tx_id) : null;
 }
 
 /**

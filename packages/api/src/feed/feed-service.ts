@@ -1,17 +1,14 @@
 import { compareForBoard } from '@dropwatch/core';
 import type { Context } from '../context.js';
 import { JUST_OPENED_MINUTES, ON_DROP_FALLBACK_POLL_MS, ON_DROP_PAGE } from '../limits.js';
-import { compareCursors, cursorBelowXmin, encodeCursor, type DropCursor } from './cursor.js';
-import { toDropDto, type DropDto, type DropRow } from './drop-dto.js';
-import {
-  queryBoard,
-  queryNewDrops,
-  queryOpenDrops,
-  querySnapshotXmin,
-  queryWindowStartTx,
-  type FeedFilters,
-} from './feed-queries.js';
-import { emRunner, type SqlRunner } from './sql-runner.js';
+import { readNewDrops, startCursor } from '@dropwatch/discovery';
+import { encodeCursor, type DropCursor } from './cursor.js';
+import { toDropDto, type DropDto } from './drop-dto.js';
+import { queryBoard, queryOpenDrops, type FeedFilters } from './feed-queries.js';
+import { emRunner } from './sql-runner.js';
+
+/** The exactly-once page and start cursor live in @dropwatch/discovery (shared with the notify job). */
+export { readNewDrops, startCursor, type NewDropsResult } from '@dropwatch/discovery';
 
 /** The board's order, applied again in JS with the core comparator (rarity rounds in JS). */
 export function rankBoard(drops: DropDto[]): DropDto[] {
@@ -86,38 +83,6 @@ export async function liveFeed(ctx: Context, f: FeedFilters & { limit: number })
     builtAt: new Date(),
     version: 0,
   };
-}
-
-export interface NewDropsResult {
-  readonly drops: DropDto[];
-  readonly rows: DropRow[];
-  readonly cursor: DropCursor;
-}
-
-/**
- * One exactly-once page after `cursor`. When the page is not full, everything below the
- * statement's xmin has been read, so the returned cursor jumps to just below that xmin: the
- * next read starts its index scan there instead of re-walking rows of other markets.
- */
-export async function readNewDrops(run: SqlRunner, cursor: DropCursor, market: string | undefined, limit: number): Promise<NewDropsResult> {
-  const page = await queryNewDrops(run, cursor, market, limit);
-  let next = cursor;
-  const last = page.rows[page.rows.length - 1];
-  if (last) next = { txId: BigInt(last.tx_id), id: BigInt(last.id) };
-  if (page.rows.length < limit) {
-    const floor = cursorBelowXmin(page.snapshotXmin);
-    if (compareCursors(floor, next) > 0) next = floor;
-  }
-  return { drops: page.rows.map(toDropDto), rows: page.rows, cursor: next };
-}
-
-/** Where a reader without a cursor starts: `withinMinutes` back, else from now on. */
-export async function startCursor(run: SqlRunner, withinMinutes: number | undefined): Promise<DropCursor> {
-  if (withinMinutes !== undefined) {
-    const tx = await queryWindowStartTx(run, withinMinutes);
-    if (tx !== null) return { txId: tx > 0n ? tx - 1n : 0n, id: (1n << 63n) - 1n };
-  }
-  return cursorBelowXmin(await querySnapshotXmin(run));
 }
 
 export interface TrackedDrop {

@@ -1,22 +1,5 @@
-import type { EntityManager } from '@dropwatch/db';
-
-/**
- * Runs one statement written with `?` placeholders and returns its rows. The API runs the feed
- * SQL through the ORM's connection (knex-style `?`); the benchmark runs the very same text
- * through a bare `pg` client via `toPgPlaceholders`.
- */
-export type SqlRunner = <T extends object>(sql: string, params: readonly unknown[]) => Promise<T[]>;
-
-export function emRunner(em: EntityManager): SqlRunner {
-  return <T extends object>(sql: string, params: readonly unknown[]) =>
-    em.getConnection().execute<T[]>(sql, params as unknown[]);
-}
-
-/** `?` → `$1, $2, …` (the feed SQL has no `?` operators or string literals containing one). */
-export function toPgPlaceholders(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-}
+/** Shared with the notify job's cursor queries: they live in @dropwatch/discovery (drop-cursor/). */
+export { emRunner, toPgPlaceholders, type SqlRunner } from '@dropwatch/discovery';
 
 /** An int[] / date[] parameter as a Postgres array literal (knex would splice a JS array into a list). */
 export function pgArray(values: readonly (string | number)[]): string {

@@ -1,0 +1,120 @@
+import { RARITY_WINDOW_DAYS } from '@dropwatch/core';
+import { compareCursors, cursorBelowXmin, MAX_ID, type DropCursor } from './cursor.js';
+import { toDropDto, type DropDto, type DropRow } from './drop-dto.js';
+import type { SqlRunner } from './sql-runner.js';
+
+/**
+ * The drop columns every feed returns (DropRow). `window_drops` is the venue's drop count in the
+ * rarity window -- uses venue_metrics_pkey (venue_id, day): one short range scan per returned row.
+ * Its one `?` is RARITY_WINDOW_DAYS and comes first in a statement's parameters.
+ */
+export const DROP_PROJECTION = `
+  d.id::text as id, d.tx_id::text as tx_id, d.market, d.bucket_id, d.venue_id,
+  v.name as venue_name, v.neighborhood, coalesce(d.booking_url, v.booking_url) as booking_url, v.image_url,
+  to_char(d.slot_date, 'YYYY-MM-DD') as slot_date, d.slot_time, d.party_sizes, d.opened_at, d.closed_at,
+  (select sum(m.drops) from venue_metrics m
+    where m.venue_id = d.venue_id and m.day > current_date - ?::int) as window_drops`;
+
+export interface NewDropsPage {
+  readonly rows: DropRow[];
+  /** xmin of the statement's snapshot: every transaction below it has ended. */
+  readonly snapshotXmin: bigint;
+}
+
+/**
+ * The exactly-once page (DESIGN §4): rows after the cursor whose writing transaction is below
+ * the snapshot's xmin -- so no transaction that could still commit a smaller (tx_id, id) is
+ * passed over -- in (tx_id, id) order. The xmin comes from the same statement (same snapshot).
+ * -- uses drop_events_tx_id_idx (tx_id, id) on each partition: a Merge Append of index range
+ * -- scans starting at the cursor, stopped by the LIMIT.
+ */
+export function newDropsSql(cursor: DropCursor, market: string | undefined, limit: number) {
+  const marketSql = market ? ' and d.market = ?' : '';
+  const sql = `
+with page as (
+  select d.tx_id as tx, d.id as idn, d.opened_minute, ${DROP_PROJECTION}
+  from drop_events d
+  left join venues v on v.venue_id = d.venue_id
+  where (d.tx_id, d.id) > (?::xid8, ?::bigint)
+    and d.tx_id < pg_snapshot_xmin(pg_current_snapshot())${marketSql}
+  order by d.tx_id, d.id
+  limit ?
+)
+select s.snapshot_xmin, page.*
+from (select pg_snapshot_xmin(pg_current_snapshot())::text as snapshot_xmin) s
+left join page on true
+order by page.tx, page.idn`;
+  const params: unknown[] = [RARITY_WINDOW_DAYS, cursor.txId.toString(), cursor.id.toString()];
+  if (market) params.push(market);
+  params.push(limit);
+  return { sql, params };
+}
+
+/** A page row: the drop plus the partition key the notify job needs to address it. */
+export type NewDropRow = DropRow & { opened_minute: Date | string };
+
+export async function queryNewDrops(
+  run: SqlRunner,
+  cursor: DropCursor,
+  market: string | undefined,
+  limit: number,
+): Promise<NewDropsPage & { rows: NewDropRow[] }> {
+  const { sql, params } = newDropsSql(cursor, market, limit);
+  const rows = await run<NewDropRow & { snapshot_xmin: string; id: string | null }>(sql, params);
+  const snapshotXmin = BigInt(rows[0]?.snapshot_xmin ?? '0');
+  return { rows: rows.filter((r) => r.id !== null), snapshotXmin };
+}
+
+/** xmin of the current snapshot: the "from now on" cursor is just below it. */
+export async function querySnapshotXmin(run: SqlRunner): Promise<bigint> {
+  const rows = await run<{ xmin: string }>('select pg_snapshot_xmin(pg_current_snapshot())::text as xmin', []);
+  return BigInt(rows[0]?.xmin ?? '0');
+}
+
+/**
+ * The transaction id of the oldest drop opened within the window, where a cursor-less
+ * newDrops({ withinMinutes }) starts.
+ * -- uses drop_events_opened_at_idx (opened_at desc), read backwards: one row.
+ */
+export async function queryWindowStartTx(run: SqlRunner, withinMinutes: number): Promise<bigint | null> {
+  const rows = await run<{ tx_id: string }>(
+    `select d.tx_id::text as tx_id from drop_events d
+     where d.opened_at >= now() - make_interval(mins => ?)
+     order by d.opened_at asc
+     limit 1`,
+    [withinMinutes],
+  );
+  return rows[0] ? BigInt(rows[0].tx_id) : null;
+}
+
+export interface NewDropsResult {
+  readonly drops: DropDto[];
+  readonly rows: NewDropRow[];
+  readonly cursor: DropCursor;
+}
+
+/**
+ * One exactly-once page after `cursor`. When the page is not full, everything below the
+ * statement's xmin has been read, so the returned cursor jumps to just below that xmin: the
+ * next read starts its index scan there instead of re-walking rows of other markets.
+ */
+export async function readNewDrops(run: SqlRunner, cursor: DropCursor, market: string | undefined, limit: number): Promise<NewDropsResult> {
+  const page = await queryNewDrops(run, cursor, market, limit);
+  let next = cursor;
+  const last = page.rows[page.rows.length - 1];
+  if (last) next = { txId: BigInt(last.tx_id), id: BigInt(last.id) };
+  if (page.rows.length < limit) {
+    const floor = cursorBelowXmin(page.snapshotXmin);
+    if (compareCursors(floor, next) > 0) next = floor;
+  }
+  return { drops: page.rows.map(toDropDto), rows: page.rows, cursor: next };
+}
+
+/** Where a reader without a cursor starts: `withinMinutes` back, else from now on. */
+export async function startCursor(run: SqlRunner, withinMinutes: number | undefined): Promise<DropCursor> {
+  if (withinMinutes !== undefined) {
+    const tx = await queryWindowStartTx(run, withinMinutes);
+    if (tx !== null) return { txId: tx > 0n ? tx - 1n : 0n, id: MAX_ID };
+  }
+  return cursorBelowXmin(await querySnapshotXmin(run));
+}
