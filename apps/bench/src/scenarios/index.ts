@@ -1,6 +1,7 @@
 import type { Scenario } from '../harness.js';
 import { bucketHealthScenario } from './bucket-health.js';
 import { ensureBucketsScenario } from './ensure-buckets.js';
+import { pruneScenario } from './prune.js';
 
 /** Every scenario `npm run bench` knows, in the order it runs them. */
-export const SCENARIOS: Scenario[] = [ensureBucketsScenario, bucketHealthScenario];
+export const SCENARIOS: Scenario[] = [ensureBucketsScenario, bucketHealthScenario, pruneScenario];

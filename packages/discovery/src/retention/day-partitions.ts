@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { PARTITION_LIST_LIMIT } from './retention-config.js';
 import type { RetentionSession } from './retention-session.js';
@@ -71,7 +72,11 @@ export interface RemovedPartition {
   readonly rows: number;
   /** True when it was found pending detach and finished with FINALIZE. */
   readonly finalized: boolean;
+  /** Milliseconds of each step (last attempt): counting rows, detaching from the parent, dropping. */
+  readonly ms: { readonly count: number; readonly detach: number; readonly drop: number };
 }
+
+const since = (t0: number) => performance.now() - t0;
 
 /**
  * Detaches one day partition without blocking readers of the parent, then drops it:
@@ -86,10 +91,14 @@ export async function removeDayPartition(session: RetentionSession, partition: D
   const child = client.escapeIdentifier(partition.name);
   let rows: number | undefined;
   let finalized = false;
+  const ms = { count: 0, detach: 0, drop: 0 };
   await session.retrying(`remove partition ${partition.name}`, async () => {
     let state = await stateOf(client, partition.table, partition.name);
     if (state === 'gone') return;
+    let t0 = performance.now();
     rows ??= await countRows(client, partition.name);
+    ms.count = since(t0);
+    t0 = performance.now();
     if (state === 'attached') {
       await client.query(`alter table ${parent} detach partition ${child} concurrently`);
       state = 'detached';
@@ -98,9 +107,12 @@ export async function removeDayPartition(session: RetentionSession, partition: D
       finalized = true;
       state = 'detached';
     }
+    ms.detach = since(t0);
+    t0 = performance.now();
     await client.query(`drop table if exists ${child}`);
+    ms.drop = since(t0);
   });
-  return { name: partition.name, rows: rows ?? 0, finalized };
+  return { name: partition.name, rows: rows ?? 0, finalized, ms };
 }
 
 /**

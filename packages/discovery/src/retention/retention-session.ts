@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import { RETENTION_LOCK_RETRIES, RETENTION_LOCK_TIMEOUT_MS, RETENTION_RETRY_BASE_MS } from './retention-config.js';
 
 /**
@@ -28,11 +28,12 @@ export function isRetryableLockError(err: unknown): boolean {
 
 export interface SessionOptions {
   readonly databaseUrl: string;
-  readonly logger: Logger;
+  readonly logger?: Logger;
   readonly lockTimeoutMs?: number;
   readonly lockRetries?: number;
 }
 
+const SILENT = pino({ level: 'silent' });
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function openRetentionSession(options: SessionOptions): Promise<RetentionSession> {
@@ -57,7 +58,7 @@ export async function openRetentionSession(options: SessionOptions): Promise<Ret
         retries++;
         // Exponential backoff with full jitter: competing writers drift apart.
         const wait = Math.random() * RETENTION_RETRY_BASE_MS * 2 ** attempt;
-        options.logger.warn({ what, attempt: attempt + 1, code: (err as { code?: string }).code, waitMs: Math.round(wait) }, 'retention statement hit a lock, retrying');
+        (options.logger ?? SILENT).warn({ what, attempt: attempt + 1, code: (err as { code?: string }).code, waitMs: Math.round(wait) }, 'retention statement hit a lock, retrying');
         await pause(wait);
       }
     }

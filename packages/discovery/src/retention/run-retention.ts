@@ -157,6 +157,7 @@ async function retentionPass(em: EntityManager, options: RetentionOptions, logge
         signal?.throwIfAborted();
         try {
           const removed = await removeDayPartition(session, p);
+          logger.debug({ partition: removed.name, rows: removed.rows, ms: removed.ms }, 'partition removed');
           deleted[table] += removed.rows;
           partitions.dropped.push(removed.name);
           if (removed.finalized) partitions.finalized.push(removed.name);
