@@ -150,4 +150,16 @@ describe('retention alongside other work', () => {
     expect(await count(c, `select count(*) from job_runs where job = 'retention'`)).toBe(runsBefore + 1);
   });
 
+
+  it('a run that fails records a failed job_runs row, rethrows, and frees the lease', async () => {
+    const cancelled = new AbortController();
+    cancelled.abort();
+    await expect(runRetention({ orm: t.orm, config: testConfig(), holder: 'doomed', signal: cancelled.signal })).rejects.toThrow();
+    const { rows } = await c.query<{ status: string; error: string | null }>(
+      `select status, error from job_runs where job = 'retention' order by id desc limit 1`,
+    );
+    expect(rows[0]?.status).toBe('failed');
+    expect(rows[0]?.error).toMatch(/abort/i);
+    expect(await count(c, `select count(*) from job_leases where name = 'retention'`)).toBe(0);
+  });
 });

@@ -185,13 +185,14 @@ async function retentionPass(em: EntityManager, options: RetentionOptions, logge
       throw new AppError('BUSY', `retention could not remove ${stuck.length} partition(s) within the lock timeout; the next run will`);
     }
   } catch (err) {
+    // Recording the failure must not hide it (the database may be what failed).
     await recordJobRun(em, {
       job: RETENTION_JOB,
       startedAt,
       status: 'failed',
       stats: snapshot(),
       error: err instanceof Error ? err.message : String(err),
-    });
+    }).catch((recordErr: unknown) => logger.error({ err: recordErr }, 'could not record the failed retention run'));
     logger.error({ err, ...snapshot() }, 'retention failed');
     throw err;
   } finally {
