@@ -1,0 +1,210 @@
+import { hostname } from 'node:os';
+import type { Config } from '@dropwatch/core';
+import type { MikroORM } from '@dropwatch/db';
+import type { Logger } from 'pino';
+import { compareCursors, encodeCursor, type DropCursor } from '../drop-cursor/cursor.js';
+import { readNewDrops, startCursor } from '../drop-cursor/new-drops.js';
+import { toPgPlaceholders, type SqlRunner } from '../drop-cursor/sql-runner.js';
+import { withLease } from '../job-leases.js';
+import { recordJobRun } from '../job-runs.js';
+import { withPgConnection, type PgClient } from '../tick/pg-session.js';
+import { deliverDueWebhooks, type DeliveryOptions, type DeliveryStats } from '../webhooks/deliver-webhooks.js';
+import { FANOUT_SQL } from './fanout-sql.js';
+import {
+  NOTIFICATIONS_CHANNEL,
+  NOTIFY_BATCH_SIZE,
+  NOTIFY_CURSOR_NAME,
+  NOTIFY_INITIAL_LOOKBACK_MINUTES,
+  NOTIFY_LEASE_NAME,
+  NOTIFY_LEASE_TTL_MS,
+  NOTIFY_MAX_BATCHES_PER_RUN,
+} from './notify-limits.js';
+import { normalizeVenueName } from './venue-name.js';
+
+export interface NotifyOptions {
+  readonly orm: MikroORM;
+  readonly config: Pick<Config, 'NOTIFY_COOLDOWN_MINUTES' | 'WEBHOOK_ALLOW_PRIVATE'>;
+  readonly logger: Logger;
+  /** Lease holder id (default host:pid). */
+  readonly holder?: string;
+  /** Drops per transaction (default NOTIFY_BATCH_SIZE). */
+  readonly batchSize?: number;
+  /** Webhook delivery knobs (tests shorten the backoff). */
+  readonly delivery?: Omit<DeliveryOptions, 'allowPrivate'>;
+  /** Skip the webhook delivery pass (the benchmark times the fan-out alone). */
+  readonly deliver?: boolean;
+  /** Test seam: runs inside each batch transaction after the inserts, just before COMMIT. */
+  readonly beforeCommit?: (db: PgClient) => Promise<void>;
+  /** Write a job_runs row (default true). */
+  readonly recordRun?: boolean;
+}
+
+export interface NotifyStats {
+  status: 'ok' | 'skipped';
+  heldBy?: string | null;
+  batches: number;
+  drops: number;
+  matched: number;
+  notifications: number;
+  deliveriesQueued: number;
+  webhooks: DeliveryStats;
+  /** Another runner advanced the cursor first (its batch was rolled back here). */
+  cursorRaces: number;
+  cursor: string | null;
+  durationMs: number;
+}
+
+const pgRunner =
+  (db: PgClient): SqlRunner =>
+  async <T extends object>(sql: string, params: readonly unknown[]) =>
+    (await db.query(toPgPlaceholders(sql), params as unknown[])).rows as T[];
+
+/** The job's cursor row, created on first use a few minutes back (NOTIFY_INITIAL_LOOKBACK_MINUTES). */
+async function readCursor(db: PgClient): Promise<DropCursor> {
+  const { rows } = await db.query<{ tx_id: string; id: string }>(
+    'select tx_id::text, id::text from consumer_cursors where name = $1',
+    [NOTIFY_CURSOR_NAME],
+  );
+  const row = rows[0];
+  if (row) return { txId: BigInt(row.tx_id), id: BigInt(row.id) };
+  const start = await startCursor(pgRunner(db), NOTIFY_INITIAL_LOOKBACK_MINUTES);
+  await db.query('insert into consumer_cursors (name, tx_id, id) values ($1, $2::xid8, $3) on conflict (name) do nothing', [
+    NOTIFY_CURSOR_NAME,
+    start.txId.toString(),
+    start.id.toString(),
+  ]);
+  return readCursor(db);
+}
+
+interface BatchResult {
+  readonly drops: number;
+  readonly matched: number;
+  readonly inserted: number;
+  readonly deliveries: number;
+  readonly cursor: DropCursor;
+  readonly full: boolean;
+  readonly raced: boolean;
+}
+
+/**
+ * One batch, ONE transaction: read the drops after the cursor (the exactly-once query), advance
+ * the cursor (guarded: only from the value read, so a concurrent runner makes this one roll back),
+ * fan out to watchers, enqueue webhooks, NOTIFY. A crash anywhere before COMMIT leaves nothing;
+ * after it, everything -- so every notification exists exactly once.
+ */
+async function runBatch(db: PgClient, opts: NotifyOptions, batchSize: number): Promise<BatchResult> {
+  await db.query('begin');
+  try {
+    const from = await readCursor(db);
+    // The page is read before this transaction writes anything (it has no xid yet), so its own
+    // xid never holds back the snapshot's xmin.
+    const page = await readNewDrops(pgRunner(db), from, undefined, batchSize);
+    if (compareCursors(page.cursor, from) === 0) {
+      await db.query('rollback');
+      return { drops: 0, matched: 0, inserted: 0, deliveries: 0, cursor: from, full: false, raced: false };
+    }
+    const moved = await db.query(
+      `update consumer_cursors set tx_id = $2::xid8, id = $3, updated_at = now()
+       where name = $1 and tx_id = $4::xid8 and id = $5`,
+      [NOTIFY_CURSOR_NAME, page.cursor.txId.toString(), page.cursor.id.toString(), from.txId.toString(), from.id.toString()],
+    );
+    if (moved.rowCount !== 1) {
+      await db.query('rollback');
+      return { drops: 0, matched: 0, inserted: 0, deliveries: 0, cursor: from, full: false, raced: true };
+    }
+    let matched = 0;
+    let inserted = 0;
+    let deliveries = 0;
+    if (page.rows.length > 0) {
+      const rows = page.rows;
+      const drops = page.drops;
+      const res = await db.query<{ matched: number; inserted: number; deliveries: number }>(FANOUT_SQL, [
+        rows.map((r) => r.id),
+        rows.map((r) => r.opened_minute),
+        drops.map((d) => d.venue.id),
+        drops.map((d) => normalizeVenueName(d.venue.name)),
+        drops.map((d) => d.market),
+        drops.map((d) => d.slotDate),
+        drops.map((d) => d.slotTime),
+        drops.map((d) => `{${d.partySizes.join(',')}}`),
+        drops.map((d) => JSON.stringify(d)),
+        opts.config.NOTIFY_COOLDOWN_MINUTES,
+      ]);
+      matched = res.rows[0]?.matched ?? 0;
+      inserted = res.rows[0]?.inserted ?? 0;
+      deliveries = res.rows[0]?.deliveries ?? 0;
+    }
+    // Delivered to listeners at COMMIT, and only if the transaction commits.
+    if (inserted > 0) await db.query('select pg_notify($1, $2)', [NOTIFICATIONS_CHANNEL, String(inserted)]);
+    await opts.beforeCommit?.(db);
+    await db.query('commit');
+    return { drops: page.rows.length, matched, inserted, deliveries, cursor: page.cursor, full: page.rows.length === batchSize, raced: false };
+  } catch (err) {
+    await db.query('rollback').catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * The notify job (DESIGN §6), under the `notify` lease: fan out new drops batch by batch, then
+ * deliver due webhooks (outside those transactions). Writes one job_runs row.
+ */
+export async function runNotify(opts: NotifyOptions): Promise<NotifyStats> {
+  const started = Date.now();
+  const startedAt = new Date(started);
+  const em = opts.orm.em.fork();
+  const holder = opts.holder ?? `${hostname()}:${process.pid}`;
+  const stats: NotifyStats = {
+    status: 'ok',
+    batches: 0,
+    drops: 0,
+    matched: 0,
+    notifications: 0,
+    deliveriesQueued: 0,
+    webhooks: { claimed: 0, delivered: 0, retried: 0, failed: 0 },
+    cursorRaces: 0,
+    cursor: null,
+    durationMs: 0,
+  };
+  const log = opts.logger.child({ job: 'notify' });
+  try {
+    const leased = await withLease(em, { name: NOTIFY_LEASE_NAME, holder, ttlMs: NOTIFY_LEASE_TTL_MS }, async () => {
+      await withPgConnection(opts.orm, async (db) => {
+        for (let i = 0; i < NOTIFY_MAX_BATCHES_PER_RUN; i++) {
+          const batch = await runBatch(db, opts, opts.batchSize ?? NOTIFY_BATCH_SIZE);
+          stats.batches++;
+          stats.drops += batch.drops;
+          stats.matched += batch.matched;
+          stats.notifications += batch.inserted;
+          stats.deliveriesQueued += batch.deliveries;
+          stats.cursor = encodeCursor(batch.cursor);
+          if (batch.raced) stats.cursorRaces++;
+          if (!batch.full) break;
+        }
+      });
+      if (opts.deliver !== false) {
+        stats.webhooks = await withPgConnection(opts.orm, (db) =>
+          deliverDueWebhooks(db, log, { ...opts.delivery, allowPrivate: opts.config.WEBHOOK_ALLOW_PRIVATE }),
+        );
+      }
+    });
+    if (!leased.ran) {
+      stats.status = 'skipped';
+      stats.heldBy = leased.heldBy;
+    }
+    stats.durationMs = Date.now() - started;
+    if (opts.recordRun !== false) {
+      await recordJobRun(em, { job: 'notify', startedAt, status: stats.status, stats: { ...stats } });
+    }
+    log.debug({ stats }, 'notify run');
+    return stats;
+  } catch (err) {
+    stats.durationMs = Date.now() - started;
+    if (opts.recordRun !== false) {
+      await recordJobRun(em, { job: 'notify', startedAt, status: 'failed', stats: { ...stats }, error: (err as Error).message }).catch(
+        () => undefined,
+      );
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import pino from 'pino';
+import { slotKey } from '@dropwatch/core';
+
+export const silentLogger = pino({ level: 'silent' });
+
+export async function connect(url: string, applicationName = 'notify-test'): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, application_name: applicationName });
+  await client.connect();
+  return client;
+}
+
+/** Today's UTC date plus `days`, as YYYY-MM-DD. */
+export const dayFromToday = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+
+export async function createUser(c: pg.Client, name: string, webhook?: { url: string; secret: string }): Promise<string> {
+  const { rows } = await c.query<{ id: string }>(
+    'insert into users (name, webhook_url, webhook_secret) values ($1, $2, $3) returning id',
+    [name, webhook?.url ?? null, webhook?.secret ?? null],
+  );
+  return rows[0]!.id;
+}
+
+export interface WatchSeed {
+  kind?: 'include' | 'exclude';
+  venueId?: string;
+  venueName?: string;
+  market?: string;
+  partySize?: number;
+  dateFrom?: string;
+  dateTo?: string;
+  timeFrom?: string;
+  timeTo?: string;
+}
+
+export async function addWatch(c: pg.Client, userId: string, w: WatchSeed): Promise<void> {
+  await c.query(
+    `insert into watches (user_id, kind, venue_id, venue_name, market, party_size, date_from, date_to, time_from, time_to)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [userId, w.kind ?? 'include', w.venueId ?? null, w.venueName ?? null, w.market ?? null, w.partySize ?? null,
+      w.dateFrom ?? null, w.dateTo ?? null, w.timeFrom ?? null, w.timeTo ?? null],
+  );
+}
+
+export async function seedVenue(c: pg.Client, venueId: string, name: string, market = 'nyc'): Promise<void> {
+  await c.query(
+    `insert into venues (venue_id, provider, market, name) values ($1, 'resy', $2, $3) on conflict (venue_id) do nothing`,
+    [venueId, market, name],
+  );
+}
+
+export interface DropSeed {
+  venueId: string;
+  market?: string;
+  slotDate?: string;
+  slotTime?: string;
+  partySizes?: number[];
+  openedAt?: Date;
+}
+
+/** One drop event (committed by the caller's connection). */
+export async function insertDrop(c: pg.Client, d: DropSeed): Promise<string> {
+  const slotId = randomBytes(16).toString('hex');
+  const market = d.market ?? 'nyc';
+  const slotDate = d.slotDate ?? dayFromToday(1);
+  const { rows } = await c.query<{ id: string }>(
+    `insert into drop_events (bucket_id, slot_id, slot_key, venue_id, market, slot_date, slot_time, party_sizes, opened_at, opened_minute)
+     values ($1, $2, $3, $4, $5, $6::date, $7, $8::int[], $9, date_trunc('minute', $9::timestamptz))
+     returning id::text`,
+    [`${market}_${slotDate}_20:30`, slotId, slotKey(slotId).toString(), d.venueId, market, slotDate, d.slotTime ?? '20:30',
+      `{${(d.partySizes ?? [2]).join(',')}}`, d.openedAt ?? new Date()],
+  );
+  return rows[0]!.id;
+}
+
+export async function notificationsOf(c: pg.Client, userId: string): Promise<{ drop_event_id: string; venue_id: string }[]> {
+  const { rows } = await c.query<{ drop_event_id: string; venue_id: string }>(
+    `select drop_event_id::text, payload->'venue'->>'id' as venue_id from user_notifications where user_id = $1 order by id`,
+    [userId],
+  );
+  return rows;
+}
+
+/** Polls until fn returns a value (not undefined) or the deadline passes. */
+export async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
