@@ -22,3 +22,5 @@ export { prepareSnapshot, PRIME_TIME_FROM, PRIME_TIME_TO, type PreparedSnapshot,
 export { applySnapshot, SUSPECT_MIN_PREV, SUSPECT_SHRINK_RATIO, type ApplyOutcome, type BucketToApply } from './tick/apply-snapshot.js';
 export { withPgConnection, type PgClient } from './tick/pg-session.js';
 export * from './drop-cursor/index.js';
+export * from './notify/index.js';
+export * from './webhooks/index.js';
