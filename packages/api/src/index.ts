@@ -1,7 +1,7 @@
 export * from './context.js';
 export * from './router.js';
 export { adminProcedure, authedProcedure, publicProcedure, router, type ZodErrorShape } from './trpc.js';
-export type { DropDto } from './feed/drop-dto.js';
+export { toDropDto, type DropDto, type DropRow } from './feed/drop-dto.js';
 export { encodeCursor, decodeCursor, type DropCursor } from './feed/cursor.js';
 export { FeedCacheReader, feedCacheKey } from './feed/feed-cache.js';
 export * as feedSql from './feed/feed-queries.js';

@@ -27,54 +27,84 @@ export {
   type NewDropsPage,
 } from '@dropwatch/discovery';
 
-interface Where {
-  readonly sql: string;
-  readonly params: unknown[];
-}
+/**
+ * The drop columns the open-set feeds return, from `d` (drop_events), `v` (venues) and `w`
+ * (the venue's drops in the rarity window, aggregated once per venue in a CTE instead of one
+ * venue_metrics probe per row).
+ */
+const OPEN_PROJECTION = `
+  d.id::text as id, d.tx_id::text as tx_id, d.market, d.bucket_id, d.venue_id,
+  v.name as venue_name, v.neighborhood, coalesce(d.booking_url, v.booking_url) as booking_url, v.image_url,
+  to_char(d.slot_date, 'YYYY-MM-DD') as slot_date, d.slot_time, d.party_sizes, d.opened_at, d.closed_at,
+  w.drops as window_drops`;
 
-/** Filters on the open set (a = availability_state, d = drop_events). */
-function openSetFilters(f: FeedFilters): Where {
-  const parts: string[] = [];
+/**
+ * One drop by its primary key, as a LATERAL probe. The LIMIT 1 keeps the planner from pulling
+ * the subquery up into a hash join over every partition (which it prefers on small tables and
+ * which grows with the table): each open row costs one drop_events_pkey probe of one partition
+ * (run-time partition pruning on opened_minute).
+ */
+const dropByKey = (alias: string, extra = '') => `(
+    select d.* from drop_events d
+    where d.opened_minute = ${alias}.drop_opened_minute and d.id = ${alias}.drop_event_id${extra}
+    limit 1
+  )`;
+
+function marketAndDates(f: FeedFilters): { sql: string; params: unknown[] } {
+  let sql = '';
   const params: unknown[] = [];
   if (f.market) {
-    parts.push('a.market = ?');
+    sql += ' and a.market = ?';
     params.push(f.market);
   }
   if (f.dates && f.dates.length > 0) {
-    parts.push('a.slot_date = any(?::date[])');
+    sql += ' and a.slot_date = any(?::date[])';
     params.push(pgArray(f.dates));
   }
-  if (f.partySizes && f.partySizes.length > 0) {
-    parts.push('d.party_sizes && ?::int[]');
-    params.push(pgArray(f.partySizes));
-  }
-  return { sql: parts.map((p) => ` and ${p}`).join(''), params };
+  return { sql, params };
+}
+
+function partyFilter(f: FeedFilters): { sql: string; params: unknown[] } {
+  if (!f.partySizes || f.partySizes.length === 0) return { sql: '', params: [] };
+  return { sql: ' and d.party_sizes && ?::int[]', params: [pgArray(f.partySizes)] };
 }
 
 /**
  * Open drops opened within the last `withinMinutes` (justOpened) or before that (stillOpen),
  * newest first.
  * -- uses availability_state_market_opened_idx (market, opened_at desc): walks the open set
- * -- newest first and stops at the LIMIT; each row finds its drop by drop_events_pkey
- * -- (opened_minute, id) with run-time partition pruning (one partition probed per row).
+ * -- newest first and stops at the LIMIT (the open set is bounded by definition); each row
+ * -- probes drop_events_pkey (opened_minute, id) of one partition (dropByKey); venue_metrics_pkey
+ * -- (venue_id, day) range once per distinct venue of the page (LATERAL, so not a scan of all
+ * -- venue_metrics); venues_pkey per row.
  */
 export function openDropsSql(kind: 'justOpened' | 'stillOpen', f: FeedFilters, withinMinutes: number, limit: number) {
-  const where = openSetFilters(f);
+  const party = partyFilter(f);
+  const where = marketAndDates(f);
   const age = kind === 'justOpened' ? 'a.opened_at >= now() - make_interval(mins => ?)' : 'a.opened_at < now() - make_interval(mins => ?)';
   const sql = `
-with picked as (
+with picked as materialized (
   select d.*
   from availability_state a
-  join drop_events d on d.opened_minute = a.drop_opened_minute and d.id = a.drop_event_id
+  cross join lateral ${dropByKey('a', party.sql)} d
   where ${age}${where.sql}
   order by a.opened_at desc, a.drop_event_id desc
   limit ?
+), w as (
+  select p.venue_id, s.drops
+  from (select distinct venue_id from picked) p
+  cross join lateral (
+    select sum(m.drops) as drops from venue_metrics m
+    where m.venue_id = p.venue_id and m.day > current_date - ?::int
+  ) s
 )
-select ${DROP_PROJECTION}
+select ${OPEN_PROJECTION}
 from picked d
 left join venues v on v.venue_id = d.venue_id
+left join w on w.venue_id = d.venue_id
 order by d.opened_at desc, d.id desc`;
-  return { sql, params: [withinMinutes, ...where.params, limit, RARITY_WINDOW_DAYS] };
+  // Parameters in the order their placeholders appear in the text.
+  return { sql, params: [...party.params, withinMinutes, ...where.params, limit, RARITY_WINDOW_DAYS] };
 }
 
 export function queryOpenDrops(
@@ -90,31 +120,41 @@ export function queryOpenDrops(
 
 /**
  * The board: open drops, rarest venue first (fewest drops in the window), then freshest, then
- * venue name. Reads the open set (bounded by definition: one row per open slot) and the window's
- * venue_metrics (venues × 14 days) -- uses venue_metrics_day_idx -- sorts, and keeps the LIMIT.
+ * venue name. Ranks the open set (bounded by definition: one row per open slot) against the
+ * window's venue_metrics (venues × 14 days; uses venue_metrics_day_idx), keeps the LIMIT, and
+ * only then probes drop_events_pkey for the kept rows (dropByKey). A party-size filter needs
+ * the drop itself, so it probes while ranking.
  */
 export function boardSql(f: FeedFilters, limit: number) {
-  const where = openSetFilters(f);
+  const where = marketAndDates(f);
+  const party = partyFilter(f);
+  const partyWhere = party.sql ? ` and exists ${dropByKey('a', party.sql)}` : '';
   const sql = `
-with window_drops as (
+with w as (
   select m.venue_id, sum(m.drops) as drops
   from venue_metrics m
   where m.day > current_date - ?::int
   group by m.venue_id
+), ranked as materialized (
+  select a.drop_event_id, a.drop_opened_minute, a.opened_at, w.drops,
+         coalesce(v.name, a.venue_id) as venue_name
+  from availability_state a
+  left join venues v on v.venue_id = a.venue_id
+  left join w on w.venue_id = a.venue_id
+  where true${where.sql}${partyWhere}
+  order by coalesce(w.drops, 0) asc, a.opened_at desc, coalesce(v.name, a.venue_id) asc, a.drop_event_id desc
+  limit ?
 )
 select
   d.id::text as id, d.tx_id::text as tx_id, d.market, d.bucket_id, d.venue_id,
   v.name as venue_name, v.neighborhood, coalesce(d.booking_url, v.booking_url) as booking_url, v.image_url,
   to_char(d.slot_date, 'YYYY-MM-DD') as slot_date, d.slot_time, d.party_sizes, d.opened_at, d.closed_at,
-  w.drops as window_drops
-from availability_state a
-join drop_events d on d.opened_minute = a.drop_opened_minute and d.id = a.drop_event_id
-left join venues v on v.venue_id = a.venue_id
-left join window_drops w on w.venue_id = a.venue_id
-where true${where.sql}
-order by coalesce(w.drops, 0) asc, a.opened_at desc, coalesce(v.name, a.venue_id) asc, a.drop_event_id desc
-limit ?`;
-  return { sql, params: [RARITY_WINDOW_DAYS, ...where.params, limit] };
+  r.drops as window_drops
+from ranked r
+cross join lateral ${dropByKey('r')} d
+left join venues v on v.venue_id = d.venue_id
+order by coalesce(r.drops, 0) asc, r.opened_at desc, r.venue_name asc, r.drop_event_id desc`;
+  return { sql, params: [RARITY_WINDOW_DAYS, ...where.params, ...party.params, limit] };
 }
 
 export function queryBoard(run: SqlRunner, f: FeedFilters, limit: number): Promise<DropRow[]> {
