@@ -189,4 +189,26 @@ describe('discovery tick: the diff', () => {
     const [n] = await q<{ n: string }>('select count(*) as n from bucket_slots where bucket_id = ?', [bucket]);
     expect(Number(n!.n)).toBeLessThanOrEqual(100);
   });
+
+  it('deletes buckets dated before today, closing and counting their open drops first', async () => {
+    await calibrate();
+    provider.set(bucket, [...base(), slotAt(date, 9, '20:15')]);
+    await ticker.tick();
+    // Move the bucket (with its open drop and slots) to yesterday, as if the day rolled over.
+    const yesterday = new Date(Date.parse(`${date}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    const past = `nyc_${yesterday}_20:30`;
+    await q(`insert into discovery_buckets (bucket_id, market, date, time_slot, baseline_polls, baseline_complete)
+             values (?, 'nyc', ?, '20:30', 3, true)`, [past, yesterday]);
+    await q('update bucket_slots set bucket_id = ? where bucket_id = ?', [past, bucket]);
+    await q('update availability_state set bucket_id = ? where bucket_id = ?', [past, bucket]);
+    await q('delete from discovery_buckets where bucket_id = ?', [bucket]);
+    const s = await ticker.tick();
+    expect(s.bucketsDeleted).toBe(1);
+    expect(s.bucketsCreated).toBe(1);
+    expect(await q('select bucket_id from discovery_buckets')).toEqual([{ bucket_id: bucket }]);
+    expect(await q(`select count(*)::int as n from bucket_slots where bucket_id = ?`, [past])).toEqual([{ n: 0 }]);
+    expect(await q('select count(*)::int as n from availability_state')).toEqual([{ n: 0 }]);
+    expect((await q<{ closed_at: string | null }>('select closed_at from drop_events'))[0]!.closed_at).not.toBeNull();
+    expect(await q(`select drops, closes from venue_metrics where venue_id = 'test:9'`)).toEqual([{ drops: 1, closes: 1 }]);
+  });
 });

@@ -84,68 +84,73 @@ select (select count(*) from unset_prev) + (select count(*) from set_flags) + (s
  * The diff, phase 1 (step 5): prev/baseline bookkeeping on slot keys only, closes of open
  * drops no longer seen, and the drop candidates (added − baseline slots − slots of baseline
  * venues − already open). Detail columns of candidates travel only in phase 2.
- * $1 bucket, $2 slot keys, $3 venue ids, $4 now, $5 BUCKET_SLOT_CAP.
- * -- bucket_slots_pkey and availability_state_pkey: index range scans of this bucket only.
+ * $1 bucket, $2 slot keys (int8[] literal), $3 venue ordinal of each slot (int[] literal, 1-based
+ * into $4), $4 distinct venue ids, $5 now, $6 BUCKET_SLOT_CAP.
+ * One pass over the bucket: a hash full join of the snapshot with the bucket's rows
+ * (bucket_slots_pkey range) keeps only the rows that differ (`delta`, small at low churn); every
+ * write then touches delta rows only, by primary key. Baseline venues and the row count (for
+ * the cap) are read only when there is something to check (lazy subplans).
  */
 export const SQL_DIFF_SLOTS = `
 with curr as (
-  select c.slot_key, c.venue_id from unnest($2::bigint[], $3::text[]) as c(slot_key, venue_id)
+  select c.slot_key, c.venue_ord from unnest($2::bigint[], $3::int[]) as c(slot_key, venue_ord)
 ),
-known as materialized (
-  select s.slot_key, s.venue_id, s.in_baseline, s.in_prev from bucket_slots s where s.bucket_id = $1
+delta as materialized (
+  select coalesce(c.slot_key, k.slot_key) as slot_key, c.venue_ord, k.venue_id as known_venue,
+         c.slot_key is not null as in_curr, k.slot_key is not null as known, coalesce(k.in_baseline, false) as in_baseline
+  from curr c
+  full join (select slot_key, venue_id, in_baseline, in_prev from bucket_slots where bucket_id = $1) k on k.slot_key = c.slot_key
+  where (c.slot_key is null and k.in_prev) or (c.slot_key is not null and k.in_prev is not true)
 ),
 added as materialized (
-  select c.slot_key, c.venue_id, k.in_baseline
-  from curr c left join known k on k.slot_key = c.slot_key
-  where k.in_prev is not true
-),
-gone as materialized (
-  select k.slot_key, k.in_baseline from known k
-  where k.in_prev and not exists (select 1 from curr c where c.slot_key = k.slot_key)
+  select d.slot_key, coalesce(d.known_venue, v.venue_id) as venue_id, d.known, d.in_baseline
+  from delta d join unnest($4::text[]) with ordinality as v(venue_id, ord) on v.ord = d.venue_ord
+  where d.in_curr
 ),
 open_now as materialized (
   select a.slot_key, a.drop_event_id, a.drop_opened_minute from availability_state a where a.bucket_id = $1
 ),
 candidates as (
   select ad.slot_key from added ad
-  where ad.in_baseline is not true
-    and not exists (select 1 from known k where k.in_baseline and k.venue_id = ad.venue_id)
+  where not ad.in_baseline
+    and ad.venue_id not in (select venue_id from bucket_slots where bucket_id = $1 and in_baseline)
     and not exists (select 1 from open_now o where o.slot_key = ad.slot_key)
 ),
 set_prev as (
   update bucket_slots s set in_prev = true
   from added ad
-  where s.bucket_id = $1 and s.slot_key = ad.slot_key and ad.in_baseline is not null
+  where s.bucket_id = $1 and s.slot_key = ad.slot_key and ad.known
   returning 1
 ),
 new_rows as (
   insert into bucket_slots (bucket_id, slot_key, venue_id, in_prev, first_seen_at)
-  select $1, ad.slot_key, ad.venue_id, true, $4
-  from added ad where ad.in_baseline is null
+  select $1, ad.slot_key, ad.venue_id, true, $5
+  from added ad where not ad.known
   order by ad.slot_key
-  limit greatest(0, $5::int - (select count(*) from known))
+  limit case when exists (select 1 from added where not known)
+             then greatest(0, $6::int - (select count(*) from bucket_slots where bucket_id = $1)) else 0 end
   returning 1
 ),
 unset_prev as (
   update bucket_slots s set in_prev = false
-  from gone g
-  where s.bucket_id = $1 and s.slot_key = g.slot_key and g.in_baseline
+  from delta d
+  where s.bucket_id = $1 and s.slot_key = d.slot_key and not d.in_curr and d.in_baseline
   returning 1
 ),
 forget as (
-  delete from bucket_slots s using gone g
-  where s.bucket_id = $1 and s.slot_key = g.slot_key and not g.in_baseline
+  delete from bucket_slots s using delta d
+  where s.bucket_id = $1 and s.slot_key = d.slot_key and not d.in_curr and not d.in_baseline
   returning 1
 ),
 closing as (
-  delete from availability_state a using open_now o
-  where a.bucket_id = $1 and a.slot_key = o.slot_key
-    and not exists (select 1 from curr c where c.slot_key = o.slot_key)
+  delete from availability_state a
+  where a.bucket_id = $1
+    and a.slot_key in (select o.slot_key from open_now o where not exists (select 1 from curr c where c.slot_key = o.slot_key))
   returning a.drop_event_id, a.drop_opened_minute
 ),
 bucket as (
   update discovery_buckets
-  set scanned_at = $4, slot_count = cardinality($2::bigint[]), poll_count = poll_count + 1,
+  set scanned_at = $5, slot_count = cardinality($2::bigint[]), poll_count = poll_count + 1,
       suspect_polls = 0, last_error = null, last_error_at = null
   where bucket_id = $1
   returning 1

@@ -1,0 +1,165 @@
+import { performance } from 'node:perf_hooks';
+import { bucketId, bucketWindow, getMarket, loadConfig } from '@dropwatch/core';
+import {
+  applySnapshot,
+  prepareSnapshot,
+  SimulatedProvider,
+  VenueCache,
+  withPgConnection,
+  type PgClient,
+  type PreparedSnapshot,
+} from '@dropwatch/discovery';
+import type { BenchContext, Scenario } from '../harness.js';
+import { median, p99 } from '../stats.js';
+import { LEGACY_TABLE_DDL, legacyApply } from './tick/legacy-json-tick.js';
+
+const SIZES = [500, 2000, 5000] as const;
+const CHURNS = [0.002, 0.02, 0.1] as const;
+/** Simulated venues: enough regular venues for 5000 slots a bucket (49 start times each). */
+const VENUES = 400;
+const STEP_MS = 31_000;
+
+interface VariantRun {
+  ms: number;
+  rows: number;
+  wal: number;
+  drops: number;
+  closes: number;
+}
+
+async function walLsn(client: PgClient): Promise<string> {
+  // Both variants commit once per bucket; without this the machine's fsync latency dominates.
+  await client.query('set synchronous_commit = off');
+  const { rows } = await client.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn');
+  return rows[0]!.lsn;
+}
+
+async function walSince(client: PgClient, from: string): Promise<number> {
+  const { rows } = await client.query<{ n: string }>('select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint as n', [from]);
+  return Number(rows[0]!.n);
+}
+
+/**
+ * One discovery tick's database work (28 buckets, polled one after the other) with our
+ * set-based diff vs the legacy JSON-array pattern, at three bucket sizes and three churn rates.
+ * Snapshots are generated before each round (not timed); each variant gets the same sequence.
+ * Time is the tick's database work including the legacy variant's JS diff; WAL is measured on
+ * the cluster around each tick (run it on a quiet server: the embedded one by default).
+ * synchronous_commit is off for both, so commit fsync latency does not mask the work.
+ */
+export const tickScenario: Scenario = {
+  name: 'tick',
+  description: 'discovery tick, 28 buckets × 500/2000/5000 slots × 0.2/2/10% churn: set-based diff vs JSON arrays in the bucket row',
+  async run(ctx: BenchContext) {
+    // The cap is a safety bound; here it must not bind (5 000 regular slots plus churn).
+    const config = loadConfig({ BUCKET_SLOT_CAP: '20000' });
+    const market = getMarket('nyc');
+    const base = Date.now();
+    const keys = bucketWindow(market, new Date(base), config.DISCOVERY_WINDOW_DAYS, config.DISCOVERY_TIME_SLOTS);
+    const buckets = keys.map((k) => ({ bucketId: bucketId(k), market, date: k.date, timeSlot: k.timeSlot }));
+    const orm = ctx.orm;
+    await withPgConnection(orm, (c) => c.query(LEGACY_TABLE_DDL));
+
+    for (const size of SIZES) {
+      for (const churn of CHURNS) {
+        const label = `${buckets.length} buckets × ${size} slots, ${churn * 100}% churn`;
+        await withPgConnection(orm, async (c) => {
+          await c.query(
+            'truncate discovery_buckets, bucket_slots, availability_state, drop_events, venue_metrics, venues, bench_legacy_buckets',
+          );
+          await c.query(
+            `insert into discovery_buckets (bucket_id, market, date, time_slot)
+             select * from unnest($1::text[], $2::text[], $3::date[], $4::text[])`,
+            [buckets.map((b) => b.bucketId), buckets.map(() => 'nyc'), buckets.map((b) => b.date), buckets.map((b) => b.timeSlot)],
+          );
+        });
+        const sim = new SimulatedProvider({ seed: 1, venues: VENUES, slotsPerBucket: size, churn, stepMs: STEP_MS });
+        const startStep = Math.floor(base / STEP_MS);
+        const snapshots = (step: number): PreparedSnapshot[] =>
+          buckets.map((b) => prepareSnapshot(sim.name, sim.snapshotAt(b, config.DISCOVERY_PARTY_SIZES, startStep + step), config.BUCKET_SLOT_CAP));
+        const nowAt = (step: number) => new Date(base + step * STEP_MS);
+        const venueCache = new VenueCache();
+        const scanned = new Map<string, Date | null>(buckets.map((b) => [b.bucketId, null]));
+
+        const ours = async (snaps: PreparedSnapshot[], step: number): Promise<VariantRun> =>
+          withPgConnection(orm, async (client) => {
+            const lsn = await walLsn(client);
+            const now = nowAt(step);
+            const t0 = performance.now();
+            let rows = 0;
+            let drops = 0;
+            let closes = 0;
+            for (const [i, b] of buckets.entries()) {
+              const out = await applySnapshot(
+                client,
+                { config, venueCache },
+                { bucketId: b.bucketId, market: 'nyc', pickedScannedAt: scanned.get(b.bucketId) ?? null },
+                snaps[i]!,
+                now,
+              );
+              if (out.status !== 'applied' && out.status !== 'calibrating') throw new Error(`bucket ${b.bucketId}: ${out.status}`);
+              scanned.set(b.bucketId, now);
+              rows += out.rowsWritten;
+              drops += out.drops.length;
+              closes += out.closes;
+            }
+            const ms = performance.now() - t0;
+            return { ms, rows, wal: await walSince(client, lsn), drops, closes };
+          });
+        const legacy = async (snaps: PreparedSnapshot[], step: number): Promise<VariantRun> =>
+          withPgConnection(orm, async (client) => {
+            const lsn = await walLsn(client);
+            const now = nowAt(step);
+            const t0 = performance.now();
+            let rows = 0;
+            let drops = 0;
+            let closes = 0;
+            for (const [i, b] of buckets.entries()) {
+              const out = await legacyApply(client, b.bucketId, 'nyc', snaps[i]!, now, config.DISCOVERY_BASELINE_POLLS);
+              rows += out.rowsWritten;
+              drops += out.drops;
+              closes += out.closes;
+            }
+            const ms = performance.now() - t0;
+            return { ms, rows, wal: await walSince(client, lsn), drops, closes };
+          });
+
+        // Calibration polls (not measured), then warmup and measured rounds, order alternating.
+        let step = 0;
+        for (; step < config.DISCOVERY_BASELINE_POLLS; step++) {
+          const snaps = snapshots(step);
+          await legacy(snaps, step);
+          await ours(snaps, step);
+        }
+        const results = { legacy: [] as VariantRun[], ours: [] as VariantRun[] };
+        for (let round = 0; round < ctx.warmup + ctx.rounds; round++, step++) {
+          const snaps = snapshots(step);
+          const order = round % 2 === 0 ? (['legacy', 'ours'] as const) : (['ours', 'legacy'] as const);
+          for (const v of order) {
+            const r = v === 'ours' ? await ours(snaps, step) : await legacy(snaps, step);
+            if (round >= ctx.warmup) results[v].push(r);
+          }
+        }
+        const summary = (runs: VariantRun[]) => ({
+          medianMs: median(runs.map((r) => r.ms)),
+          p99Ms: p99(runs.map((r) => r.ms)),
+          rowsWritten: median(runs.map((r) => r.rows)),
+          walBytes: median(runs.map((r) => r.wal)),
+          drops: median(runs.map((r) => r.drops)),
+          closes: median(runs.map((r) => r.closes)),
+        });
+        const old = summary(results.legacy);
+        const neu = summary(results.ours);
+        ctx.record({ case: label, variant: 'old: JSON arrays in the bucket row', metrics: old });
+        ctx.record({
+          case: label,
+          variant: 'ours: set-based SQL diff',
+          metrics: { ...neu, timeRatio: neu.medianMs / old.medianMs, walRatio: old.walBytes / Math.max(1, neu.walBytes) },
+        });
+        ctx.log(
+          `${label}: ${old.medianMs.toFixed(1)} → ${neu.medianMs.toFixed(1)} ms/tick, WAL ${old.walBytes} → ${neu.walBytes} B (${(old.walBytes / Math.max(1, neu.walBytes)).toFixed(1)}× less)`,
+        );
+      }
+    }
+  },
+};
