@@ -17,6 +17,8 @@ export interface Context {
   readonly drops: DropSignal | null;
   /** Process-wide parsed feed_cache payloads (reused while the row's version holds). */
   readonly feedCache: FeedCacheReader;
+  /** Wakes notifications.onNew on `NOTIFY dropwatch_notifications`; absent → subscribers poll. */
+  readonly notifications?: DropSignal | null;
 }
 
 /** Pure: tests and internal callers build a context without HTTP. */
@@ -26,6 +28,7 @@ export function createContextInner(opts: {
   user?: AuthUser | null;
   drops?: DropSignal | null;
   feedCache?: FeedCacheReader;
+  notifications?: DropSignal | null;
 }): Context {
   return {
     em: opts.em,
@@ -33,5 +36,6 @@ export function createContextInner(opts: {
     user: opts.user ?? null,
     drops: opts.drops ?? null,
     feedCache: opts.feedCache ?? new FeedCacheReader(),
+    notifications: opts.notifications ?? opts.drops?.notifications ?? null,
   };
 }

@@ -2,8 +2,11 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { adminRouter } from './routers/admin.router.js';
 import { feedRouter } from './routers/feed.router.js';
 import { healthRouter } from './routers/health.router.js';
+import { notificationsRouter } from './routers/notifications.router.js';
 import { pruneRouter } from './routers/prune.router.js';
 import { venuesRouter } from './routers/venues.router.js';
+import { watchesRouter } from './routers/watches.router.js';
+import { webhooksRouter } from './routers/webhooks.router.js';
 import { createCallerFactory, router } from './trpc.js';
 
 export const appRouter = router({
@@ -12,6 +15,9 @@ export const appRouter = router({
   health: healthRouter,
   prune: pruneRouter,
   admin: adminRouter,
+  watches: watchesRouter,
+  notifications: notificationsRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,13 +1,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getMarket, type Config } from '@dropwatch/core';
+import { NOTIFY_INTERVAL_MS } from '@dropwatch/discovery';
 import type Bree from 'bree';
 import type { Logger } from '../logger.js';
 import { configToSettings } from './job-settings.js';
 import { TsxBree } from './tsx-bree.js';
 
 /** Jobs this process schedules (DESIGN §6). */
-export type JobName = 'discovery' | 'retention';
+export type JobName = 'discovery' | 'retention' | 'notify';
 
 export interface JobMessage {
   readonly name: string;
@@ -19,7 +20,7 @@ export interface SchedulerOptions {
   /** The resolved database URL (DATABASE_URL or the embedded one); passed to jobs in workerData. */
   readonly databaseUrl: string;
   readonly logger: Logger;
-  /** Jobs to schedule (default: discovery and retention). */
+  /** Jobs to schedule (default: discovery, retention and notify). */
   readonly jobs?: readonly JobName[];
   /** Job directory and extension (default: this build's own jobs, `.ts` under tsx, `.js` when compiled). */
   readonly jobsDir?: string;
@@ -48,7 +49,7 @@ const text = (msg: unknown): string => (msg instanceof Error ? msg.message : Str
 export async function createScheduler(options: SchedulerOptions): Promise<Scheduler> {
   const { config, databaseUrl, logger } = options;
   const log = logger.child({ component: 'scheduler' });
-  const names = options.jobs ?? ['discovery', 'retention'];
+  const names = options.jobs ?? ['discovery', 'retention', 'notify'];
   const discoveryData = { databaseUrl, settings: configToSettings(config) };
   const jobs: Bree.JobOptions[] = [];
   if (names.includes('discovery')) {
@@ -69,6 +70,10 @@ export async function createScheduler(options: SchedulerOptions): Promise<Schedu
       timezone: getMarket(config.DISCOVERY_MARKETS[0] ?? 'nyc').timeZone,
       worker: { workerData: retentionWorkerData(config, databaseUrl) },
     });
+  }
+  if (names.includes('notify')) {
+    // Singleton across replicas by its lease; Bree never overlaps it with itself in this process.
+    jobs.push({ name: 'notify', interval: NOTIFY_INTERVAL_MS, worker: { workerData: discoveryData } });
   }
   const extension = options.extension ?? DEFAULT_EXTENSION;
   const bree = new TsxBree({

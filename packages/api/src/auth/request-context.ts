@@ -24,6 +24,6 @@ export function createRequestContextFactory(deps: RequestContextDeps) {
     const em = deps.orm.em.fork();
     const token = bearerToken(authorization);
     const user = token ? await resolveToken(em, token) : null;
-    return { em, config: deps.config, user, drops: deps.drops, feedCache };
+    return { em, config: deps.config, user, drops: deps.drops, feedCache, notifications: deps.drops?.notifications ?? null };
   };
 }

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 
 /** The channel the discovery tick NOTIFYs after it wrote drops and rebuilt the feed cache. */
 export const DROPS_CHANNEL = 'dropwatch_drops';
+/** The channel the notify job NOTIFYs after it committed user notifications (same LISTEN connection). */
+export const NOTIFICATIONS_CHANNEL = 'dropwatch_notifications';
 /** Delay before the LISTEN connection is re-opened after it broke, doubling up to the max. */
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 10_000;
@@ -13,6 +15,8 @@ export interface DropSignal {
   subscribe(fn: () => void): () => void;
   /** Resolves at the next notification, after `timeoutMs`, or when `signal` aborts. */
   wait(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** The notify job's channel, fanned out the same way (PgDropListener listens to both). */
+  readonly notifications?: DropSignal;
 }
 
 /** Fan-out without a source: `fire()` wakes every waiter. The LISTEN listener builds on it. */
@@ -59,7 +63,9 @@ export class PgDropListener extends LocalDropSignal {
   private stopped = false;
   private retryMs = RECONNECT_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
-  private notifications = 0;
+  private notificationsSeen = 0;
+  /** `NOTIFY dropwatch_notifications`, fanned out to notifications.onNew subscribers. */
+  readonly notifications = new LocalDropSignal();
 
   constructor(
     private readonly databaseUrl: string,
@@ -74,14 +80,15 @@ export class PgDropListener extends LocalDropSignal {
   }
 
   get notificationCount(): number {
-    return this.notifications;
+    return this.notificationsSeen;
   }
 
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'dropwatch-listen' });
     client.on('notification', (msg) => {
+      if (msg.channel === NOTIFICATIONS_CHANNEL) return this.notifications.fire();
       if (msg.channel !== DROPS_CHANNEL) return;
-      this.notifications++;
+      this.notificationsSeen++;
       this.fire();
     });
     client.on('error', (err) => {
@@ -90,7 +97,7 @@ export class PgDropListener extends LocalDropSignal {
     });
     client.on('end', () => this.reconnectLater(client));
     await client.connect();
-    await client.query(`listen ${DROPS_CHANNEL}`);
+    await client.query(`listen ${DROPS_CHANNEL}; listen ${NOTIFICATIONS_CHANNEL}`);
     if (this.stopped) {
       await client.end().catch(() => undefined);
       return;
@@ -113,7 +120,10 @@ export class PgDropListener extends LocalDropSignal {
       this.retryTimer = undefined;
       this.connect().then(
         // Wake everyone: a notification may have been missed while the connection was down.
-        () => this.fire(),
+        () => {
+          this.fire();
+          this.notifications.fire();
+        },
         (err: unknown) => {
           this.logger.warn({ err: (err as Error).message }, 'LISTEN reconnect failed');
           this.retryMs = Math.min(this.retryMs * 2, RECONNECT_MAX_MS);
@@ -130,6 +140,7 @@ export class PgDropListener extends LocalDropSignal {
     const client = this.client;
     this.client = undefined;
     this.fire();
+    this.notifications.fire();
     if (client) {
       client.removeAllListeners('end');
       await client.end().catch(() => undefined);

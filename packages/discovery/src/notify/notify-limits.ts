@@ -19,3 +19,5 @@ export const NOTIFY_MAX_BATCHES_PER_RUN = 25;
 export const NOTIFY_INITIAL_LOOKBACK_MINUTES = 10;
 /** A user may hold at most this many watches (includes and excludes together). */
 export const MAX_WATCHES_PER_USER = 50;
+/** The notify job runs this often (DESIGN §6). */
+export const NOTIFY_INTERVAL_MS = 5_000;

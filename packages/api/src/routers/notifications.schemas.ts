@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { dropDto } from '@dropwatch/discovery';
+import { MAX_CURSOR_LENGTH } from '../limits.js';
+import { rowIdInput } from './watches.schemas.js';
+
+/** notifications.list page size. */
+export const NOTIFICATIONS_LIMIT = { min: 1, max: 100, default: 50 } as const;
+/** notifications.markRead: ids per call at most. */
+export const MARK_READ_MAX_IDS = 500;
+/** notifications.onNew: notifications read per wake-up (it loops until caught up). */
+export const ON_NEW_PAGE = 100;
+/** onNew re-reads at least this often without a NOTIFY (a missed one, a reconnect of LISTEN). */
+export const ON_NEW_FALLBACK_POLL_MS = 5_000;
+
+/** Position in the caller's newest-first list: (created_at, id) of the last item seen. */
+export interface NotificationCursor {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+const CURSOR_TEXT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([1-9]\d{0,18})$/;
+
+export function encodeNotificationCursor(c: NotificationCursor): string {
+  return Buffer.from(`${c.createdAt}|${c.id}`, 'utf8').toString('base64url');
+}
+
+export function decodeNotificationCursor(value: string): NotificationCursor | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(value)) return null;
+  const m = CURSOR_TEXT.exec(Buffer.from(value, 'base64url').toString('utf8'));
+  if (!m?.[1] || !m[2]) return null;
+  const c = { createdAt: m[1], id: m[2] };
+  return encodeNotificationCursor(c) === value ? c : null;
+}
+
+const notificationCursorInput = z
+  .string()
+  .max(MAX_CURSOR_LENGTH)
+  .transform((value, ctx): NotificationCursor => {
+    const c = decodeNotificationCursor(value);
+    if (!c) {
+      ctx.addIssue({ code: 'custom', message: 'malformed cursor' });
+      return z.NEVER;
+    }
+    return c;
+  });
+
+export const listInput = z
+  .object({
+    cursor: notificationCursorInput.optional(),
+    unreadOnly: z.boolean().default(false),
+    limit: z.number().int().min(NOTIFICATIONS_LIMIT.min).max(NOTIFICATIONS_LIMIT.max).default(NOTIFICATIONS_LIMIT.default),
+  })
+  .strict()
+  .default({ unreadOnly: false, limit: NOTIFICATIONS_LIMIT.default });
+
+export const markReadInput = z.object({ ids: z.array(rowIdInput).min(1).max(MARK_READ_MAX_IDS) }).strict();
+
+export const onNewInput = z
+  .object({ lastEventId: rowIdInput.optional() })
+  .strict()
+  .default({});
+
+export const notificationDto = z.object({
+  id: z.string(),
+  kind: z.string(),
+  drop: dropDto,
+  createdAt: z.date(),
+  readAt: z.date().nullable(),
+});
+export type NotificationDto = z.infer<typeof notificationDto>;
+
+export const listOutput = z.object({ items: z.array(notificationDto), nextCursor: z.string().nullable() });
+export const markReadOutput = z.object({ updated: z.number().int() });
+
+/** The stored payload (a JSON snapshot of the drop DTO): dates come back as ISO strings. */
+export const storedDrop = dropDto.extend({ openedAt: z.coerce.date(), closedAt: z.coerce.date().nullable() });

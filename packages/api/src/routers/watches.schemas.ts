@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { MAX_ID_LENGTH, MAX_NAME_LENGTH } from '../limits.js';
+import { dateInput, marketInput } from './common.schemas.js';
+
+/** A provider-qualified venue id: `resy:60029`. */
+const venueIdInput = z
+  .string()
+  .max(MAX_ID_LENGTH)
+  .regex(/^[a-z][a-z0-9]*:[A-Za-z0-9_-]+$/, 'must be provider:id, e.g. resy:60029');
+
+/** A local time of day HH:MM (00:00–23:59). */
+const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
+
+export const watchAddInput = z
+  .object({
+    kind: z.enum(['include', 'exclude']).default('include'),
+    venueId: venueIdInput.optional(),
+    /** Matched normalized (lowercase, trimmed, accents folded). */
+    venueName: z.string().trim().min(1).max(MAX_NAME_LENGTH).optional(),
+    market: marketInput.optional(),
+    partySize: z.number().int().min(1).max(20).optional(),
+    dateFrom: dateInput.optional(),
+    dateTo: dateInput.optional(),
+    timeFrom: timeOfDay.optional(),
+    timeTo: timeOfDay.optional(),
+  })
+  .strict()
+  .refine((w) => (w.venueId === undefined) !== (w.venueName === undefined), {
+    message: 'give exactly one of venueId or venueName',
+    path: ['venueId'],
+  })
+  .refine((w) => !w.dateFrom || !w.dateTo || w.dateFrom <= w.dateTo, { message: 'dateFrom is after dateTo', path: ['dateFrom'] })
+  .refine((w) => !w.timeFrom || !w.timeTo || w.timeFrom <= w.timeTo, { message: 'timeFrom is after timeTo', path: ['timeFrom'] });
+
+/** Ids are bigint identities, as decimal strings on the wire. */
+export const rowIdInput = z.string().regex(/^[1-9]\d{0,18}$/, 'must be an id');
+
+export const watchRemoveInput = z.object({ id: rowIdInput }).strict();
+
+export const watchDto = z.object({
+  id: z.string(),
+  kind: z.enum(['include', 'exclude']),
+  venueId: z.string().nullable(),
+  venueName: z.string().nullable(),
+  market: z.string().nullable(),
+  partySize: z.number().int().nullable(),
+  dateFrom: z.string().nullable(),
+  dateTo: z.string().nullable(),
+  timeFrom: z.string().nullable(),
+  timeTo: z.string().nullable(),
+  createdAt: z.date(),
+});
+export type WatchDto = z.infer<typeof watchDto>;
+
+export const watchListOutput = z.object({ items: z.array(watchDto) });
+export const watchAddOutput = z.object({ watch: watchDto, created: z.boolean() });
+export const watchRemoveOutput = z.object({ removed: z.boolean() });
