@@ -161,7 +161,7 @@ export async function runNotify(opts: NotifyOptions): Promise<NotifyStats> {
     matched: 0,
     notifications: 0,
     deliveriesQueued: 0,
-    webhooks: { claimed: 0, delivered: 0, retried: 0, failed: 0 },
+    webhooks: { claimed: 0, released: 0, delivered: 0, retried: 0, failed: 0 },
     cursorRaces: 0,
     cursor: null,
     durationMs: 0,

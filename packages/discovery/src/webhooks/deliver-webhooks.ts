@@ -6,6 +6,7 @@ import {
   WEBHOOK_CONCURRENCY,
   WEBHOOK_ERROR_MAX,
   WEBHOOK_MAX_ATTEMPTS,
+  WEBHOOK_PHASE_BUDGET_MS,
   WEBHOOK_RETRY_BASE_MS,
   WEBHOOK_TIMEOUT_MS,
 } from './webhook-limits.js';
@@ -17,10 +18,13 @@ export interface DeliveryOptions {
   readonly maxAttempts?: number;
   readonly retryBaseMs?: number;
   readonly concurrency?: number;
+  readonly budgetMs?: number;
 }
 
 export interface DeliveryStats {
   claimed: number;
+  /** Claimed but not sent within the run's budget: released for the next run. */
+  released: number;
   delivered: number;
   retried: number;
   failed: number;
@@ -75,7 +79,8 @@ returning status`;
  * never touches the notify cursor.
  */
 export async function deliverDueWebhooks(db: PgClient, logger: Logger, options: DeliveryOptions): Promise<DeliveryStats> {
-  const stats: DeliveryStats = { claimed: 0, delivered: 0, retried: 0, failed: 0 };
+  const stats: DeliveryStats = { claimed: 0, released: 0, delivered: 0, retried: 0, failed: 0 };
+  const deadline = Date.now() + (options.budgetMs ?? WEBHOOK_PHASE_BUDGET_MS);
   const { rows } = await db.query<ClaimedDelivery>(CLAIM_SQL, [WEBHOOK_CLAIM_LIMIT, WEBHOOK_CLAIM_MS]);
   stats.claimed = rows.length;
   const maxAttempts = options.maxAttempts ?? WEBHOOK_MAX_ATTEMPTS;
@@ -105,8 +110,16 @@ export async function deliverDueWebhooks(db: PgClient, logger: Logger, options: 
   // A fixed pool of workers over one queue: at most `concurrency` POSTs in flight.
   const queue = [...rows];
   const workers = Array.from({ length: Math.min(options.concurrency ?? WEBHOOK_CONCURRENCY, queue.length) }, async () => {
-    for (let d = queue.shift(); d; d = queue.shift()) await sendOne(d);
+    while (Date.now() < deadline) {
+      const d = queue.shift();
+      if (!d) break;
+      await sendOne(d);
+    }
   });
   await Promise.all(workers);
+  if (queue.length > 0) {
+    await db.query('update webhook_deliveries set next_attempt_at = now() where id = any($1::bigint[])', [queue.map((d) => d.id)]);
+    stats.released = queue.length;
+  }
   return stats;
 }

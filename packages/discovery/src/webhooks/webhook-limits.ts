@@ -8,6 +8,11 @@ export const WEBHOOK_MAX_ATTEMPTS = 5;
 export const WEBHOOK_RETRY_BASE_MS = 2_000;
 /** Deliveries sent at once; a slow receiver holds one slot, never the others. */
 export const WEBHOOK_CONCURRENCY = 16;
+/**
+ * A run starts no new POST after this long, so slow receivers delay the next fan-out by at most
+ * this plus one timeout; claimed but unsent deliveries are released, due at once for the next run.
+ */
+export const WEBHOOK_PHASE_BUDGET_MS = 2_000;
 /** Due deliveries claimed per run at most. */
 export const WEBHOOK_CLAIM_LIMIT = 500;
 /**

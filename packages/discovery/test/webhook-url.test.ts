@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { assertWebhookTarget, isBlockedAddress, parseWebhookUrl, postWebhook, signWebhook, verifyWebhook } from '../src/index.js';
+import { startReceiver } from './webhook-receiver.js';
+
+describe('webhook targets (SSRF guard)', () => {
+  it('blocks loopback, private, link-local, unspecified and their IPv6 / mapped forms', () => {
+    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '0.0.0.0', '100.64.0.1',
+      '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1']) {
+      expect(isBlockedAddress(a), a).toBe(true);
+    }
+    for (const a of ['93.184.216.34', '8.8.8.8', '172.32.0.1', '2606:4700::1111']) expect(isBlockedAddress(a), a).toBe(false);
+  });
+
+  it('refuses non-http(s) URLs and credentials', () => {
+    expect(() => parseWebhookUrl('ftp://example.test/x')).toThrow(/http or https/);
+    expect(() => parseWebhookUrl('file:///etc/passwd')).toThrow(/http or https/);
+    expect(() => parseWebhookUrl('https://user:pw@example.test/x')).toThrow(/credentials/);
+    expect(() => parseWebhookUrl('not a url')).toThrow(/valid URL/);
+    expect(parseWebhookUrl('https://hooks.example.test/a?b=1').href).toBe('https://hooks.example.test/a?b=1');
+  });
+
+  it('refuses a host whose DNS answer is private, unless private targets are allowed', async () => {
+    const resolvesTo = (address: string) => () => Promise.resolve([{ address, family: address.includes(':') ? 6 : 4 }]);
+    const url = new URL('https://hooks.example.test/x');
+    await expect(assertWebhookTarget(url, false, resolvesTo('10.0.0.7'))).rejects.toThrow(/private/);
+    await expect(assertWebhookTarget(url, false, resolvesTo('fe80::2'))).rejects.toThrow(/private/);
+    await expect(assertWebhookTarget(url, false, resolvesTo('93.184.216.34'))).resolves.toBeUndefined();
+    await expect(assertWebhookTarget(new URL('http://127.0.0.1:9/x'), false)).rejects.toThrow(/loopback/);
+    await expect(assertWebhookTarget(new URL('http://[::1]:9/x'), false)).rejects.toThrow(/loopback/);
+    await expect(assertWebhookTarget(new URL('http://127.0.0.1:9/x'), true)).resolves.toBeUndefined();
+  });
+
+  it('checks again at delivery: a loopback receiver is refused unless allowed (by IP and by name)', async () => {
+    const r = await startReceiver();
+    try {
+      const body = '{"a":1}';
+      const byIp = await postWebhook({ url: r.url, secret: 's', body, timeoutMs: 2_000, allowPrivate: false });
+      expect(byIp).toMatchObject({ ok: false, error: expect.stringMatching(/refused/) as unknown });
+      const byName = await postWebhook({ url: r.url.replace('127.0.0.1', 'localhost'), secret: 's', body, timeoutMs: 2_000, allowPrivate: false });
+      expect(byName.ok).toBe(false);
+      expect(byName.error).toMatch(/blocked/);
+      expect(r.received).toHaveLength(0);
+      const allowed = await postWebhook({ url: r.url, secret: 's', body, timeoutMs: 2_000, allowPrivate: true });
+      expect(allowed).toEqual({ ok: true, status: 200, error: null });
+      expect(r.received).toHaveLength(1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('signatures bind the timestamp; stale timestamps are refused', () => {
+    const sig = signWebhook('secret', 1_000, 'body');
+    expect(verifyWebhook('secret', { signature: sig, timestamp: '1000' }, 'body', { toleranceSeconds: 300, nowSeconds: 1_100 })).toBe(true);
+    expect(verifyWebhook('secret', { signature: sig, timestamp: '1001' }, 'body', { toleranceSeconds: 300, nowSeconds: 1_100 })).toBe(false);
+    expect(verifyWebhook('secret', { signature: sig, timestamp: '1000' }, 'body', { toleranceSeconds: 300, nowSeconds: 2_000 })).toBe(false);
+  });
+});
