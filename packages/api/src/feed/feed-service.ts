@@ -102,7 +102,8 @@ export async function* dropStream(
   const run = emRunner(ctx.em);
   let cursor = opts.from ?? (await startCursor(run, undefined));
   while (!opts.signal?.aborted) {
-    // Register before reading, so a NOTIFY that lands during the read is not lost.
+    // Register before reading, so a NOTIFY that lands during the read is not lost. (The LISTEN
+    // side fires again once drops held back by an older open transaction become visible.)
     const woke = ctx.drops
       ? ctx.drops.wait(ON_DROP_FALLBACK_POLL_MS, opts.signal)
       : new Promise<void>((r) => setTimeout(r, ON_DROP_FALLBACK_POLL_MS));

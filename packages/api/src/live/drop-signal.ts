@@ -8,6 +8,12 @@ export const NOTIFICATIONS_CHANNEL = 'dropwatch_notifications';
 /** Delay before the LISTEN connection is re-opened after it broke, doubling up to the max. */
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 10_000;
+/**
+ * After a NOTIFY, how often the listener checks whether every transaction that was running at
+ * that moment has ended (their drops can then pass the exactly-once cursor), and for how long.
+ */
+const VISIBILITY_POLL_MS = 100;
+const VISIBILITY_MAX_WAIT_MS = 120_000;
 
 /** In-process fan-out of `NOTIFY dropwatch_drops`. */
 export interface DropSignal {
@@ -66,6 +72,10 @@ export class PgDropListener extends LocalDropSignal {
   private notificationsSeen = 0;
   /** `NOTIFY dropwatch_notifications`, fanned out to notifications.onNew subscribers. */
   readonly notifications = new LocalDropSignal();
+  /** xmax at the latest NOTIFY still waiting for the cluster's xmin to pass it. */
+  private visibleTarget: bigint | null = null;
+  private visibilityTimer: NodeJS.Timeout | undefined;
+  private visibilitySince = 0;
 
   constructor(
     private readonly databaseUrl: string,
@@ -90,6 +100,7 @@ export class PgDropListener extends LocalDropSignal {
       if (msg.channel !== DROPS_CHANNEL) return;
       this.notificationsSeen++;
       this.fire();
+      this.watchVisibility(client);
     });
     client.on('error', (err) => {
       this.logger.warn({ err: err.message }, 'LISTEN connection failed; re-opening');
@@ -104,6 +115,54 @@ export class PgDropListener extends LocalDropSignal {
     }
     this.client = client;
     this.retryMs = RECONNECT_MIN_MS;
+  }
+
+  /**
+   * A drop NOTIFY'd now may still be held back from the exactly-once cursor by an older
+   * transaction open anywhere in the cluster. So the listener (on its own connection, one cheap
+   * query per VISIBILITY_POLL_MS, only while something is pending) waits until the snapshot's
+   * xmin passes the xmax seen at the NOTIFY, then wakes subscribers once more: they read what
+   * has just become visible, instead of waiting for their fallback poll.
+   */
+  private watchVisibility(client: pg.Client): void {
+    void client
+      .query<{ xmin: string; xmax: string }>(
+        'select pg_snapshot_xmin(s)::text as xmin, pg_snapshot_xmax(s)::text as xmax from pg_current_snapshot() s',
+      )
+      .then(({ rows }) => {
+        const xmin = BigInt(rows[0]?.xmin ?? '0');
+        const xmax = BigInt(rows[0]?.xmax ?? '0');
+        if (xmin >= xmax) return; // nothing in flight: everything committed is visible already
+        if (this.visibleTarget === null || xmax > this.visibleTarget) this.visibleTarget = xmax;
+        if (!this.visibilityTimer) {
+          this.visibilitySince = Date.now();
+          this.pollVisibility(client);
+        }
+      })
+      .catch(() => undefined);
+  }
+
+  private pollVisibility(client: pg.Client): void {
+    this.visibilityTimer = setTimeout(() => {
+      client
+        .query<{ xmin: string }>('select pg_snapshot_xmin(pg_current_snapshot())::text as xmin')
+        .then(({ rows }) => {
+          const target = this.visibleTarget;
+          const xmin = BigInt(rows[0]?.xmin ?? '0');
+          if (target === null || xmin >= target || Date.now() - this.visibilitySince > VISIBILITY_MAX_WAIT_MS) {
+            this.visibilityTimer = undefined;
+            this.visibleTarget = null;
+            if (!this.stopped) this.fire();
+            return;
+          }
+          if (!this.stopped && this.client === client) this.pollVisibility(client);
+          else this.visibilityTimer = undefined;
+        })
+        .catch(() => {
+          this.visibilityTimer = undefined;
+        });
+    }, VISIBILITY_POLL_MS);
+    this.visibilityTimer.unref();
   }
 
   private reconnectLater(broken: pg.Client): void {
@@ -137,6 +196,7 @@ export class PgDropListener extends LocalDropSignal {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.visibilityTimer);
     const client = this.client;
     this.client = undefined;
     this.fire();
