@@ -1,0 +1,223 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTRPCClient, httpSubscriptionLink, type TRPCClient } from '@trpc/client';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { EventSource } from 'eventsource';
+import pg from 'pg';
+import pino from 'pino';
+import superjson from 'superjson';
+import { appRouter, createRequestContextFactory, issueToken, PgDropListener, type AppRouter } from '@dropwatch/api';
+import { loadConfig } from '@dropwatch/core';
+import { NOTIFY_INTERVAL_MS, runNotify } from '@dropwatch/discovery';
+import type { BenchContext, Scenario } from '../harness.js';
+import { median, quantile } from '../stats.js';
+
+/** The population of DESIGN's fan-out benchmark. */
+const USERS = 10_000;
+const WATCHES_PER_USER = 5;
+const VENUES = 1_000;
+const DROPS = 1_000;
+/** Throughput rounds (each: reset the cursor, drop the notifications, run the job function). */
+const THROUGHPUT_ROUNDS = 3;
+/** Latency: users with a live onNew subscription, and drops committed one by one at random moments. */
+const SUBSCRIBERS = 20;
+const LATENCY_DROPS = 60;
+const LATENCY_SPREAD_MS = 400;
+const LATENCY_DEADLINE_MS = 60_000;
+
+const silent = pino({ level: 'silent' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** 10 000 users × 5 distinct venues each (of 1 000): every venue has ≈ 50 watchers. */
+async function seedPopulation(sql: pg.Client): Promise<void> {
+  await sql.query(
+    `insert into venues (venue_id, provider, market, name)
+     select 'resy:f' || g, 'resy', 'nyc', 'Fan venue ' || g from generate_series(0, $1 - 1) g`,
+    [VENUES],
+  );
+  await sql.query(`insert into users (name) select 'fan-' || g from generate_series(1, $1) g`, [USERS]);
+  // k × 211 mod 1000 is distinct for k = 0..4, so a user's five venues are distinct.
+  await sql.query(
+    `insert into watches (user_id, venue_id)
+     select u.id, 'resy:f' || ((u.n * 7 + k * 211) % $2)
+     from (select id, substr(name, 5)::int as n from users where name like 'fan-%') u
+     cross join generate_series(0, $1 - 1) k`,
+    [WATCHES_PER_USER, VENUES],
+  );
+  await sql.query('analyze users; analyze watches; analyze venues');
+}
+
+/** 1 000 drops in one transaction, one per venue (37 is coprime with 1 000). Returns their tx id. */
+async function seedDrops(sql: pg.Client): Promise<string> {
+  const { rows } = await sql.query<{ tx: string }>(
+    `insert into drop_events (bucket_id, slot_id, slot_key, venue_id, market, slot_date, slot_time, party_sizes)
+     select 'nyc_bench_20:30', md5(g::text), g, 'resy:f' || ((g * 37) % $2), 'nyc', current_date + 1, '20:30', '{2,4}'
+     from generate_series(1, $1) g
+     returning tx_id::text as tx`,
+    [DROPS, VENUES],
+  );
+  return rows[0]!.tx;
+}
+
+async function resetNotify(sql: pg.Client, beforeTx: bigint): Promise<void> {
+  await sql.query('truncate user_notifications');
+  await sql.query(
+    `insert into consumer_cursors (name, tx_id, id) values ('notify', $1::xid8, $2)
+     on conflict (name) do update set tx_id = excluded.tx_id, id = excluded.id`,
+    [(beforeTx - 1n).toString(), ((1n << 63n) - 1n).toString()],
+  );
+}
+
+/**
+ * The cursor only reads transactions below the cluster's snapshot xmin (DESIGN §4): on a shared
+ * server another session's long transaction holds the seeded drops back, so wait for them.
+ */
+async function waitVisible(sql: pg.Client, tx: bigint): Promise<void> {
+  const deadline = Date.now() + LATENCY_DEADLINE_MS * 5;
+  for (;;) {
+    const { rows } = await sql.query<{ ok: boolean }>('select $1::xid8 < pg_snapshot_xmin(pg_current_snapshot()) as ok', [tx.toString()]);
+    if (rows[0]?.ok) return;
+    if (Date.now() > deadline) throw new Error('seeded drops never became visible to the cursor');
+    await sleep(100);
+  }
+}
+
+async function throughput(ctx: BenchContext, sql: pg.Client, config: ReturnType<typeof loadConfig>): Promise<void> {
+  const tx = BigInt(await seedDrops(sql));
+  await waitVisible(sql, tx);
+  for (const batchSize of [200, 50, 500]) {
+    const rates: number[] = [];
+    const times: number[] = [];
+    let notifications = 0;
+    for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+      await resetNotify(sql, tx);
+      const started = performance.now();
+      const stats = await runNotify({ orm: ctx.orm, config, logger: silent, batchSize, deliver: false, recordRun: false });
+      const ms = performance.now() - started;
+      notifications = stats.notifications;
+      times.push(ms);
+      rates.push(stats.notifications / (ms / 1000));
+      if (stats.drops !== DROPS) throw new Error(`notify read ${stats.drops} drops, expected ${DROPS}`);
+    }
+    ctx.record({
+      case: `${USERS} users × ${WATCHES_PER_USER} watches, ${DROPS} drops`,
+      variant: `batch ${batchSize}`,
+      metrics: { notifications, medianMs: Math.round(median(times)), notificationsPerSec: Math.round(median(rates)) },
+    });
+    ctx.log(`batch ${batchSize}: ${notifications} notifications in ${Math.round(median(times))} ms (${Math.round(median(rates))}/s)`);
+  }
+}
+
+type Client = TRPCClient<AppRouter>;
+
+function subscriber(url: string, token: string): Client {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpSubscriptionLink({
+        url,
+        transformer: superjson,
+        EventSource,
+        eventSourceOptions: () => ({
+          fetch: (input: string | URL, init?: RequestInit) =>
+            fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } }),
+        }),
+      }),
+    ],
+  });
+}
+
+async function latency(ctx: BenchContext, sql: pg.Client, config: ReturnType<typeof loadConfig>): Promise<void> {
+  const listener = new PgDropListener(ctx.databaseUrl, silent);
+  await listener.start();
+  const createContext = createRequestContextFactory({ orm: ctx.orm, config, drops: listener });
+  const handler = createHTTPHandler({ router: appRouter, createContext: ({ req }) => createContext(req.headers.authorization) });
+  const server = http.createServer((req, res) => void handler(req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const received = new Map<string, number>();
+  const subs: { unsubscribe(): void }[] = [];
+  const users: { n: number }[] = [];
+  for (let n = 1; n <= SUBSCRIBERS; n++) {
+    const { token } = await issueToken(ctx.orm.em.fork(), { userName: `fan-${n}`, role: 'user' });
+    const client = subscriber(url, token);
+    subs.push(client.notifications.onNew.subscribe(undefined, { onData: (e) => received.set(`${n}:${e.data.drop.id}`, performance.now()) }));
+    users.push({ n });
+  }
+  await sleep(1_000); // let every SSE stream open
+
+  // The job, as Bree runs it: every NOTIFY_INTERVAL_MS, never overlapping itself.
+  const runStarts: number[] = [];
+  const runMs: number[] = [];
+  let stop = false;
+  const job = (async () => {
+    while (!stop) {
+      const started = performance.now();
+      runStarts.push(started);
+      await runNotify({ orm: ctx.orm, config, logger: silent, deliver: false, recordRun: false });
+      runMs.push(performance.now() - started);
+      await sleep(Math.max(0, NOTIFY_INTERVAL_MS - (performance.now() - started)));
+    }
+  })();
+
+  const committed: { key: string; at: number }[] = [];
+  for (let i = 0; i < LATENCY_DROPS; i++) {
+    const u = users[i % users.length]!;
+    const venue = `resy:f${(u.n * 7) % VENUES}`;
+    const { rows } = await sql.query<{ id: string }>(
+      `insert into drop_events (bucket_id, slot_id, slot_key, venue_id, market, slot_date, slot_time, party_sizes)
+       values ('nyc_bench_lat', md5(random()::text), $1, $2, 'nyc', current_date + 1, '21:00', '{2}') returning id::text`,
+      [1_000_000 + i, venue],
+    );
+    committed.push({ key: `${u.n}:${rows[0]!.id}`, at: performance.now() });
+    await sleep(Math.random() * LATENCY_SPREAD_MS);
+  }
+  const deadline = performance.now() + LATENCY_DEADLINE_MS;
+  while (committed.some((c) => !received.has(c.key)) && performance.now() < deadline) await sleep(50);
+  stop = true;
+  await job;
+  for (const s of subs) s.unsubscribe();
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+  await listener.stop();
+
+  const total: number[] = [];
+  const beyond: number[] = [];
+  for (const c of committed) {
+    const got = received.get(c.key);
+    if (got === undefined) continue;
+    total.push(got - c.at);
+    // The run that picked the drop up is the first one that started after its commit.
+    const runStart = runStarts.find((s) => s >= c.at) ?? c.at;
+    beyond.push(got - runStart);
+  }
+  const missing = committed.length - total.length;
+  ctx.record({
+    case: `onNew latency, ${SUBSCRIBERS} SSE subscribers, job every ${NOTIFY_INTERVAL_MS / 1000} s`,
+    variant: 'commit → onNew',
+    metrics: { drops: committed.length, missing, p50Ms: Math.round(median(total)), p99Ms: Math.round(quantile(total, 0.99)) },
+  });
+  ctx.record({
+    case: `onNew latency, ${SUBSCRIBERS} SSE subscribers, job every ${NOTIFY_INTERVAL_MS / 1000} s`,
+    variant: 'job run start → onNew (beyond the interval)',
+    metrics: { p50Ms: Math.round(median(beyond)), p99Ms: Math.round(quantile(beyond, 0.99)), jobRunMedianMs: Math.round(median(runMs)) },
+  });
+  ctx.log(`latency: commit→onNew p50 ${Math.round(median(total))} ms p99 ${Math.round(quantile(total, 0.99))} ms; beyond interval p50 ${Math.round(median(beyond))} ms p99 ${Math.round(quantile(beyond, 0.99))} ms; missing ${missing}`);
+}
+
+export const fanoutScenario: Scenario = {
+  name: 'fanout',
+  description: `notify job: ${USERS} users × ${WATCHES_PER_USER} watches, ${DROPS} drops → notifications/s; drop commit → notifications.onNew latency over SSE`,
+  async run(ctx) {
+    const config = loadConfig({ NOTIFY_COOLDOWN_MINUTES: '0', LOG_LEVEL: 'silent' });
+    const sql = new pg.Client({ connectionString: ctx.databaseUrl, application_name: 'bench-fanout' });
+    await sql.connect();
+    try {
+      await seedPopulation(sql);
+      await throughput(ctx, sql, config);
+      await latency(ctx, sql, config);
+    } finally {
+      await sql.end();
+    }
+  },
+};
