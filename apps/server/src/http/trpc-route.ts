@@ -55,7 +55,10 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
   });
 
   const liveCache = new LiveResponseCache(deps.config.DISCOVERY_TICK_SECONDS * 1000);
-  deps.drops?.subscribe(() => liveCache.invalidate());
+  // A new feed_cache version comes with a NOTIFY ('visible' re-wakes only concern live readers).
+  deps.drops?.subscribe((reason) => {
+    if (reason !== 'visible') liveCache.invalidate();
+  });
 
   /** Renders feed.live through the real tRPC pipeline (fetch adapter) into bytes. */
   const renderLive = async (req: IncomingMessage): Promise<CachedResponse> => {

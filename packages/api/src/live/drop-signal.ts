@@ -16,9 +16,15 @@ const VISIBILITY_POLL_MS = 100;
 const VISIBILITY_MAX_WAIT_MS = 120_000;
 
 /** In-process fan-out of `NOTIFY dropwatch_drops`. */
+/**
+ * Why subscribers are woken: a NOTIFY arrived; drops NOTIFY'd earlier have become readable by
+ * the cursor (no new feed_cache version); or the LISTEN connection was re-opened.
+ */
+export type WakeReason = 'notify' | 'visible' | 'reconnect';
+
 export interface DropSignal {
   /** Calls fn on every notification (and after the LISTEN connection was re-opened). */
-  subscribe(fn: () => void): () => void;
+  subscribe(fn: (reason: WakeReason) => void): () => void;
   /** Resolves at the next notification, after `timeoutMs`, or when `signal` aborts. */
   wait(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** The notify job's channel, fanned out the same way (PgDropListener listens to both). */
@@ -27,9 +33,9 @@ export interface DropSignal {
 
 /** Fan-out without a source: `fire()` wakes every waiter. The LISTEN listener builds on it. */
 export class LocalDropSignal implements DropSignal {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(reason: WakeReason) => void>();
 
-  subscribe(fn: () => void): () => void {
+  subscribe(fn: (reason: WakeReason) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
@@ -49,8 +55,8 @@ export class LocalDropSignal implements DropSignal {
     });
   }
 
-  fire(): void {
-    for (const fn of [...this.listeners]) fn();
+  fire(reason: WakeReason = 'notify'): void {
+    for (const fn of [...this.listeners]) fn(reason);
   }
 
   get subscriberCount(): number {
@@ -152,7 +158,7 @@ export class PgDropListener extends LocalDropSignal {
           if (target === null || xmin >= target || Date.now() - this.visibilitySince > VISIBILITY_MAX_WAIT_MS) {
             this.visibilityTimer = undefined;
             this.visibleTarget = null;
-            if (!this.stopped) this.fire();
+            if (!this.stopped) this.fire('visible');
             return;
           }
           if (!this.stopped && this.client === client) this.pollVisibility(client);
@@ -180,8 +186,8 @@ export class PgDropListener extends LocalDropSignal {
       this.connect().then(
         // Wake everyone: a notification may have been missed while the connection was down.
         () => {
-          this.fire();
-          this.notifications.fire();
+          this.fire('reconnect');
+          this.notifications.fire('reconnect');
         },
         (err: unknown) => {
           this.logger.warn({ err: (err as Error).message }, 'LISTEN reconnect failed');
