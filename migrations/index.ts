@@ -1,7 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261128000000_initial } from './Migration20261128000000_initial.js';
+import { Migration20261128210000_notification_indexes } from './Migration20261128210000_notification_indexes.js';
 
 /** Every migration, in order. Listed explicitly so the compiled server runs them with plain node. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261128000000_initial', class: Migration20261128000000_initial },
+  { name: 'Migration20261128210000_notification_indexes', class: Migration20261128210000_notification_indexes },
 ];
