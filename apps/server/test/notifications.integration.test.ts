@@ -87,6 +87,24 @@ describe('watches and in-app notifications over HTTP (real server, real client, 
     expect(gotB).toEqual([]);
   });
 
+  it('an exclude suppresses, and party size, date range and time range filters hold', async () => {
+    const [f, g, hh, i] = [await user('frank'), await user('grace'), await user('heidi'), await user('ivan')];
+    await f.watches.add.mutate({ venueName: 'Cafe Boulud' });
+    await f.watches.add.mutate({ venueId: 'resy:1', kind: 'exclude' });
+    await g.watches.add.mutate({ venueId: 'resy:1', partySize: 6 });
+    await hh.watches.add.mutate({ venueId: 'resy:1', timeFrom: '21:00', timeTo: '22:00' });
+    await i.watches.add.mutate({ venueId: 'resy:1', dateFrom: dayFromToday(2), dateTo: dayFromToday(2) });
+    const early = await seedDrop(h.sql, { bucketId, venueId: 'resy:1', market: 'nyc', slotDate: dayFromToday(1), slotTime: '20:30', partySizes: [2, 4] });
+    const late = await seedDrop(h.sql, { bucketId, venueId: 'resy:1', market: 'nyc', slotDate: dayFromToday(2), slotTime: '21:30', partySizes: [6] });
+    // Alice watches resy:1 unfiltered: once she has both, the job has read both.
+    await notifyUntil(async () => {
+      const ids = (await a.notifications.list.query({ limit: 10 })).items.map((n) => n.drop.id);
+      return ids.includes(early.id) && ids.includes(late.id) ? true : undefined;
+    }, 'both drops fanned out');
+    expect((await f.notifications.list.query()).items).toEqual([]);
+    for (const c of [g, hh, i]) expect((await c.notifications.list.query()).items.map((n) => n.drop.id)).toEqual([late.id]);
+  });
+
   it('watches: idempotent add, name normalized, bounded count, NOT_FOUND for ids not yours, BAD_REQUEST for bad input', async () => {
     const c = await user('carol');
     const first = await c.watches.add.mutate({ venueName: '  CAFÉ   Boulud ', partySize: 2, timeFrom: '19:00', timeTo: '22:00' });
