@@ -41,7 +41,8 @@ interface ClaimedDelivery {
 /**
  * Claims due deliveries: pending, next_attempt_at passed, oldest first, LIMIT, and pushes their
  * next_attempt_at out by WEBHOOK_CLAIM_MS so a concurrent worker skips them (SKIP LOCKED) and a
- * crashed sender's claim simply lapses.
+ * crashed sender's claim simply lapses. A delivery goes to the user's current URL, signed with the
+ * current secret (a user who set a new webhook gets the pending ones there, verifiable).
  * -- uses webhook_deliveries_due_idx (next_attempt_at) where status = 'pending'.
  */
 const CLAIM_SQL = `
@@ -56,7 +57,7 @@ update webhook_deliveries d
 set next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
 from due, users u
 where d.id = due.id and u.id = d.user_id
-returning d.id::text as id, d.url, d.payload, d.attempts, u.webhook_secret as secret`;
+returning d.id::text as id, coalesce(u.webhook_url, d.url) as url, d.payload, d.attempts, u.webhook_secret as secret`;
 
 const DELIVERED_SQL = `
 update webhook_deliveries
