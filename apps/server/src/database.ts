@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Config } from '@dropwatch/core';
-import { redactUrl, startEmbeddedPostgres } from '@dropwatch/db';
+import { describeDatabaseUrl, startEmbeddedPostgres } from '@dropwatch/db';
 import type { Logger } from './logger.js';
 
 export interface DatabaseHandle {
@@ -12,7 +12,7 @@ export interface DatabaseHandle {
 /** DATABASE_URL when set; otherwise an embedded Postgres in EMBEDDED_PG_DIR (relative to baseDir). */
 export async function openDatabase(config: Config, logger: Logger, baseDir: string): Promise<DatabaseHandle> {
   if (config.DATABASE_URL) {
-    logger.info({ database: redactUrl(config.DATABASE_URL) }, 'using DATABASE_URL');
+    logger.info({ database: describeDatabaseUrl(config.DATABASE_URL) }, 'using DATABASE_URL');
     return { url: config.DATABASE_URL, embedded: false, stop: () => Promise.resolve() };
   }
   const dataDir = path.resolve(baseDir, config.EMBEDDED_PG_DIR);

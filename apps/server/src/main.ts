@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, type Config } from '@dropwatch/core';
-import { SHUTDOWN_TIMEOUT_MS, startApp } from './app.js';
+import { SHUTDOWN_TIMEOUT_MS, startApp, type App } from './app.js';
 import { createLogger } from './logger.js';
 
 /** The process entry: the only place that reads process.env. */
@@ -15,8 +15,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.LOG_LEVEL);
-  const app = await startApp({ config, logger, baseDir: process.cwd() });
 
+  // Handlers go in before anything starts: a signal during start-up waits for the start to
+  // finish (or fail, which undoes itself) and then stops what started, embedded Postgres included.
+  let starting: Promise<App | undefined> = Promise.resolve(undefined);
   let signalled = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (signalled) return;
@@ -27,19 +29,27 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS);
     force.unref();
-    app.stop().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    starting
+      .then((app) => app?.stop())
+      .then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+
+  starting = startApp({ config, logger, baseDir: process.cwd() }).catch((err: unknown) => {
+    if (!signalled) throw err;
+    return undefined;
+  });
+  await starting;
 }
 
 main().catch((err: unknown) => {

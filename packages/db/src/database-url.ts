@@ -5,13 +5,12 @@ export function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-/** A URL with its password replaced, safe to log. */
-export function redactUrl(url: string): string {
+/** Host, port and database name only, safe to log: user and password never appear. */
+export function describeDatabaseUrl(url: string): string {
   try {
     const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
   } catch {
-    return '<invalid url>';
+    return '<unparsable url>';
   }
 }
