@@ -170,6 +170,7 @@ async function applyInTransaction(
       cand.map((c) => isPrimeTime(c.slotTime)),
       closingIds,
       closingMinutes,
+      ...minuteBounds(closingMinutes, now),
     ]);
     for (const r of res.rows) {
       if (r.kind === 'drop' && r.id !== null && r.venue_id !== null) drops.push({ id: r.id, venueId: r.venue_id });
@@ -208,4 +209,17 @@ function venueOrdinals(venueIds: readonly string[]): { ords: number[]; venues: s
     return i;
   });
   return { ords, venues };
+}
+
+/** Least and greatest opened_minute of the drops to close (now/now when none), for pruning. */
+function minuteBounds(minutes: readonly (Date | string)[], now: Date): [Date, Date] {
+  if (minutes.length === 0) return [now, now];
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const m of minutes) {
+    const t = new Date(m).getTime();
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  return [new Date(lo), new Date(hi)];
 }
