@@ -39,4 +39,5 @@ export const HEARTBEAT_TICKS = 5;
 /** Strings in inputs: ids and names are short. */
 export const MAX_ID_LENGTH = 120;
 export const MAX_NAME_LENGTH = 100;
-export const MAX_CURSOR_LENGTH = 64;
+/** One limit for every opaque cursor string, shared with the notify job. */
+export { MAX_CURSOR_LENGTH } from '@dropwatch/discovery';
