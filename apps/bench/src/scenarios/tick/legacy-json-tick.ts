@@ -3,8 +3,9 @@ import type { PgClient, PreparedSnapshot } from '@dropwatch/discovery';
 /**
  * The pattern dropwatch replaced, rebuilt faithfully for comparison: each bucket row holds its
  * baseline, baseline venues, prev and open drops as JSON arrays; a poll reads the row, diffs in
- * JS, inserts/closes drop events, upserts every venue it saw (touching last_seen_at), and writes
- * the whole prev/open arrays back.
+ * JS, inserts/closes drop events, adds the same venue_metrics counters as ours, upserts every
+ * venue it saw (touching last_seen_at, setting last_drop_at), and writes the whole prev/open
+ * arrays back.
  */
 export const LEGACY_TABLE_DDL = `
 create table if not exists bench_legacy_buckets (
@@ -48,6 +49,7 @@ export async function legacyApply(
     const curr = snap.slots;
     const currIds = new Set(curr.map((s) => s.slotId));
     let rowsWritten = 0;
+    let droppedVenues = new Set<string>();
     let drops = 0;
     let closes = 0;
     if (row.baseline_polls < baselinePolls) {
@@ -91,17 +93,61 @@ export async function legacyApply(
         rowsWritten += drops;
       }
       const gone = Object.keys(open).filter((id) => !currIds.has(id));
+      let closedRows: { venue_id: string; day: string; secs: number }[] = [];
       if (gone.length > 0) {
-        const res = await client.query(
+        const res = await client.query<{ venue_id: string; day: string; secs: number }>(
           `update drop_events d set closed_at = $1, duration_seconds = extract(epoch from ($1::timestamptz - d.opened_at))::int
            from unnest($2::bigint[], $3::timestamptz[]) as x(id, minute)
-           where d.opened_minute = x.minute and d.id = x.id and d.closed_at is null`,
+           where d.opened_minute = x.minute and d.id = x.id and d.closed_at is null
+           returning d.venue_id, (d.opened_minute at time zone 'UTC')::date::text as day, d.duration_seconds as secs`,
           [now, gone.map((id) => open[id]!.id), gone.map((id) => open[id]!.minute)],
         );
+        closedRows = res.rows;
         closes = res.rowCount ?? 0;
         rowsWritten += closes;
         for (const id of gone) delete open[id];
       }
+      // The same per-venue counters as ours (drops, prime drops, closes, open seconds), sorted.
+      const day = now.toISOString().slice(0, 10);
+      const deltas = new Map<string, { drops: number; prime: number; closes: number; secs: number; sq: number }>();
+      const at = (venue: string, d: string) => {
+        const key = `${venue}|${d}`;
+        let v = deltas.get(key);
+        if (!v) deltas.set(key, (v = { drops: 0, prime: 0, closes: 0, secs: 0, sq: 0 }));
+        return v;
+      };
+      for (const s of dropped) {
+        const v = at(s.venueId, day);
+        v.drops++;
+        if (s.slotTime >= '18:00' && s.slotTime < '21:00') v.prime++;
+      }
+      for (const r of closedRows) {
+        const v = at(r.venue_id, r.day);
+        v.closes++;
+        v.secs += r.secs;
+        v.sq += r.secs * r.secs;
+      }
+      if (deltas.size > 0) {
+        const keys = [...deltas.keys()].sort();
+        const m = await client.query(
+          `insert into venue_metrics as m (venue_id, day, drops, closes, open_seconds_sum, open_seconds_sq, prime_drops)
+           select * from unnest($1::text[], $2::date[], $3::int[], $4::int[], $5::bigint[], $6::float8[], $7::int[])
+           on conflict (venue_id, day) do update set drops = m.drops + excluded.drops, closes = m.closes + excluded.closes,
+             open_seconds_sum = m.open_seconds_sum + excluded.open_seconds_sum,
+             open_seconds_sq = m.open_seconds_sq + excluded.open_seconds_sq, prime_drops = m.prime_drops + excluded.prime_drops`,
+          [
+            keys.map((k) => k.split('|')[0]),
+            keys.map((k) => k.split('|')[1]),
+            keys.map((k) => deltas.get(k)!.drops),
+            keys.map((k) => deltas.get(k)!.closes),
+            keys.map((k) => deltas.get(k)!.secs),
+            keys.map((k) => deltas.get(k)!.sq),
+            keys.map((k) => deltas.get(k)!.prime),
+          ],
+        );
+        rowsWritten += m.rowCount ?? 0;
+      }
+      droppedVenues = new Set(dropped.map((s) => s.venueId));
       await client.query(`update bench_legacy_buckets set prev = $2::jsonb, open = $3::jsonb, scanned_at = $4 where bucket_id = $1`, [
         legacyId,
         JSON.stringify([...currIds]),
@@ -113,10 +159,12 @@ export async function legacyApply(
     // Every venue of the poll, every poll (sorted, to spare the legacy variant its deadlocks here).
     const venues = [...snap.venues.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
     const v = await client.query(
-      `insert into venues (venue_id, provider, market, name, neighborhood, image_url, booking_url, last_seen_at)
-       select id, 'sim', $1, name, hood, img, url, $2 from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) as v(id, name, hood, img, url)
+      `insert into venues (venue_id, provider, market, name, neighborhood, image_url, booking_url, last_seen_at, last_drop_at)
+       select id, 'sim', $1, name, hood, img, url, $2, case when dropped then $2::timestamptz end
+       from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[]) as v(id, name, hood, img, url, dropped)
        on conflict (venue_id) do update set name = excluded.name, neighborhood = excluded.neighborhood,
-         image_url = excluded.image_url, booking_url = excluded.booking_url, last_seen_at = excluded.last_seen_at`,
+         image_url = excluded.image_url, booking_url = excluded.booking_url, last_seen_at = excluded.last_seen_at,
+         last_drop_at = coalesce(excluded.last_drop_at, venues.last_drop_at)`,
       [
         market,
         now,
@@ -125,6 +173,7 @@ export async function legacyApply(
         venues.map((x) => x.neighborhood),
         venues.map((x) => x.imageUrl),
         venues.map((x) => x.bookingUrl),
+        venues.map((x) => droppedVenues.has(x.id)),
       ],
     );
     rowsWritten += v.rowCount ?? 0;
