@@ -1,4 +1,5 @@
 import { MARKET_SLUGS, marketToday } from '@dropwatch/core';
+import { SQL_CLOSE_PAST_BUCKET_DROPS } from '../tick/close-past-drops-sql.js';
 import type { RetentionCutoffs } from './cutoffs.js';
 import { dayStart } from './cutoffs.js';
 import { PAST_BUCKETS_PER_TRANSACTION } from './retention-config.js';
@@ -11,43 +12,6 @@ export interface PastBucketCounts {
   /** Open drops of past dates closed (and counted into venue_metrics) before their state went. */
   readonly dropsClosed: number;
 }
-
-/**
- * The day a close is counted on in venue_metrics: the UTC day the drop opened, the same row its
- * open was counted on (and what `current_date` in the feed's rarity window compares with).
- */
-const METRICS_DAY = `(c.opened_at at time zone 'UTC')::date`;
-
-/**
- * Closes the still-open drops of the given buckets exactly like a poll that no longer sees them:
- * closed_at/duration_seconds set, closes and open seconds added to venue_metrics (shared rows
- * written in sorted key order, counters added atomically). `closed_at is null` makes it
- * idempotent: a drop already closed is neither closed nor counted again.
- * Drops in partitions about to be dropped (opened before the kept day) are left alone.
- */
-const CLOSE_OPEN_DROPS_SQL = `
-with closed as (
-  update drop_events d
-     set closed_at = $2, duration_seconds = greatest(0, floor(extract(epoch from ($2 - d.opened_at))))::int
-    from availability_state a
-   where a.bucket_id = any($1::text[])
-     and d.opened_minute = a.drop_opened_minute and d.id = a.drop_event_id
-     and d.closed_at is null and d.opened_minute >= $3
-  returning d.venue_id, d.opened_at, d.duration_seconds
-), per_day as (
-  select c.venue_id, ${METRICS_DAY} as day, count(*)::int as closes,
-         sum(c.duration_seconds)::bigint as secs, sum(c.duration_seconds::float8 * c.duration_seconds) as sq
-    from closed c group by 1, 2
-), counted as (
-  insert into venue_metrics (venue_id, day, closes, open_seconds_sum, open_seconds_sq)
-  select venue_id, day, closes, secs, sq from per_day order by venue_id, day
-  on conflict (venue_id, day) do update
-     set closes = venue_metrics.closes + excluded.closes,
-         open_seconds_sum = venue_metrics.open_seconds_sum + excluded.open_seconds_sum,
-         open_seconds_sq = venue_metrics.open_seconds_sq + excluded.open_seconds_sq
-  returning 1
-)
-select (select count(*) from closed)::int as closed, (select count(*) from counted)::int as metric_rows`;
 
 /**
  * Deletes the buckets dated before today in their market's zone, with their bucket_slots and
@@ -75,7 +39,7 @@ export async function deletePastBuckets(session: RetentionSession, cutoffs: Rete
         );
         const ids = rows.map((r) => r.bucket_id);
         if (ids.length === 0) return { picked: 0, closed: 0, state: 0, slots: 0, buckets: 0 };
-        const closed = await client.query<{ closed: number }>(CLOSE_OPEN_DROPS_SQL, [ids, cutoffs.now, keptFrom]);
+        const closed = await client.query<{ closed: number }>(SQL_CLOSE_PAST_BUCKET_DROPS, [ids, cutoffs.now, keptFrom]);
         const state = await client.query('delete from availability_state where bucket_id = any($1::text[])', [ids]);
         const slots = await client.query('delete from bucket_slots where bucket_id = any($1::text[])', [ids]);
         const buckets = await client.query('delete from discovery_buckets where bucket_id = any($1::text[])', [ids]);

@@ -1,5 +1,6 @@
 import { bucketId, bucketWindow, marketToday, type Config } from '@dropwatch/core';
 import type { PgClient } from './pg-session.js';
+import { SQL_CLOSE_PAST_BUCKET_DROPS } from './close-past-drops-sql.js';
 
 /** Buckets read by the ensure step at most: 5 markets × 14 days × 6 slots, twice over for stale ones. */
 export const ENSURE_SELECT_LIMIT = 2_000;
@@ -66,27 +67,7 @@ async function deletePastBuckets(client: PgClient, ids: string[], now: Date): Pr
     let closed = 0;
     let deleted = 0;
     if (locked.length > 0) {
-      const res = await client.query<{ closed: string }>(
-        `with closed as (
-           update drop_events d
-           set closed_at = $2, duration_seconds = greatest(0, floor(extract(epoch from ($2::timestamptz - d.opened_at))))::int
-           from availability_state a
-           where a.bucket_id = any($1::text[]) and d.opened_minute = a.drop_opened_minute and d.id = a.drop_event_id
-             and d.closed_at is null
-           returning d.venue_id, d.opened_minute, d.duration_seconds
-         ),
-         counted as (
-           insert into venue_metrics as m (venue_id, day, closes, open_seconds_sum, open_seconds_sq)
-           select venue_id, (opened_minute at time zone 'UTC')::date, count(*), sum(duration_seconds), sum(duration_seconds::float8 ^ 2)
-           from closed group by 1, 2 order by 1, 2
-           on conflict (venue_id, day) do update
-           set closes = m.closes + excluded.closes, open_seconds_sum = m.open_seconds_sum + excluded.open_seconds_sum,
-               open_seconds_sq = m.open_seconds_sq + excluded.open_seconds_sq
-           returning 1
-         )
-         select (select count(*) from closed) as closed, (select count(*) from counted) as metric_rows`,
-        [locked, now],
-      );
+      const res = await client.query<{ closed: number }>(SQL_CLOSE_PAST_BUCKET_DROPS, [locked, now, '-infinity']);
       closed = Number(res.rows[0]?.closed ?? 0);
       const del = await client.query('delete from discovery_buckets where bucket_id = any($1::text[])', [locked]);
       deleted = del.rowCount ?? 0;
