@@ -48,21 +48,26 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
 
     await ensureFirstAdmin(orm, config, logger);
 
-    // ONE LISTEN connection per process; live subscribers and the feed.live cache hang off it.
-    const drops = new PgDropListener(db.url, logger.child({ component: 'listen' }));
-    await drops.start();
-    undo.push(() => drops.stop());
     const metrics = createMetrics(orm);
-    const trpc = createTrpcRoute({ orm, config, logger, drops, metrics });
-
     const routes: Routes = {
       '/healthz': (_req, res) => handleHealthz(orm, res),
       '/metrics': (_req, res) => handleMetrics(metrics, res),
-      [TRPC_PREFIX]: (req, res) => trpc.handle(req, res),
     };
+    // tRPC is served by `all` and `api` processes; a `worker` answers only /healthz and /metrics.
+    let closeSubscriptions = () => {};
+    if (config.DROPWATCH_ROLE !== 'worker') {
+      // ONE LISTEN connection per process; live subscribers and the feed.live cache hang off it.
+      const drops = new PgDropListener(db.url, logger.child({ component: 'listen' }));
+      await drops.start();
+      undo.push(() => drops.stop());
+      const route = createTrpcRoute({ orm, config, logger, drops, metrics });
+      routes[TRPC_PREFIX] = (req, res) => route.handle(req, res);
+      closeSubscriptions = () => route.closeSubscriptions();
+    }
     const http: HttpServer = await startHttpServer(config.HOST, config.PORT, routes, logger);
     undo.push(() => http.close(HTTP_GRACE_MS));
-    undo.push(() => Promise.resolve(trpc.closeSubscriptions()));
+    // Runs before the HTTP close (undo runs in reverse): open SSE streams end first.
+    undo.push(() => Promise.resolve(closeSubscriptions()));
     logger.info({ url: http.url, role: config.DROPWATCH_ROLE }, 'dropwatch listening');
 
     // Jobs run in `all` and `worker` processes; stopped first on shutdown (a running tick may finish).

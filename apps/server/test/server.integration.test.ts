@@ -80,6 +80,34 @@ describe('server in-process', () => {
   });
 });
 
+describe('roles', () => {
+  it('a worker answers /healthz and /metrics but serves no tRPC', async () => {
+    const db = await createTestDatabase();
+    const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', DROPWATCH_ROLE: 'worker', LOG_LEVEL: 'silent' });
+    const app = await startApp({ config, logger: createLogger('silent'), baseDir: serverDir });
+    try {
+      expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${app.url}/metrics`)).status).toBe(200);
+      expect((await fetch(`${app.url}/trpc/health.lastScan`)).status).toBe(404);
+    } finally {
+      await app.stop();
+      await db.drop();
+    }
+  });
+
+  it('an api process serves tRPC', async () => {
+    const db = await createTestDatabase();
+    const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', DROPWATCH_ROLE: 'api', LOG_LEVEL: 'silent' });
+    const app = await startApp({ config, logger: createLogger('silent'), baseDir: serverDir });
+    try {
+      expect((await fetch(`${app.url}/trpc/health.lastScan`)).status).toBe(200);
+    } finally {
+      await app.stop();
+      await db.drop();
+    }
+  });
+});
+
 describe('server process', () => {
   it('refuses to start on an out-of-range setting, naming the variable and its range', async () => {
     const { exited, output } = runServer({ DROP_EVENTS_RETENTION_DAYS: '3' });
