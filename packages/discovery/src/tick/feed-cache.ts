@@ -1,4 +1,5 @@
-import { compareForBoard, rarity, RARITY_WINDOW_DAYS, type Config } from '@dropwatch/core';
+import { compareForBoard, RARITY_WINDOW_DAYS, type Config } from '@dropwatch/core';
+import { toDropDto, type DropRow } from '../drop-cursor/drop-dto.js';
 import type { PgClient } from './pg-session.js';
 
 /** Channel the tick NOTIFYs after it rebuilt the feed cache. */
@@ -50,23 +51,6 @@ export interface FeedCachePayload {
   readonly board: FeedCacheDrop[];
 }
 
-interface OpenDropRow {
-  id: string;
-  bucket_id: string;
-  market: string;
-  venue_id: string;
-  venue_name: string | null;
-  neighborhood: string | null;
-  booking_url: string | null;
-  image_url: string | null;
-  slot_date: string;
-  slot_time: string;
-  party_sizes: number[] | string;
-  /** The ORM's pool returns timestamps as strings. */
-  opened_at: Date | string;
-  window_drops: string;
-}
-
 /**
  * Open drops of a market, newest first, at most STILL_OPEN_EVENTS_LIMIT, with the venue's drops
  * in the rarity window.
@@ -74,9 +58,9 @@ interface OpenDropRow {
  *    drop_events_pkey (opened_minute, id), venues_pkey, venue_metrics_pkey per row.
  */
 const SQL_OPEN_DROPS = `
-select d.id::text as id, d.bucket_id, d.market, d.venue_id, v.name as venue_name, v.neighborhood,
+select d.id::text as id, d.tx_id::text as tx_id, d.bucket_id, d.market, d.venue_id, v.name as venue_name, v.neighborhood,
        coalesce(d.booking_url, v.booking_url) as booking_url, v.image_url, d.slot_date::text as slot_date, d.slot_time,
-       d.party_sizes, d.opened_at,
+       d.party_sizes, d.opened_at, d.closed_at,
        (select coalesce(sum(m.drops), 0) from venue_metrics m
         where m.venue_id = d.venue_id and m.day > ($2::timestamptz at time zone 'UTC')::date - $3::int) as window_drops
 from availability_state a
@@ -86,30 +70,15 @@ where a.market = $1
 order by a.opened_at desc, a.drop_event_id desc
 limit $4`;
 
-function toDrop(r: OpenDropRow): FeedCacheDrop {
-  return {
-    id: r.id,
-    market: r.market,
-    bucketId: r.bucket_id,
-    venue: { id: r.venue_id, name: r.venue_name ?? r.venue_id, neighborhood: r.neighborhood, bookingUrl: r.booking_url, imageUrl: r.image_url },
-    slotDate: r.slot_date,
-    slotTime: r.slot_time.slice(0, 5),
-    partySizes: intArray(r.party_sizes),
-    openedAt: new Date(r.opened_at).toISOString(),
-    closedAt: null,
-    rarity: rarity(Number(r.window_drops)),
-  };
-}
-
-/** int[] as parsed by pg, or its text form when a type parser is not installed. */
-function intArray(v: number[] | string): number[] {
-  if (Array.isArray(v)) return v.map(Number);
-  return v.replace(/[{}]/g, '').split(',').filter((x) => x.length > 0).map(Number);
+/** The feed DTO with its dates as ISO strings, as the JSON payload stores them. */
+function toDrop(row: DropRow): FeedCacheDrop {
+  const dto = toDropDto(row);
+  return { ...dto, openedAt: dto.openedAt.toISOString(), closedAt: dto.closedAt?.toISOString() ?? null };
 }
 
 /** Builds one market's payload, trimming the longest segment until it fits the size limit. */
 export async function buildFeedPayload(client: PgClient, config: Config, market: string, now: Date): Promise<FeedCachePayload> {
-  const { rows } = await client.query<OpenDropRow>(SQL_OPEN_DROPS, [market, now, RARITY_WINDOW_DAYS, config.STILL_OPEN_EVENTS_LIMIT]);
+  const { rows } = await client.query<DropRow>(SQL_OPEN_DROPS, [market, now, RARITY_WINDOW_DAYS, config.STILL_OPEN_EVENTS_LIMIT]);
   const drops = rows.map(toDrop);
   const fresh = now.getTime() - FEED_JUST_OPENED_MINUTES * 60_000;
   const justOpened = drops.filter((d) => Date.parse(d.openedAt) >= fresh).slice(0, config.FEED_JUST_OPENED_CAP);
