@@ -21,6 +21,8 @@ export function ormConfig(options: OrmOptions): Options {
     clientUrl: options.databaseUrl,
     entities: ENTITIES,
     forceUtcTimezone: true,
+    // Never create a missing database (MikroORM's default): a mistyped DATABASE_URL must fail.
+    ensureDatabase: false,
     extensions: [Migrator],
     migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     discovery: { warnWhenNoEntities: false },
