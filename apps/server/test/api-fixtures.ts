@@ -44,16 +44,7 @@ export async function startApiHarness(env: Record<string, string> = {}): Promise
   };
 }
 
-/** Polls until fn returns a value (not undefined) or the deadline passes. */
-export async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { waitFor } from '@dropwatch/db/testing';
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.Client | pg.PoolClient;
 

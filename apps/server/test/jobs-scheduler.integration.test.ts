@@ -1,7 +1,7 @@
 import { isMainThread, threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@dropwatch/core';
-import { useTestDatabase } from '@dropwatch/db/testing';
+import { useTestDatabase, waitFor } from '@dropwatch/db/testing';
 import { createLogger } from '../src/logger.js';
 import { createScheduler, type JobMessage, type Scheduler } from '../src/scheduler/scheduler.js';
 
@@ -19,15 +19,8 @@ afterEach(async () => {
   scheduler = undefined;
 });
 
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Job waits in this file allow a worker thread to start and finish a tick. */
+const until = <T>(what: string, fn: () => T | undefined | Promise<T | undefined>) => waitFor(fn, 30_000, what);
 
 const jobRuns = async () =>
   (await t.orm.em.fork().getConnection().execute<{ status: string }[]>(`select status from job_runs where job = 'discovery' order by id`));

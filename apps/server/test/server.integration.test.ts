@@ -1,30 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@dropwatch/core';
-import { adminQuery, createTestDatabase, freePort, type TestDatabase } from '@dropwatch/db/testing';
+import { adminQuery, createTestDatabase, freePort, waitFor, type TestDatabase } from '@dropwatch/db/testing';
 import { startApp, type App } from '../src/app.js';
 import { createLogger } from '../src/logger.js';
 
 const serverDir = path.resolve(import.meta.dirname, '..');
 
-/** Polls fn until it returns a value or the deadline passes. */
-async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-}
 
 function runServer(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -125,26 +110,38 @@ describe('server process', () => {
       await rm(dir, { recursive: true, force: true });
     });
 
-    it('starts, serves /healthz 200, and leaves no postgres behind after SIGTERM', async () => {
+    /** One `npm start`: healthz 200 on the embedded path, then SIGTERM; returns the log. */
+    async function startServeStop(dataDir: string): Promise<string> {
       const port = await freePort();
-      const pgPort = await freePort();
-      const dataDir = path.join(dir, 'pg');
-      const server = runServer({ PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), EMBEDDED_PG_DIR: dataDir });
+      const server = runServer({ PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()), EMBEDDED_PG_DIR: dataDir });
       try {
+        // Until the server listens, fetch is refused: that counts as "not yet".
         await waitFor(
-          async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200 ? true : undefined),
+          async () => ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.status === 200 ? true : undefined),
           60_000,
-          `healthz on the embedded path; output so far:\n${server.output()}`,
-        );
+          'healthz on the embedded path',
+        ).catch((err: unknown) => {
+          throw new Error(`${(err as Error).message}; server output:\n${server.output()}`);
+        });
       } finally {
         server.child.kill('SIGTERM');
       }
-      const started = Date.now();
+      const stopping = Date.now();
       expect(await server.exited).toBe(0);
-      expect(Date.now() - started).toBeLessThan(10_000);
-      const { execFileSync } = await import('node:child_process');
+      expect(Date.now() - stopping).toBeLessThan(10_000);
       const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
       expect(ps.split('\n').filter((l) => l.includes(dataDir))).toEqual([]);
-    }, 90_000);
+      return server.output();
+    }
+
+    it('starts, serves /healthz 200, leaves no postgres behind after SIGTERM, and restarts on its data', async () => {
+      const dataDir = path.join(dir, 'pg');
+      const first = await startServeStop(dataDir);
+      expect(first).toContain('first start: created the admin user');
+      // The second start finds an initialised data dir and an admin: nothing is created again.
+      const second = await startServeStop(dataDir);
+      expect(second).toContain('dropwatch listening');
+      expect(second).not.toContain('first start');
+    }, 150_000);
   });
 });

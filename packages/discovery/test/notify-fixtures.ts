@@ -82,13 +82,4 @@ export async function notificationsOf(c: pg.Client, userId: string): Promise<{ d
   return rows;
 }
 
-/** Polls until fn returns a value (not undefined) or the deadline passes. */
-export async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor } from '@dropwatch/db/testing';

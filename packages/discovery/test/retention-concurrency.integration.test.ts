@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { ensurePartitionsBetween } from '@dropwatch/db';
 import { useTestDatabase } from '@dropwatch/db/testing';
 import { listDayPartitions, runRetention } from '../src/index.js';
-import { ago, connect, count, insertDrop, partitionName, tableExists, testConfig, utcDay, waitFor } from './retention-fixtures.js';
+import { ago, connect, count, insertDrop, partitionName, tableExists, testConfig, utcDay, waitUntil } from './retention-fixtures.js';
 
 const t = useTestDatabase();
 let c: pg.Client;
@@ -71,10 +71,10 @@ describe('retention alongside other work', () => {
       }
     })();
     try {
-      await waitFor(() => written >= 20 && reads >= 5, 'the writer and reader to get going');
+      await waitUntil(() => written >= 20 && reads >= 5, 'the writer and reader to get going');
       const result = await runRetention({ orm: t.orm, config: testConfig() });
       const before = { written, reads };
-      await waitFor(() => written > before.written + 5 && reads > before.reads + 5, 'writes after the run');
+      await waitUntil(() => written > before.written + 5 && reads > before.reads + 5, 'writes after the run');
       stop = true;
       await Promise.all([writing, reading]);
 

@@ -1,3 +1,4 @@
+import { waitFor } from '@dropwatch/db/testing';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type Config } from '@dropwatch/core';
@@ -73,11 +74,7 @@ export async function tableExists(c: pg.Client, name: string): Promise<boolean> 
   return rows[0]?.oid != null;
 }
 
-/** Polls `check` until it holds or the deadline passes (no fixed sleeps). */
-export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Waits until `check` holds (the shared waitFor, for a boolean condition). */
+export async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  await waitFor(async () => ((await check()) ? true : undefined), timeoutMs, what);
 }
