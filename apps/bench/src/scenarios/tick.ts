@@ -13,11 +13,20 @@ import type { BenchContext, Scenario } from '../harness.js';
 import { median, p99 } from '../stats.js';
 import { LEGACY_TABLE_DDL, legacyApply } from './tick/legacy-json-tick.js';
 
-const SIZES = [500, 2000, 5000] as const;
-const CHURNS = [0.002, 0.02, 0.1] as const;
+const SIZES = listFromEnv('BENCH_TICK_SIZES', [500, 2000, 5000]);
+const CHURNS = listFromEnv('BENCH_TICK_CHURNS', [0.002, 0.02, 0.1]);
 /** Simulated venues: enough regular venues for 5000 slots a bucket (49 start times each). */
 const VENUES = 400;
 const STEP_MS = 31_000;
+
+/** A comma-separated subset of the cases (e.g. BENCH_TICK_SIZES=2000 BENCH_TICK_CHURNS=0.1), for iterating on one. */
+function listFromEnv(name: string, all: readonly number[]): readonly number[] {
+  const raw = process.env[name];
+  if (!raw) return all;
+  const values = raw.split(',').map(Number);
+  if (values.some((v) => !Number.isFinite(v) || v <= 0)) throw new Error(`${name}: expected positive numbers, got ${raw}`);
+  return values;
+}
 
 interface VariantRun {
   ms: number;
