@@ -23,7 +23,7 @@ afterEach(async () => {
 const until = <T>(what: string, fn: () => T | undefined | Promise<T | undefined>) => waitFor(fn, 30_000, what);
 
 const jobRuns = async () =>
-  (await t.orm.em.fork().getConnection().execute<{ status: string }[]>(`select status from job_runs where job = 'discovery' order by id`));
+  (await t.orm.em.fork().execute<{ status: string }[]>(`select status from job_runs where job = 'discovery' order by id`));
 
 describe('Bree scheduler: the discovery job', () => {
   it('runs a tick in a worker thread and posts its stats', async () => {

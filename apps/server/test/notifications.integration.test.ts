@@ -134,6 +134,18 @@ describe('watches and in-app notifications over HTTP (real server, real client, 
     expect((await failure(h.client().watches.list.query())).data?.code).toBe('UNAUTHORIZED');
   });
 
+  it('concurrent adds never take a user past the watch limit (count and insert run in one locked transaction)', async () => {
+    const w = await user('walter');
+    const extra = 10;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: MAX_WATCHES_PER_USER + extra }, (_, i) => w.watches.add.mutate({ venueId: `resy:${5000 + i}` })),
+    );
+    const created = outcomes.filter((o) => o.status === 'fulfilled' && o.value.created).length;
+    const refused = outcomes.filter((o) => o.status === 'rejected' && (o.reason as { data?: { code?: string } }).data?.code === 'CONFLICT').length;
+    expect({ created, refused }).toEqual({ created: MAX_WATCHES_PER_USER, refused: extra });
+    expect((await w.watches.list.query()).items).toHaveLength(MAX_WATCHES_PER_USER);
+  });
+
   it('list pages newest first with an opaque cursor; unreadOnly, markRead and markAllRead touch only the caller', async () => {
     const d = await user('dave');
     await d.watches.add.mutate({ venueId: 'resy:2' });

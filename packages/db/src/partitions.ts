@@ -12,7 +12,7 @@ export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
  * the migration, which serializes concurrent callers.
  */
 export async function ensurePartitions(em: EntityManager, premakeDays: number, now = new Date()): Promise<number> {
-  const rows = await em.getConnection().execute<{ made: number }[]>(
+  const rows = await em.execute<{ made: number }[]>(
     `select dropwatch_ensure_partitions((?::timestamptz at time zone 'UTC')::date - ?::int,
                                         (?::timestamptz at time zone 'UTC')::date + ?::int) as made`,
     [now.toISOString(), PARTITION_LOOKBACK_DAYS, now.toISOString(), premakeDays],
@@ -23,7 +23,7 @@ export async function ensurePartitions(em: EntityManager, premakeDays: number, n
 /** Creates partitions for an explicit UTC date range (tests and back-fills). */
 export async function ensurePartitionsBetween(em: EntityManager, from: string, to: string): Promise<number> {
   const rows = await em
-    .getConnection()
+    
     .execute<{ made: number }[]>('select dropwatch_ensure_partitions(?::date, ?::date) as made', [from, to]);
   return Number(rows[0]?.made ?? 0);
 }

@@ -22,7 +22,7 @@ const TABLES = [
 
 const t = useTestDatabase();
 const q = <T extends object>(sql: string, params: unknown[] = []) =>
-  t.orm.em.fork().getConnection().execute<T[]>(sql, params);
+  t.orm.em.fork().execute<T[]>(sql, params);
 
 const utcDay = (offset = 0) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 

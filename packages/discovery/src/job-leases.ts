@@ -13,7 +13,7 @@ export interface LeaseOptions {
 
 /** Takes the lease if it is free, expired, or already ours. True when we hold it. */
 export async function takeLease(em: EntityManager, { name, holder, ttlMs }: LeaseOptions): Promise<boolean> {
-  const rows = await em.getConnection().execute<{ holder: string }[]>(
+  const rows = await em.execute<{ holder: string }[]>(
     `insert into job_leases (name, holder, expires_at, acquired_at)
      values (?, ?, now() + (? * interval '1 millisecond'), now())
      on conflict (name) do update
@@ -28,7 +28,7 @@ export async function takeLease(em: EntityManager, { name, holder, ttlMs }: Leas
 /** Extends our lease; false if it was lost (expired and taken by another holder). */
 export async function renewLease(em: EntityManager, { name, holder, ttlMs }: LeaseOptions): Promise<boolean> {
   const res = await em
-    .getConnection()
+    
     .execute<QueryResult>(
       `update job_leases set expires_at = now() + (? * interval '1 millisecond') where name = ? and holder = ?`,
       [ttlMs, name, holder],
@@ -38,7 +38,7 @@ export async function renewLease(em: EntityManager, { name, holder, ttlMs }: Lea
 }
 
 export async function releaseLease(em: EntityManager, name: string, holder: string): Promise<void> {
-  await em.getConnection().execute('delete from job_leases where name = ? and holder = ?', [name, holder], 'run');
+  await em.execute('delete from job_leases where name = ? and holder = ?', [name, holder], 'run');
 }
 
 export type LeaseResult<T> = { readonly ran: true; readonly value: T } | { readonly ran: false; readonly heldBy: string | null };
@@ -50,7 +50,7 @@ export type LeaseResult<T> = { readonly ran: true; readonly value: T } | { reado
 export async function withLease<T>(em: EntityManager, options: LeaseOptions, fn: () => Promise<T>): Promise<LeaseResult<T>> {
   if (!(await takeLease(em, options))) {
     const rows = await em
-      .getConnection()
+      
       .execute<{ holder: string }[]>('select holder from job_leases where name = ?', [options.name]);
     return { ran: false, heldBy: rows[0]?.holder ?? null };
   }

@@ -7,7 +7,7 @@ export async function recordJobRun(
   em: EntityManager,
   run: { job: string; startedAt: Date; status: JobRunStatus; stats: Record<string, unknown>; error?: string },
 ): Promise<string> {
-  const rows = await em.getConnection().execute<{ id: string }[]>(
+  const rows = await em.execute<{ id: string }[]>(
     `insert into job_runs (job, started_at, finished_at, status, stats, error)
      values (?, ?, now(), ?, ?::jsonb, ?) returning id::text`,
     [run.job, run.startedAt, run.status, JSON.stringify(run.stats), run.error?.slice(0, 2000) ?? null],

@@ -20,7 +20,7 @@ describe('job leases', () => {
   it('gives an expired lease (a crashed holder) to the next caller', async () => {
     const em = t.orm.em.fork();
     expect(await takeLease(em, { name: 'notify', holder: 'crashed', ttlMs: 1 })).toBe(true);
-    await em.getConnection().execute(`select pg_sleep(0.01)`);
+    await em.execute(`select pg_sleep(0.01)`);
     expect(await takeLease(em, { name: 'notify', holder: 'next', ttlMs: 60_000 })).toBe(true);
     expect(await renewLease(em, { name: 'notify', holder: 'crashed', ttlMs: 60_000 })).toBe(false);
   });

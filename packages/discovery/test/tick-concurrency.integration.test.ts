@@ -7,7 +7,7 @@ import { makeTicker, onlyBucketId, ScriptedProvider, slotAt, testConfig, TestClo
 
 const t = useTestDatabase({ poolMax: 12 });
 const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
-  t.orm.em.fork().getConnection().execute<T[]>(sql, params);
+  t.orm.em.fork().execute<T[]>(sql, params);
 const extraOrms: MikroORM[] = [];
 afterAll(async () => {
   for (const o of extraOrms) await o.close(true);

@@ -6,7 +6,7 @@ import { makeTicker, onlyBucketId, ScriptedProvider, slotAt, testConfig, TestClo
 
 const t = useTestDatabase();
 const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
-  t.orm.em.fork().getConnection().execute<T[]>(sql, params);
+  t.orm.em.fork().execute<T[]>(sql, params);
 
 let clock: TestClock;
 let provider: ScriptedProvider;

@@ -13,7 +13,7 @@ export const FIRST_ADMIN_NAME = 'admin';
  */
 export async function ensureFirstAdmin(orm: MikroORM, config: Config, logger: Logger): Promise<'created' | 'exists'> {
   return orm.em.fork().transactional(async (em) => {
-    await em.getConnection().execute(`select pg_advisory_xact_lock(hashtext('dropwatch_first_admin'))`);
+    await em.execute(`select pg_advisory_xact_lock(hashtext('dropwatch_first_admin'))`);
     if (await hasAdmin(em)) return 'exists';
     const fromEnv = config.DROPWATCH_ADMIN_TOKEN;
     const created = await issueToken(em, {

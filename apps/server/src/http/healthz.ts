@@ -11,7 +11,7 @@ export async function handleHealthz(orm: MikroORM, res: ServerResponse): Promise
     timer = setTimeout(() => reject(new Error('database did not answer in time')), HEALTHZ_TIMEOUT_MS);
   });
   try {
-    await Promise.race([orm.em.getConnection().execute('select 1'), timeout]);
+    await Promise.race([orm.em.execute('select 1'), timeout]);
     send(res, 200, { status: 'ok' });
   } catch (err) {
     send(res, 503, { status: 'down', reason: (err as Error).message.slice(0, 200) });

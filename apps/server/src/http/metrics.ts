@@ -85,7 +85,7 @@ export function createMetrics(orm: MikroORM): HttpMetrics {
     });
     try {
       // -- uses job_runs_job_started_idx (job, started_at desc) for both job_runs reads.
-      const query = orm.em.fork().getConnection().execute<ScrapeRow[]>(
+      const query = orm.em.fork().execute<ScrapeRow[]>(
         `with last_tick as (
            select r.started_at, r.finished_at, r.stats from job_runs r
            where r.job = 'discovery' and r.finished_at is not null

@@ -25,7 +25,7 @@ export function bearerToken(header: string | undefined | null): string | null {
 
 /** The user of a live (unrevoked) token, or null. Touches last_used_at at most once a minute. */
 export async function resolveToken(em: EntityManager, token: string): Promise<AuthUser | null> {
-  const rows = await em.getConnection().execute<{ id: string; name: string; role: 'user' | 'admin' }[]>(
+  const rows = await em.execute<{ id: string; name: string; role: 'user' | 'admin' }[]>(
     `with hit as (
        select t.token_hash, u.id, u.name, u.role
        from api_tokens t join users u on u.id = t.user_id
@@ -60,7 +60,7 @@ export async function issueToken(
 ): Promise<CreatedToken> {
   const token = opts.token ?? generateToken();
   return em.transactional(async (tx) => {
-    const conn = tx.getConnection();
+    const conn = tx;
     // Serializes concurrent issues for one name, so a name never gets two users.
     await conn.execute('select pg_advisory_xact_lock(hashtext(?))', [`dropwatch_user:${opts.userName}`]);
     const [existing] = await conn.execute<{ id: string; role: 'user' | 'admin' }[]>(
@@ -92,7 +92,7 @@ export async function issueToken(
 /** Revokes one token (by its value). Returns how many live tokens were revoked (0 or 1). */
 export async function revokeToken(em: EntityManager, token: string): Promise<number> {
   const res = await em
-    .getConnection()
+    
     .execute<{ affectedRows: number }>(
       'update api_tokens set revoked_at = now() where token_hash = ? and revoked_at is null',
       [hashToken(token)],
@@ -104,7 +104,7 @@ export async function revokeToken(em: EntityManager, token: string): Promise<num
 /** Revokes every live token of the user named `userName`. */
 export async function revokeUserTokens(em: EntityManager, userName: string): Promise<number> {
   const res = await em
-    .getConnection()
+    
     .execute<{ affectedRows: number }>(
       `update api_tokens set revoked_at = now()
        where revoked_at is null and user_id in (select id from users where name = ?)`,
@@ -115,7 +115,7 @@ export async function revokeUserTokens(em: EntityManager, userName: string): Pro
 }
 
 export async function hasAdmin(em: EntityManager): Promise<boolean> {
-  const rows = await em.getConnection().execute<{ found: boolean }[]>(
+  const rows = await em.execute<{ found: boolean }[]>(
     `select exists (select 1 from users where role = 'admin') as found`,
   );
   return rows[0]?.found === true;

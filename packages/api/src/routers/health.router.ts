@@ -60,7 +60,7 @@ export const healthRouter = router({
 
   /** One round trip: newest scan time, slots in the window, venues known. */
   lastScan: publicProcedure.output(lastScanOutput).query(async ({ ctx }) => {
-    const [row] = await ctx.em.getConnection().execute<{ last: Date | string | null; slots: string; venues: string }[]>(
+    const [row] = await ctx.em.execute<{ last: Date | string | null; slots: string; venues: string }[]>(
       `select (select max(scanned_at) from discovery_buckets) as last,
               (select coalesce(sum(slot_count), 0) from discovery_buckets) as slots,
               (select count(*) from venues) as venues`,

@@ -38,7 +38,7 @@ const toDto = (r: NotificationRow): NotificationDto => ({
   readAt: r.read_at === null ? null : asDate(r.read_at),
 });
 
-const run = <T extends object>(em: EntityManager, sql: string, params: unknown[]) => em.getConnection().execute<T[]>(sql, params);
+const run = <T extends object>(em: EntityManager, sql: string, params: unknown[]) => em.execute<T[]>(sql, params);
 
 /**
  * The caller's notifications after `afterId`, oldest first (commit order: the notify job is a
@@ -131,7 +131,7 @@ export const notificationsRouter = router({
         );
         if ((mine[0]?.n ?? 0) !== ids.length) throw new AppError('NOT_FOUND', 'no such notification');
         const res = await em
-          .getConnection()
+          
           .execute<{ affectedRows: number }>(
             'update user_notifications set read_at = now() where user_id = ? and id = any(?::bigint[]) and read_at is null',
             [ctx.user.id, pgArray(ids)],
@@ -144,7 +144,7 @@ export const notificationsRouter = router({
   /** Marks every unread notification of the caller read. */
   markAllRead: authedProcedure.output(markReadOutput).mutation(async ({ ctx }) => {
     const res = await ctx.em
-      .getConnection()
+      
       .execute<{ affectedRows: number }>('update user_notifications set read_at = now() where user_id = ? and read_at is null', [ctx.user.id], 'run');
     return { updated: res.affectedRows };
   }),

@@ -23,7 +23,7 @@ export const webhooksRouter = router({
       await assertWebhookTarget(url, ctx.config.WEBHOOK_ALLOW_PRIVATE);
       const secret = generateWebhookSecret();
       await ctx.em
-        .getConnection()
+        
         .execute('update users set webhook_url = ?, webhook_secret = ? where id = ?', [url.href, secret, ctx.user.id], 'run');
       return { url: url.href, secret };
     }),
@@ -31,7 +31,7 @@ export const webhooksRouter = router({
   /** Removes the caller's webhook; its pending deliveries end as failed ('webhook removed'). */
   remove: authedProcedure.output(webhookRemoveOutput).mutation(async ({ ctx }) =>
     ctx.em.transactional(async (em) => {
-      const conn = em.getConnection();
+      const conn = em;
       const res = await conn.execute<{ affectedRows: number }>(
         'update users set webhook_url = null, webhook_secret = null where id = ? and webhook_url is not null',
         [ctx.user.id],
@@ -50,7 +50,7 @@ export const webhooksRouter = router({
   /** Sends a signed test event to the caller's webhook now and says how it went. */
   test: authedProcedure.output(webhookTestOutput).mutation(async ({ ctx }) => {
     const rows = await ctx.em
-      .getConnection()
+      
       .execute<{ webhook_url: string | null; webhook_secret: string | null }[]>(
         'select webhook_url, webhook_secret from users where id = ?',
         [ctx.user.id],
