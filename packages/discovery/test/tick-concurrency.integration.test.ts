@@ -2,8 +2,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOrm, type MikroORM } from '@dropwatch/db';
 import { adminQuery, useTestDatabase } from '@dropwatch/db/testing';
 import { marketToday } from '@dropwatch/core';
-import { SimulatedProvider, type DiscoveryTickStats } from '../src/index.js';
-import { makeTicker, onlyBucketId, ScriptedProvider, slotAt, testConfig, TestClock } from './support/tick-harness.js';
+import { applySnapshot, prepareSnapshot, SimulatedProvider, VenueCache, withPgConnection, type DiscoveryTickStats } from '../src/index.js';
+import { makeTicker, onlyBucketId, ScriptedProvider, slotAt, testConfig, TestClock, venueInfo } from './support/tick-harness.js';
 
 const t = useTestDatabase({ poolMax: 12 });
 const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
@@ -123,5 +123,37 @@ describe('discovery tick under concurrency', () => {
     // And again: nothing left to close, nothing counted twice.
     await tick();
     expect((await q<{ closes: number }>(`select closes from venue_metrics where venue_id = 'test:7'`))[0]!.closes).toBe(1);
+  });
+
+  it('a bucket another transaction holds is locked; once that one has applied a poll, the same pick is stale', async () => {
+    const config = testConfig();
+    const clock = new TestClock();
+    const provider = new ScriptedProvider();
+    const bucket = onlyBucketId(clock);
+    const date = marketToday('nyc', clock.now());
+    const slots = [slotAt(date, 1, '20:00'), slotAt(date, 2, '20:30')];
+    provider.set(bucket, slots);
+    const { tick } = makeTicker(() => t.orm, config, provider, clock);
+    for (let i = 0; i < config.DISCOVERY_BASELINE_POLLS; i++) await tick();
+    const [picked] = await q<{ scanned_at: Date; poll_count: number }>('select scanned_at, poll_count from discovery_buckets');
+    const venues = new Map(slots.map((s) => [s.venueId, venueInfo(s.venueId)]));
+    const snap = prepareSnapshot(provider.name, { venues, slots, stats: { requests: 1, retries: 0, malformed: 0 } }, config.BUCKET_SLOT_CAP);
+    const ctx = { config, venueCache: new VenueCache() };
+    const apply = (bucketId: string) =>
+      withPgConnection(t.orm, (c) => applySnapshot(c, ctx, { bucketId, market: 'nyc', pickedScannedAt: picked!.scanned_at }, snap, clock.now()));
+
+    await withPgConnection(t.orm, async (holder) => {
+      await holder.query('begin');
+      await holder.query(`select pg_advisory_xact_lock(hashtextextended('dropwatch.bucket:' || $1, 0))`, [bucket]);
+      expect((await apply(bucket)).status).toBe('locked');
+      // The holder applies a poll and commits: the lock is free again, but that pick is spent.
+      const later = new Date(clock.now().getTime() + 1000);
+      await holder.query('update discovery_buckets set scanned_at = $2, poll_count = poll_count + 1 where bucket_id = $1', [bucket, later]);
+      await holder.query('commit');
+    });
+    expect((await apply(bucket)).status).toBe('stale');
+    expect((await apply('nyc_1999-01-01_20:30')).status).toBe('stale');
+    const [after] = await q<{ poll_count: number }>('select poll_count from discovery_buckets');
+    expect(after!.poll_count).toBe(picked!.poll_count + 1);
   });
 });

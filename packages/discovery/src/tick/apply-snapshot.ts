@@ -1,13 +1,5 @@
 import type { Config } from '@dropwatch/core';
-import {
-  SQL_APPLY_DROPS,
-  SQL_CALIBRATE,
-  SQL_DIFF_SLOTS,
-  SQL_EMPTY_CALIBRATION_POLL,
-  SQL_READ_BUCKET,
-  SQL_SUSPECT_POLL,
-  SQL_TRY_LOCK_BUCKET,
-} from './bucket-sql.js';
+import { PREPARED, SQL_CALIBRATE, SQL_EMPTY_CALIBRATION_POLL, SQL_SUSPECT_POLL } from './bucket-sql.js';
 import type { VenueInfo } from '../providers/provider.js';
 import type { PgClient } from './pg-session.js';
 import { isPrimeTime, type PreparedSnapshot } from './prepared-snapshot.js';
@@ -94,16 +86,16 @@ async function applyInTransaction(
   now: Date,
 ): Promise<TxResult> {
   const { config } = ctx;
-  const lock = await client.query<{ locked: boolean }>(SQL_TRY_LOCK_BUCKET, [bucket.bucketId]);
-  if (!lock.rows[0]?.locked) return nothing('locked');
   const { rows } = await client.query<{
+    locked: boolean;
     baseline_polls: number;
     suspect_polls: number;
     slot_count: number;
-    unchanged: boolean;
-  }>(SQL_READ_BUCKET, [bucket.bucketId, bucket.pickedScannedAt]);
+    unchanged: boolean | null;
+  }>(PREPARED.lockAndReadBucket([bucket.bucketId, bucket.pickedScannedAt]));
   const row = rows[0];
-  if (!row?.unchanged) return nothing('stale');
+  if (!row?.locked) return nothing('locked');
+  if (!row.unchanged) return nothing('stale');
 
   const keys = snap.slots.map((s) => s.key);
   const venueIds = snap.slots.map((s) => s.venueId);
@@ -135,8 +127,7 @@ async function applyInTransaction(
 
   const ordinals = venueOrdinals(venueIds);
   const diff = await client.query<{ kind: string; slot_key: string | null; event_id: string | null; minute: Date | string | null; n: string }>(
-    SQL_DIFF_SLOTS,
-    [bucket.bucketId, int8Literal(keys), intLiteral(ordinals.ords), ordinals.venues, now, config.BUCKET_SLOT_CAP],
+    PREPARED.diffSlots([bucket.bucketId, int8Literal(keys), intLiteral(ordinals.ords), ordinals.venues, now, config.BUCKET_SLOT_CAP]),
   );
   let rowsWritten = 0;
   const candidates: string[] = [];
@@ -155,23 +146,25 @@ async function applyInTransaction(
   let reopened = 0;
   if (candidates.length > 0 || closingIds.length > 0) {
     const cand = candidates.map((k) => snap.byKey.get(k)!);
-    const res = await client.query<{ kind: string; id: string | null; venue_id: string | null; n: string }>(SQL_APPLY_DROPS, [
-      bucket.bucketId,
-      bucket.market,
-      now,
-      config.DROP_DEDUPE_MINUTES,
-      cand.map((c) => c.key),
-      cand.map((c) => c.slotId),
-      cand.map((c) => c.venueId),
-      cand.map((c) => c.slotDate),
-      cand.map((c) => c.slotTime),
-      cand.map((c) => c.partySizes.join(',')),
-      cand.map((c) => c.bookingUrl),
-      cand.map((c) => isPrimeTime(c.slotTime)),
-      closingIds,
-      closingMinutes,
-      ...minuteBounds(closingMinutes, now),
-    ]);
+    const res = await client.query<{ kind: string; id: string | null; venue_id: string | null; n: string }>(
+      PREPARED.applyDrops([
+        bucket.bucketId,
+        bucket.market,
+        now,
+        config.DROP_DEDUPE_MINUTES,
+        cand.map((c) => c.key),
+        cand.map((c) => c.slotId),
+        cand.map((c) => c.venueId),
+        cand.map((c) => c.slotDate),
+        cand.map((c) => c.slotTime),
+        cand.map((c) => c.partySizes.join(',')),
+        cand.map((c) => c.bookingUrl),
+        cand.map((c) => isPrimeTime(c.slotTime)),
+        closingIds,
+        closingMinutes,
+        ...minuteBounds(closingMinutes, now),
+      ]),
+    );
     for (const r of res.rows) {
       if (r.kind === 'drop' && r.id !== null && r.venue_id !== null) drops.push({ id: r.id, venueId: r.venue_id });
       else if (r.kind === 'written') rowsWritten += Number(r.n);

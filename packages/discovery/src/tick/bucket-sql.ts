@@ -10,14 +10,34 @@
  * order, in one statement.
  */
 
-/** Transaction-scoped, so a crashed worker never leaves it held. */
-export const SQL_TRY_LOCK_BUCKET = `select pg_try_advisory_xact_lock(hashtextextended('dropwatch.bucket:' || $1, 0)) as locked`;
+/**
+ * The statements every poll runs go as named prepared statements: a connection parses each
+ * once and, after PostgreSQL's first custom plans, reuses a generic plan, whose partition
+ * pruning of drop_events happens at executor start-up instead. Parse analysis and planning of
+ * SQL_APPLY_DROPS alone measured ~2 ms a call, several times its execution at low churn.
+ */
+function named(name: string, text: string) {
+  return (values: unknown[]) => ({ name, text, values });
+}
 
-/** -- uses discovery_buckets_pkey */
-export const SQL_READ_BUCKET = `
-select baseline_polls, baseline_complete, suspect_polls, slot_count,
-       scanned_at is not distinct from $2::timestamptz as unchanged
-from discovery_buckets where bucket_id = $1`;
+/**
+ * The bucket's advisory lock (transaction-scoped, so a crashed worker never leaves it held) and,
+ * only when it is held, the bucket row, in one round trip. No row: the bucket is gone (stale).
+ * The statement's snapshot predates the lock, so a plain read could return the row as it was
+ * before a poll another engine committed between the two (and apply that poll again); a
+ * locking read returns the latest committed version instead. KEY SHARE, the weakest lock, is
+ * enough for that and waits for nobody that an ordinary read would not.
+ * $1 bucket, $2 scanned_at as the due query returned it.
+ * -- uses discovery_buckets_pkey
+ */
+export const SQL_LOCK_AND_READ_BUCKET = `
+select l.locked, b.baseline_polls, b.suspect_polls, b.slot_count, b.unchanged
+from (select pg_try_advisory_xact_lock(hashtextextended('dropwatch.bucket:' || $1, 0)) as locked) l
+left join lateral (
+  select baseline_polls, suspect_polls, slot_count, scanned_at is not distinct from $2::timestamptz as unchanged
+  from discovery_buckets where l.locked and bucket_id = $1
+  for key share
+) b on true`;
 
 /** A suspect snapshot (step 6): remembered, nothing else changes. */
 export const SQL_SUSPECT_POLL = `
@@ -112,8 +132,7 @@ open_now as materialized (
 ),
 set_prev as (
   update bucket_slots s set in_prev = true
-  from added ad
-  where s.bucket_id = $1 and s.slot_key = ad.slot_key and ad.known
+  where s.bucket_id = $1 and s.slot_key = any (array(select slot_key from added where known))
   returning 1
 ),
 new_rows as (
@@ -136,13 +155,12 @@ candidates as (
 ),
 unset_prev as (
   update bucket_slots s set in_prev = false
-  from delta d
-  where s.bucket_id = $1 and s.slot_key = d.slot_key and not d.in_curr and d.in_baseline
+  where s.bucket_id = $1 and s.slot_key = any (array(select slot_key from delta where not in_curr and in_baseline))
   returning 1
 ),
 forget as (
-  delete from bucket_slots s using delta d
-  where s.bucket_id = $1 and s.slot_key = d.slot_key and not d.in_curr and not d.in_baseline
+  delete from bucket_slots s
+  where s.bucket_id = $1 and s.slot_key = any (array(select slot_key from delta where not in_curr and not in_baseline))
   returning 1
 ),
 closing as (
@@ -175,9 +193,13 @@ select 'written', null, null, null,
  * $13/$14 closing drops (id, opened_minute), $15/$16 the least and greatest of those minutes.
  * -- drop_events_bucket_opened_idx (bucket_id, opened_at) for the flap guard; drop_events_pkey
  *    (opened_minute, id) for closes and reopens; venue_metrics_pkey for the upsert.
- * Every reference to drop_events carries explicit opened_minute bounds so the planner prunes
- * to the partitions concerned: without them planning alone (all day partitions, for each
- * CTE) measured 7 ms with 5 partitions and grows with retention.
+ * Every reference to drop_events carries explicit opened_minute bounds so the partitions
+ * concerned are pruned: without them planning alone (all day partitions, for each CTE)
+ * measured 7 ms with 5 partitions and grows with retention. Prepared, it runs a generic plan
+ * (pruned at executor start-up), which guesses every array at a few rows: the reopen and close
+ * updates therefore also carry their keys as `= any (array)` conditions, so they are pkey
+ * lookups whatever the guess, never a scan of every drop in the minute range (the pairwise
+ * join keeps them exact).
  */
 export const SQL_APPLY_DROPS = `
 with cand as (
@@ -198,6 +220,7 @@ reopened as (
   update drop_events d set closed_at = null, duration_seconds = null
   from recent r
   where d.opened_minute = r.opened_minute and d.id = r.id and d.closed_at is not null
+    and d.opened_minute = any (array(select opened_minute from recent)) and d.id = any (array(select id from recent))
     and d.opened_minute between date_trunc('minute', $3::timestamptz - make_interval(mins => $4::int))
                             and date_trunc('minute', $3::timestamptz)
   returning d.venue_id, d.opened_minute, r.duration_seconds as old_duration
@@ -228,6 +251,7 @@ closed as (
   set closed_at = $3, duration_seconds = greatest(0, floor(extract(epoch from ($3::timestamptz - d.opened_at))))::int
   from unnest($13::bigint[], $14::timestamptz[]) as x(id, opened_minute)
   where d.opened_minute = x.opened_minute and d.id = x.id and d.closed_at is null
+    and d.opened_minute = any ($14::timestamptz[]) and d.id = any ($13::bigint[])
     and d.opened_minute between $15::timestamptz and $16::timestamptz
   returning d.venue_id, d.opened_minute, d.duration_seconds
 ),
@@ -296,3 +320,11 @@ set name = excluded.name, neighborhood = excluded.neighborhood, cuisine = exclud
     price_range = excluded.price_range, rating = excluded.rating, image_url = excluded.image_url,
     booking_url = excluded.booking_url, last_seen_at = greatest(t.last_seen_at, excluded.last_seen_at),
     last_drop_at = coalesce(excluded.last_drop_at, t.last_drop_at)`;
+
+/** The statements of every applied poll, as named prepared statements (see named()). */
+export const PREPARED = {
+  lockAndReadBucket: named('dropwatch_tick_lock_and_read_bucket', SQL_LOCK_AND_READ_BUCKET),
+  diffSlots: named('dropwatch_tick_diff_slots', SQL_DIFF_SLOTS),
+  applyDrops: named('dropwatch_tick_apply_drops', SQL_APPLY_DROPS),
+  upsertVenues: named('dropwatch_tick_upsert_venues', SQL_UPSERT_VENUES),
+} as const;

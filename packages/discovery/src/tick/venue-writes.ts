@@ -1,5 +1,5 @@
 import type { VenueInfo } from '../providers/provider.js';
-import { SQL_UPSERT_VENUES } from './bucket-sql.js';
+import { PREPARED } from './bucket-sql.js';
 import type { PgClient } from './pg-session.js';
 
 /** Venues remembered per process at most (older entries are forgotten wholesale). */
@@ -42,20 +42,22 @@ export async function writeVenues(
 ): Promise<number> {
   if (venues.length === 0) return 0;
   const sorted = [...venues].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const res = await client.query(SQL_UPSERT_VENUES, [
-    sorted.map((v) => v.id),
-    sorted.map((v) => v.id.slice(0, Math.max(0, v.id.indexOf(':'))) || 'unknown'),
-    sorted.map(() => market),
-    sorted.map((v) => v.name),
-    sorted.map((v) => v.neighborhood),
-    sorted.map((v) => v.cuisine),
-    sorted.map((v) => (v.priceRange === null ? null : Math.round(v.priceRange))),
-    sorted.map((v) => v.rating),
-    sorted.map((v) => v.imageUrl),
-    sorted.map((v) => v.bookingUrl),
-    sorted.map((v) => dropped.has(v.id)),
-    now,
-    touchMinutes,
-  ]);
+  const res = await client.query(
+    PREPARED.upsertVenues([
+      sorted.map((v) => v.id),
+      sorted.map((v) => v.id.slice(0, Math.max(0, v.id.indexOf(':'))) || 'unknown'),
+      sorted.map(() => market),
+      sorted.map((v) => v.name),
+      sorted.map((v) => v.neighborhood),
+      sorted.map((v) => v.cuisine),
+      sorted.map((v) => (v.priceRange === null ? null : Math.round(v.priceRange))),
+      sorted.map((v) => v.rating),
+      sorted.map((v) => v.imageUrl),
+      sorted.map((v) => v.bookingUrl),
+      sorted.map((v) => dropped.has(v.id)),
+      now,
+      touchMinutes,
+    ]),
+  );
   return res.rowCount ?? 0;
 }
