@@ -49,7 +49,7 @@ export interface Scenario {
 }
 
 /**
- * Runs the variants interleaved (A B A B …) so drift of a noisy machine hits all of them alike,
+ * Runs the variants interleaved and rotated (A B C, B C A, …) so drift of a noisy machine hits all of them alike,
  * after `warmup` unmeasured rounds, and appends one row per variant to `results`.
  */
 export async function compareVariants(
@@ -62,8 +62,12 @@ export async function compareVariants(
   const warmup = spec.warmup ?? defaults.warmup;
   const times = spec.variants.map(() => [] as number[]);
   const extras = spec.variants.map(() => new Map<string, number[]>());
+  const n = spec.variants.length;
   for (let round = 0; round < warmup + rounds; round++) {
-    for (const [i, variant] of spec.variants.entries()) {
+    // Each round starts with the next variant, so none always runs first (cold caches, GC debt).
+    for (let k = 0; k < n; k++) {
+      const i = (round + k) % n;
+      const variant = spec.variants[i]!;
       const start = performance.now();
       const metrics = await variant.run();
       const elapsed = performance.now() - start;

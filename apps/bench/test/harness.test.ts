@@ -13,7 +13,7 @@ describe('stats', () => {
 });
 
 describe('compareVariants', () => {
-  it('interleaves variants after the warm-up and reports medians, extras and the ratio to the first', async () => {
+  it('interleaves and rotates variants after the warm-up and reports medians, extras and the ratio to the first', async () => {
     const order: string[] = [];
     const results: ResultRow[] = [];
     let n = 0;
@@ -31,7 +31,7 @@ describe('compareVariants', () => {
       { rounds: 99, warmup: 99 },
       results,
     );
-    expect(order).toEqual(['A', 'B', 'A', 'B', 'A', 'B', 'A', 'B']);
+    expect(order).toEqual(['A', 'B', 'B', 'A', 'A', 'B', 'B', 'A']);
     expect(results.map((r) => [r.variant, r.runs, r.metrics.rows])).toEqual([
       ['A', 3, 10],
       ['B', 3, 3], // rows 2, 3, 4 after the warm-up's 1

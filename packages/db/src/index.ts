@@ -5,3 +5,4 @@ export * from './partitions.js';
 export * from './embedded-postgres.js';
 export * from './database-url.js';
 export * from './pg-array.js';
+export * from './pool-connection.js';

@@ -4,7 +4,7 @@ import { migrationsList } from '@dropwatch/migrations';
 import { ENTITIES } from './entities/index.js';
 
 export { MikroORM };
-export type { EntityManager } from '@mikro-orm/postgresql';
+export type { EntityManager, Knex } from '@mikro-orm/postgresql';
 
 /** A transaction left idle this long is ended by the server: the feed cursor waits on open ones. */
 export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;

@@ -1,5 +1,5 @@
 /** Shared with the notify job's cursor queries: they live in @dropwatch/discovery (drop-cursor/). */
-export { emRunner, toPgPlaceholders, type SqlRunner } from '@dropwatch/discovery';
+export { emExecuteRunner, emRunner, toPgPlaceholders, type SqlRunner } from '@dropwatch/discovery';
 
 /** An int[] / date[] parameter as a Postgres array literal (knex would splice a JS array into a list). */
 export function pgArray(values: readonly (string | number)[]): string {

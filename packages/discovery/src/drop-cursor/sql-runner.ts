@@ -1,13 +1,33 @@
-import type { EntityManager } from '@dropwatch/db';
+import { withPoolConnection, type EntityManager, type Knex } from '@dropwatch/db';
 
 /**
  * Runs one statement written with `?` placeholders and returns its rows. The API runs the feed
- * SQL through the ORM's connection (knex-style `?`); the benchmark runs the very same text
+ * SQL through the ORM's connection pool; the benchmark runs the very same text
  * through a bare `pg` client via `toPgPlaceholders`.
  */
 export type SqlRunner = <T extends object>(sql: string, params: readonly unknown[]) => Promise<T[]>;
 
+/**
+ * Runs on the ORM's own pool. Outside a transaction the statement goes straight to the pooled
+ * `pg` connection with bind parameters; inside `em.transactional` it joins the transaction
+ * through knex. MikroORM's `Connection.execute` would instead format every value into the SQL
+ * text on the client and run the result through its logging and result layers: measurably
+ * slower on the small, hot feed and health reads (the `feed-reads` bench keeps it as a variant).
+ */
 export function emRunner(em: EntityManager): SqlRunner {
+  return async <T extends object>(sql: string, params: readonly unknown[]) => {
+    const trx = em.getTransactionContext<Knex.Transaction>();
+    if (trx) {
+      const result = (await em.getKnex().raw(sql, params as Knex.RawBinding[]).transacting(trx)) as { rows: T[] };
+      return result.rows;
+    }
+    const result = await withPoolConnection(em, (c) => c.query<T>(toPgPlaceholders(sql), params as unknown[]));
+    return result.rows;
+  };
+}
+
+/** The previous runner, kept for the `feed-reads` bench: MikroORM's `execute` (values inlined). */
+export function emExecuteRunner(em: EntityManager): SqlRunner {
   return <T extends object>(sql: string, params: readonly unknown[]) =>
     em.getConnection().execute<T[]>(sql, params as unknown[]);
 }
