@@ -108,8 +108,10 @@ select (select count(*) from unset_prev) + (select count(*) from set_flags) + (s
  * into $4), $4 distinct venue ids, $5 now, $6 BUCKET_SLOT_CAP.
  * One pass over the bucket: a hash full join of the snapshot with the bucket's rows
  * (bucket_slots_pkey range) keeps only the rows that differ (`delta`, small at low churn); every
- * write then touches delta rows only, by primary key. Baseline venues and the row count (for
- * the cap) are read only when there is something to check (lazy subplans).
+ * write then touches delta rows only, by primary key: `slot_key = any (array(…))` is an index
+ * condition whatever size the planner guesses for delta (joined instead, it hash-joined the
+ * whole bucket once more per write). Baseline venues and the row count (for the cap) are read
+ * only when there is something to check (lazy subplans).
  */
 export const SQL_DIFF_SLOTS = `
 with curr as (
@@ -196,10 +198,10 @@ select 'written', null, null, null,
  * Every reference to drop_events carries explicit opened_minute bounds so the partitions
  * concerned are pruned: without them planning alone (all day partitions, for each CTE)
  * measured 7 ms with 5 partitions and grows with retention. Prepared, it runs a generic plan
- * (pruned at executor start-up), which guesses every array at a few rows: the reopen and close
- * updates therefore also carry their keys as `= any (array)` conditions, so they are pkey
- * lookups whatever the guess, never a scan of every drop in the minute range (the pairwise
- * join keeps them exact).
+ * (pruned at executor start-up), which guesses every array at a few rows and so joins
+ * the reopen and close updates with every drop between the least and greatest minute. Their
+ * keys therefore also go as `= any (array)` conditions: the pkey scan then reads only the drops
+ * opened in those very minutes (the id is a filter there; the pairwise join keeps it exact).
  */
 export const SQL_APPLY_DROPS = `
 with cand as (
