@@ -90,47 +90,43 @@ export const tickScenario: Scenario = {
         const venueCache = new VenueCache();
         const scanned = new Map<string, Date | null>(buckets.map((b) => [b.bucketId, null]));
 
-        const ours = async (snaps: PreparedSnapshot[], step: number): Promise<VariantRun> =>
+        /** One tick: every bucket polled in turn on one connection, timed, with the WAL it wrote. */
+        const tick = (
+          step: number,
+          applyBucket: (client: PgClient, i: number, now: Date) => Promise<{ rows: number; drops: number; closes: number }>,
+        ): Promise<VariantRun> =>
           withPgConnection(orm, async (client) => {
             const lsn = await walLsn(client);
             const now = nowAt(step);
             const t0 = performance.now();
-            let rows = 0;
-            let drops = 0;
-            let closes = 0;
-            for (const [i, b] of buckets.entries()) {
-              const out = await applySnapshot(
-                client,
-                { config, venueCache },
-                { bucketId: b.bucketId, market: 'nyc', pickedScannedAt: scanned.get(b.bucketId) ?? null },
-                snaps[i]!,
-                now,
-              );
-              if (out.status !== 'applied' && out.status !== 'calibrating') throw new Error(`bucket ${b.bucketId}: ${out.status}`);
-              scanned.set(b.bucketId, now);
-              rows += out.rowsWritten;
-              drops += out.drops.length;
-              closes += out.closes;
+            const run = { rows: 0, drops: 0, closes: 0 };
+            for (let i = 0; i < buckets.length; i++) {
+              const out = await applyBucket(client, i, now);
+              run.rows += out.rows;
+              run.drops += out.drops;
+              run.closes += out.closes;
             }
             const ms = performance.now() - t0;
-            return { ms, rows, wal: await walSince(client, lsn), drops, closes };
+            return { ms, ...run, wal: await walSince(client, lsn) };
           });
-        const legacy = async (snaps: PreparedSnapshot[], step: number): Promise<VariantRun> =>
-          withPgConnection(orm, async (client) => {
-            const lsn = await walLsn(client);
-            const now = nowAt(step);
-            const t0 = performance.now();
-            let rows = 0;
-            let drops = 0;
-            let closes = 0;
-            for (const [i, b] of buckets.entries()) {
-              const out = await legacyApply(client, b.bucketId, 'nyc', snaps[i]!, now, config.DISCOVERY_BASELINE_POLLS);
-              rows += out.rowsWritten;
-              drops += out.drops;
-              closes += out.closes;
-            }
-            const ms = performance.now() - t0;
-            return { ms, rows, wal: await walSince(client, lsn), drops, closes };
+        const ours = (snaps: PreparedSnapshot[], step: number) =>
+          tick(step, async (client, i, now) => {
+            const b = buckets[i]!;
+            const out = await applySnapshot(
+              client,
+              { config, venueCache },
+              { bucketId: b.bucketId, market: 'nyc', pickedScannedAt: scanned.get(b.bucketId) ?? null },
+              snaps[i]!,
+              now,
+            );
+            if (out.status !== 'applied' && out.status !== 'calibrating') throw new Error(`bucket ${b.bucketId}: ${out.status}`);
+            scanned.set(b.bucketId, now);
+            return { rows: out.rowsWritten, drops: out.drops.length, closes: out.closes };
+          });
+        const legacy = (snaps: PreparedSnapshot[], step: number) =>
+          tick(step, async (client, i, now) => {
+            const out = await legacyApply(client, buckets[i]!.bucketId, 'nyc', snaps[i]!, now, config.DISCOVERY_BASELINE_POLLS);
+            return { rows: out.rowsWritten, drops: out.drops, closes: out.closes };
           });
 
         // Calibration polls (not measured), then warmup and measured rounds, order alternating.
