@@ -1,7 +1,8 @@
 import { RARITY_WINDOW_DAYS } from '@dropwatch/core';
 import { DROP_PROJECTION } from '@dropwatch/discovery';
 import type { DropRow } from './drop-dto.js';
-import { pgArray, type SqlRunner } from './sql-runner.js';
+import { pgArray } from '@dropwatch/db';
+import type { SqlRunner } from './sql-runner.js';
 
 /**
  * The feed's SQL, hand-written, with the plan each statement relies on. Every statement has a
