@@ -60,27 +60,26 @@ export async function issueToken(
 ): Promise<CreatedToken> {
   const token = opts.token ?? generateToken();
   return em.transactional(async (tx) => {
-    const conn = tx;
     // Serializes concurrent issues for one name, so a name never gets two users.
-    await conn.execute('select pg_advisory_xact_lock(hashtext(?))', [`dropwatch_user:${opts.userName}`]);
-    const [existing] = await conn.execute<{ id: string; role: 'user' | 'admin' }[]>(
+    await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [`dropwatch_user:${opts.userName}`]);
+    const [existing] = await tx.execute<{ id: string; role: 'user' | 'admin' }[]>(
       'select id, role from users where name = ? order by created_at limit 1',
       [opts.userName],
     );
     let user = existing;
     if (!user) {
-      [user] = await conn.execute<{ id: string; role: 'user' | 'admin' }[]>(
+      [user] = await tx.execute<{ id: string; role: 'user' | 'admin' }[]>(
         'insert into users (name, role) values (?, ?) returning id, role',
         [opts.userName, opts.role],
       );
     } else if (opts.role === 'admin' && user.role !== 'admin') {
-      [user] = await conn.execute<{ id: string; role: 'user' | 'admin' }[]>(
+      [user] = await tx.execute<{ id: string; role: 'user' | 'admin' }[]>(
         `update users set role = 'admin' where id = ? returning id, role`,
         [user.id],
       );
     }
     if (!user) throw new Error('user was not created');
-    await conn.execute(
+    await tx.execute(
       'insert into api_tokens (token_hash, user_id, label) values (?, ?, ?)',
       [hashToken(token), user.id, opts.label ?? null],
       'run',

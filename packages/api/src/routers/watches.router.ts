@@ -78,16 +78,15 @@ export const watchesRouter = router({
       const venueId = input.venueId ?? null;
       const key = venueKey(venueId, venueName);
       return ctx.em.transactional(async (em) => {
-        const conn = em;
         // Serializes one user's adds, so the count check and the insert cannot interleave.
-        await conn.execute('select pg_advisory_xact_lock(hashtext(?))', [`dropwatch_watches:${ctx.user.id}`]);
+        await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`dropwatch_watches:${ctx.user.id}`]);
         const existing = await findByKey(em, ctx.user.id, key);
         if (existing) return { watch: toWatchDto(existing), created: false };
-        const [count] = await conn.execute<{ n: number }[]>('select count(*)::int as n from watches where user_id = ?', [ctx.user.id]);
+        const [count] = await em.execute<{ n: number }[]>('select count(*)::int as n from watches where user_id = ?', [ctx.user.id]);
         if ((count?.n ?? 0) >= MAX_WATCHES_PER_USER) {
           throw new AppError('CONFLICT', `watch limit reached: at most ${MAX_WATCHES_PER_USER} watches per user`);
         }
-        const [row] = await conn.execute<WatchRow[]>(
+        const [row] = await em.execute<WatchRow[]>(
           `insert into watches (user_id, kind, venue_id, venue_name, market, party_size, date_from, date_to, time_from, time_to)
            values (?, ?, ?, ?, ?, ?, ?::date, ?::date, ?, ?)
            returning ${WATCH_COLUMNS}`,

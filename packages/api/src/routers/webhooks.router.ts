@@ -31,13 +31,12 @@ export const webhooksRouter = router({
   /** Removes the caller's webhook; its pending deliveries end as failed ('webhook removed'). */
   remove: authedProcedure.output(webhookRemoveOutput).mutation(async ({ ctx }) =>
     ctx.em.transactional(async (em) => {
-      const conn = em;
-      const res = await conn.execute<{ affectedRows: number }>(
+      const res = await em.execute<{ affectedRows: number }>(
         'update users set webhook_url = null, webhook_secret = null where id = ? and webhook_url is not null',
         [ctx.user.id],
         'run',
       );
-      const cancelled = await conn.execute<{ affectedRows: number }>(
+      const cancelled = await em.execute<{ affectedRows: number }>(
         `update webhook_deliveries set status = 'failed', last_error = 'webhook removed'
          where user_id = ? and status = 'pending'`,
         [ctx.user.id],
