@@ -12,8 +12,7 @@ export type SqlRunner = <T extends object>(sql: string, params: readonly unknown
  * `pg` connection with bind parameters; inside `em.transactional` it joins the transaction
  * through knex. MikroORM's `Connection.execute` would instead format every value into the SQL
  * text on the client and run the result through its logging and result layers: slower in most
- * cases of the `feed-reads` bench, which keeps it as a variant (newDrops page at 1M rows: 1.18×
- * raw pg against 1.01× for this path).
+ * cases of the `feed-reads` bench, which keeps it as a variant.
  */
 export function emRunner(em: EntityManager): SqlRunner {
   return async <T extends object>(sql: string, params: readonly unknown[]) => {
