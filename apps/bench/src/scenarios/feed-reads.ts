@@ -1,7 +1,7 @@
 import { runInNewContext } from 'node:vm';
 import v8 from 'node:v8';
 import pg from 'pg';
-import { bucketsSql, emExecuteRunner, emRunner, encodeCursor, feedSql, toDropDto, toPgPlaceholders, type DropRow } from '@dropwatch/api';
+import { bucketsSql, emRunner, encodeCursor, feedSql, toDropDto, toPgPlaceholders, type DropRow } from '@dropwatch/api';
 import { addDays, bucketId, bucketWindow, loadConfig, localDate } from '@dropwatch/core';
 import { ensurePartitionsBetween } from '@dropwatch/db';
 import type { BenchContext, Scenario } from '../harness.js';
@@ -134,7 +134,8 @@ export const feedReadsScenario: Scenario = {
       const raw = rawOn(rawReader);
       const rawOnSeeder = rawOn(client);
       const ours = async (q: { sql: string; params: unknown[] }) => emRunner(em())<DropRow>(q.sql, q.params);
-      const viaExecute = async (q: { sql: string; params: unknown[] }) => emExecuteRunner(em())<DropRow>(q.sql, q.params);
+      // The API's previous path: MikroORM's Connection.execute, which formats the values into the SQL text.
+      const viaExecute = async (q: { sql: string; params: unknown[] }) => em().getConnection().execute<DropRow[]>(q.sql, q.params);
       let seeded = 0;
       for (const size of sizes) {
         await seed(ctx, client, seeded, size, buckets, window.map((b) => b.date));
@@ -166,7 +167,6 @@ export const feedReadsScenario: Scenario = {
             variants: [
               { name: 'raw pg, same SQL', run: async () => ({ rows: (await raw(q)).length }) },
               { name: 'ours (ORM pool, pg protocol + DTO)', run: async () => ({ rows: mapped(await ours(q)) }) },
-              // The previous path: MikroORM's Connection.execute formats the values into the SQL text.
               { name: 'ORM execute, values inlined + DTO', run: async () => ({ rows: mapped(await viaExecute(q)) }) },
               { name: 'raw pg on the seeding connection', run: async () => ({ rows: (await rawOnSeeder(q)).length }) },
             ],

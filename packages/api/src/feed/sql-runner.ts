@@ -1,3 +1,3 @@
 /** Shared with the notify job's cursor queries: they live in @dropwatch/discovery (drop-cursor/). */
-export { emExecuteRunner, emRunner, toPgPlaceholders, type SqlRunner } from '@dropwatch/discovery';
+export { emRunner, toPgPlaceholders, type SqlRunner } from '@dropwatch/discovery';
 

@@ -12,7 +12,7 @@ export type SqlRunner = <T extends object>(sql: string, params: readonly unknown
  * `pg` connection with bind parameters; inside `em.transactional` it joins the transaction
  * through knex. MikroORM's `Connection.execute` would instead format every value into the SQL
  * text on the client and run the result through its logging and result layers: slower in most
- * cases of the `feed-reads` bench, which keeps it as a variant.
+ * cases of the `feed-reads` bench, which keeps that path as a variant.
  */
 export function emRunner(em: EntityManager): SqlRunner {
   return async <T extends object>(sql: string, params: readonly unknown[]) => {
@@ -24,12 +24,6 @@ export function emRunner(em: EntityManager): SqlRunner {
     const result = await withPoolConnection(em, (c) => c.query<T>(toPgPlaceholders(sql), params as unknown[]));
     return result.rows;
   };
-}
-
-/** The previous runner, kept for the `feed-reads` bench: MikroORM's `execute` (values inlined). */
-export function emExecuteRunner(em: EntityManager): SqlRunner {
-  return <T extends object>(sql: string, params: readonly unknown[]) =>
-    em.getConnection().execute<T[]>(sql, params as unknown[]);
 }
 
 /** `?` → `$1, $2, …` (the feed SQL has no `?` operators or string literals containing one). */

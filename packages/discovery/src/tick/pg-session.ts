@@ -5,8 +5,8 @@ import type pg from 'pg';
 export type PgClient = Pick<pg.ClientBase, 'query'>;
 
 /**
- * Runs fn on one connection of the ORM's own pool. The hot path talks to pg directly: knex's
- * raw bindings would expand arrays into lists.
+ * Runs fn on one connection of the ORM's own pool. The hot path talks to pg directly: `$n`
+ * placeholders, native array parameters and named prepared statements.
  */
 export function withPgConnection<T>(orm: MikroORM, fn: (client: PgClient) => Promise<T>): Promise<T> {
   return withPoolConnection(orm.em, fn);
