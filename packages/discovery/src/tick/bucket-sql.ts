@@ -23,10 +23,13 @@ function named(name: string, text: string) {
 /**
  * The bucket's advisory lock (transaction-scoped, so a crashed worker never leaves it held) and,
  * only when it is held, the bucket row, in one round trip. No row: the bucket is gone (stale).
- * The statement's snapshot predates the lock, so a plain read could return the row as it was
- * before a poll another engine committed between the two (and apply that poll again); a
- * locking read returns the latest committed version instead. KEY SHARE, the weakest lock, is
- * enough for that and waits for nobody that an ordinary read would not.
+ * The statement's snapshot predates the lock, so a plain read can return the row as it was
+ * before a poll another engine committed between the two (and apply that poll again). A row
+ * lock that conflicts with that engine's UPDATE makes PostgreSQL re-read the latest committed
+ * version; FOR KEY SHARE does not conflict with a non-key UPDATE and returns the old version
+ * (checked on 15: two engines then polled one bucket twice in a round). FOR NO KEY UPDATE is
+ * the lock this transaction's own UPDATE of the row takes anyway, and it still lets the foreign
+ * keys of concurrent inserts (KEY SHARE) through.
  * $1 bucket, $2 scanned_at as the due query returned it.
  * -- uses discovery_buckets_pkey
  */
@@ -36,7 +39,7 @@ from (select pg_try_advisory_xact_lock(hashtextextended('dropwatch.bucket:' || $
 left join lateral (
   select baseline_polls, suspect_polls, slot_count, scanned_at is not distinct from $2::timestamptz as unchanged
   from discovery_buckets where l.locked and bucket_id = $1
-  for key share
+  for no key update
 ) b on true`;
 
 /** A suspect snapshot (step 6): remembered, nothing else changes. */
