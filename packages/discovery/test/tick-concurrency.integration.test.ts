@@ -167,27 +167,29 @@ describe('discovery tick under concurrency', () => {
 
   it('a poll committed after the lock statement took its snapshot, but before it got the lock, makes the pick stale', async () => {
     // The race two engines hit about once in five runs of the test above them: B's statement
-    // snapshot predates A's commit, A commits and frees the advisory lock, B takes it. Here B's
-    // statement is the tick's own, behind a pg_sleep in the same statement, so A's commit lands
-    // in that window every time. Only a row lock that conflicts with A's UPDATE makes B re-read
-    // the row's latest version; KEY SHARE does not (it returned the old scanned_at: unchanged).
+    // snapshot predates A's commit, A commits and frees the advisory lock, B takes it. Here B
+    // runs the tick's own statement behind a gate lock A holds, taken in the same statement
+    // after its snapshot, so A's commit always lands in that window. Only a row lock that
+    // conflicts with A's UPDATE makes B re-read the row's latest version; KEY SHARE does not
+    // (it returned the old scanned_at: unchanged).
     const bucket = 'nyc_2026-11-28_20:30';
     const picked = new Date(FIXED_NOON);
     await q(`insert into discovery_buckets (bucket_id, market, date, time_slot, scanned_at) values (?, 'nyc', '2026-11-28', '20:30', ?)`, [bucket, picked]);
-    const lockLate = `select x.locked, x.unchanged
-        from (select pg_sleep(1) as slept) s
-        cross join lateral (select * from (${SQL_LOCK_AND_READ_BUCKET}) q where s.slept is not null offset 0) x`;
+    const gate = `hashtextextended('dropwatch.test:gate', 0)`;
+    const lockBehindGate = `select x.locked, x.unchanged
+        from (select pg_advisory_xact_lock(${gate}) as opened) s
+        cross join lateral (select * from (${SQL_LOCK_AND_READ_BUCKET}) q where s.opened is not null offset 0) x`;
     await withPgConnection(t.orm, (engineA) =>
       withPgConnection(t.orm, async (engineB) => {
         await engineA.query('begin');
-        await engineA.query(`select pg_advisory_xact_lock(hashtextextended('dropwatch.bucket:' || $1, 0))`, [bucket]);
-        await engineA.query('update discovery_buckets set scanned_at = scanned_at + interval \'1 minute\', poll_count = poll_count + 1 where bucket_id = $1', [bucket]);
+        await engineA.query(`select pg_advisory_xact_lock(${gate}), pg_advisory_xact_lock(hashtextextended('dropwatch.bucket:' || $1, 0))`, [bucket]);
+        await engineA.query(`update discovery_buckets set scanned_at = scanned_at + interval '1 minute', poll_count = poll_count + 1 where bucket_id = $1`, [bucket]);
         const { rows: pid } = await engineB.query<{ pid: number }>('select pg_backend_pid() as pid');
-        const read = engineB.query<{ locked: boolean; unchanged: boolean }>(lockLate, [bucket, picked]);
+        const read = engineB.query<{ locked: boolean; unchanged: boolean }>(lockBehindGate, [bucket, picked]);
         await waitFor(async () => {
           const [w] = await q<{ wait_event: string | null }>('select wait_event from pg_stat_activity where pid = ?', [pid[0]!.pid]);
-          return w?.wait_event === 'PgSleep' ? true : undefined;
-        }, 1_000, "B's statement to take its snapshot and sleep");
+          return w?.wait_event === 'advisory' ? true : undefined;
+        }, 10_000, "B's statement to take its snapshot and wait at the gate");
         await engineA.query('commit');
         const { rows } = await read;
         expect(rows).toEqual([{ locked: true, unchanged: false }]);
