@@ -28,7 +28,6 @@ export async function takeLease(em: EntityManager, { name, holder, ttlMs }: Leas
 /** Extends our lease; false if it was lost (expired and taken by another holder). */
 export async function renewLease(em: EntityManager, { name, holder, ttlMs }: LeaseOptions): Promise<boolean> {
   const res = await em
-    
     .execute<QueryResult>(
       `update job_leases set expires_at = now() + (? * interval '1 millisecond') where name = ? and holder = ?`,
       [ttlMs, name, holder],
@@ -50,7 +49,6 @@ export type LeaseResult<T> = { readonly ran: true; readonly value: T } | { reado
 export async function withLease<T>(em: EntityManager, options: LeaseOptions, fn: () => Promise<T>): Promise<LeaseResult<T>> {
   if (!(await takeLease(em, options))) {
     const rows = await em
-      
       .execute<{ holder: string }[]>('select holder from job_leases where name = ?', [options.name]);
     return { ran: false, heldBy: rows[0]?.holder ?? null };
   }

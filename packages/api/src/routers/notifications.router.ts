@@ -131,7 +131,6 @@ export const notificationsRouter = router({
         );
         if ((mine[0]?.n ?? 0) !== ids.length) throw new AppError('NOT_FOUND', 'no such notification');
         const res = await em
-          
           .execute<{ affectedRows: number }>(
             'update user_notifications set read_at = now() where user_id = ? and id = any(?::bigint[]) and read_at is null',
             [ctx.user.id, pgArray(ids)],
@@ -144,7 +143,6 @@ export const notificationsRouter = router({
   /** Marks every unread notification of the caller read. */
   markAllRead: authedProcedure.output(markReadOutput).mutation(async ({ ctx }) => {
     const res = await ctx.em
-      
       .execute<{ affectedRows: number }>('update user_notifications set read_at = now() where user_id = ? and read_at is null', [ctx.user.id], 'run');
     return { updated: res.affectedRows };
   }),

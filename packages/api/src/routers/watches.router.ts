@@ -48,7 +48,6 @@ const venueKey = (venueId: string | null, venueName: string | null) => venueId ?
 
 async function findByKey(em: EntityManager, userId: string, key: string): Promise<WatchRow | undefined> {
   const rows = await em
-    
     .execute<WatchRow[]>(`select ${WATCH_COLUMNS} from watches where user_id = ? and venue_key = ?`, [userId, key]);
   return rows[0];
 }
@@ -57,7 +56,6 @@ export const watchesRouter = router({
   /** The caller's watches, oldest first (at most MAX_WATCHES_PER_USER exist). -- uses watches_user_venue_key. */
   list: authedProcedure.output(watchListOutput).query(async ({ ctx }) => {
     const rows = await ctx.em
-      
       .execute<WatchRow[]>(`select ${WATCH_COLUMNS} from watches where user_id = ? order by id limit ?`, [
         ctx.user.id,
         MAX_WATCHES_PER_USER,
@@ -114,7 +112,6 @@ export const watchesRouter = router({
     .output(watchRemoveOutput)
     .mutation(async ({ ctx, input }) => {
       const res = await ctx.em
-        
         .execute<{ affectedRows: number }>('delete from watches where id = ? and user_id = ?', [input.id, ctx.user.id], 'run');
       if (res.affectedRows !== 1) throw new AppError('NOT_FOUND', 'no such watch');
       return { removed: true };

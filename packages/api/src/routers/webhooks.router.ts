@@ -23,7 +23,6 @@ export const webhooksRouter = router({
       await assertWebhookTarget(url, ctx.config.WEBHOOK_ALLOW_PRIVATE);
       const secret = generateWebhookSecret();
       await ctx.em
-        
         .execute('update users set webhook_url = ?, webhook_secret = ? where id = ?', [url.href, secret, ctx.user.id], 'run');
       return { url: url.href, secret };
     }),
@@ -49,7 +48,6 @@ export const webhooksRouter = router({
   /** Sends a signed test event to the caller's webhook now and says how it went. */
   test: authedProcedure.output(webhookTestOutput).mutation(async ({ ctx }) => {
     const rows = await ctx.em
-      
       .execute<{ webhook_url: string | null; webhook_secret: string | null }[]>(
         'select webhook_url, webhook_secret from users where id = ?',
         [ctx.user.id],
