@@ -1,5 +1,6 @@
 import type { Scenario } from '../harness.js';
 import { bucketHealthScenario } from './bucket-health.js';
+import { detectionScenario } from './detection.js';
 import { ensureBucketsScenario } from './ensure-buckets.js';
 import { fanoutScenario } from './fanout.js';
 import { feedReadsScenario } from './feed-reads.js';
@@ -8,4 +9,4 @@ import { pruneScenario } from './prune.js';
 import { tickScenario } from './tick.js';
 
 /** Every scenario `npm run bench` knows, in the order it runs them. */
-export const SCENARIOS: Scenario[] = [ensureBucketsScenario, bucketHealthScenario, pruneScenario, tickScenario, feedReadsScenario, httpScenario, fanoutScenario];
+export const SCENARIOS: Scenario[] = [ensureBucketsScenario, bucketHealthScenario, pruneScenario, tickScenario, feedReadsScenario, httpScenario, fanoutScenario, detectionScenario];

@@ -1,0 +1,300 @@
+import pino from 'pino';
+import { addDays, loadConfig, windowDates } from '@dropwatch/core';
+import { createProvider } from '@dropwatch/discovery';
+import { startFakeResyMarket, timeToMinutes, type FakeResyHandle, type FakeResyMarket } from '../fake-resy/index.js';
+import type { BenchContext, Scenario } from '../harness.js';
+import { readDetectionOptions, type DetectionOptions, type VariantName } from './detection/options.js';
+import { scoreDetection, type DetectionScope, type DetectionScore } from './detection/score.js';
+import { bucketProgress, openVariantDatabase, readDrops, seedWatches } from './detection/variant-db.js';
+import { sleep, VARIANTS } from './detection/variants.js';
+
+/**
+ * What the benchmark asks a design to find: the buckets' searches (time_filter anchor − 1 h,
+ * anchor, anchor + 1 h, each matching [t − 30 min, t + 30 min)) cover [anchor − 90 min, anchor + 90 min).
+ * Fixed here, not read from the provider, so both designs are scored on the same openings.
+ */
+const SCOPE_HALF_WIDTH_MIN = 90;
+/** Progress lines at most this often per variant. */
+const LOG_EVERY_MS = 30_000;
+const PROBE_EVERY_MS = 2_000;
+/** After the abort, a variant gets this long to stop before it is reported as hung. */
+const STOP_TIMEOUT_MS = 60_000;
+
+interface VariantOutcome {
+  readonly variant: VariantName;
+  readonly failed?: string;
+  readonly calibrated: boolean;
+  readonly calibrationS: number;
+  readonly t0: number;
+  readonly t1: number;
+  readonly score?: DetectionScore;
+  readonly requests: number;
+  readonly emptyAnswers: number;
+  readonly stoppedInTime: boolean;
+  readonly counters: Record<string, number>;
+}
+
+interface SizeSetup {
+  readonly size: number;
+  readonly options: DetectionOptions;
+  readonly watched: readonly string[];
+  readonly watchFrom: string;
+  readonly watchTo: string;
+}
+
+/** Deterministic: hard-to-book venues evenly spaced through the market's list. */
+function pickWatched(market: FakeResyMarket, n: number): string[] {
+  const hard = market.venues.filter((v) => v.kind === 'hard');
+  const step = Math.max(1, Math.floor(hard.length / Math.max(1, n)));
+  return hard
+    .filter((_, i) => i % step === 0)
+    .slice(0, n)
+    .map((v) => v.venueId);
+}
+
+async function runVariant(
+  ctx: BenchContext,
+  setup: SizeSetup,
+  variant: VariantName,
+  fake: FakeResyHandle,
+): Promise<VariantOutcome> {
+  const { options, size } = setup;
+  const tag = `${variant} ${size}`;
+  const config = loadConfig({
+    RESY_API_KEY: 'bench-key',
+    RESY_BASE_URL: fake.url,
+    RESY_MAX_RPS: String(options.rps),
+    DISCOVERY_MARKETS: 'nyc',
+    LOG_LEVEL: options.logLevel,
+  });
+  const logger = pino({ level: config.LOG_LEVEL, base: { variant, venues: size } }, pino.destination(2));
+  const db = await openVariantDatabase(ctx.adminUrl, `dw_bench_detection_${variant}_${size}_${process.pid}`);
+  const started = Date.now();
+  const controller = new AbortController();
+  let failed: string | undefined;
+  let counters: Record<string, number> = {};
+  let settled = false;
+  try {
+    await seedWatches(db.sql, setup.watched, setup.watchFrom, setup.watchTo);
+    const provider = createProvider(config, logger);
+    const run = VARIANTS[variant]({ orm: db.orm, config, provider, logger, signal: controller.signal })
+      .then((c) => {
+        counters = c;
+      })
+      .catch((err: unknown) => {
+        failed = err instanceof Error ? err.message : String(err);
+      })
+      .finally(() => {
+        settled = true;
+      });
+
+    // Calibration: until every bucket of the window has its baseline, bounded.
+    let calibrated = false;
+    let lastLog = started;
+    const calibrationDeadline = started + options.calibrationMaxSeconds * 1000;
+    while (!settled && Date.now() < calibrationDeadline) {
+      const p = await bucketProgress(db.sql);
+      if (p.buckets > 0 && p.calibrating === 0) {
+        calibrated = true;
+        break;
+      }
+      if (Date.now() - lastLog >= LOG_EVERY_MS) {
+        lastLog = Date.now();
+        ctx.log(
+          `${tag}: calibrating, ${p.buckets - p.calibrating}/${p.buckets} buckets done, ${fake.stats().searchRequests} searches`,
+        );
+      }
+      await sleep(PROBE_EVERY_MS);
+    }
+    const t0 = Date.now();
+    const calibrationS = (t0 - started) / 1000;
+    if (!settled)
+      ctx.log(
+        `${tag}: ${calibrated ? 'calibrated' : 'calibration timed out'} after ${calibrationS.toFixed(0)} s; measuring ${options.seconds} s`,
+      );
+
+    // Measurement.
+    const measureEnd = t0 + options.seconds * 1000;
+    while (!settled && Date.now() < measureEnd) {
+      await sleep(Math.min(LOG_EVERY_MS, measureEnd - Date.now()));
+      const drops = await db.sql.query<{ n: string }>('select count(*) as n from drop_events where opened_at >= $1', [
+        new Date(t0),
+      ]);
+      ctx.log(
+        `${tag}: ${Math.round((Date.now() - t0) / 1000)}/${options.seconds} s measured, ${drops.rows[0]?.n ?? 0} drops, ${fake.requestsBetween(t0, Date.now())} requests`,
+      );
+    }
+    const t1 = Date.now();
+    controller.abort();
+    const stoppedInTime = await Promise.race([run.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
+    if (failed !== undefined) {
+      ctx.log(`${tag}: FAILED: ${failed}`);
+      return {
+        variant,
+        failed,
+        calibrated,
+        calibrationS,
+        t0,
+        t1,
+        requests: 0,
+        emptyAnswers: 0,
+        stoppedInTime,
+        counters,
+      };
+    }
+    const score = scoreDetection(
+      fake.market,
+      await readDrops(db.sql, t0 - 600_000),
+      t0,
+      t1,
+      scopeOf(config.DISCOVERY_TIME_SLOTS, fake.market, t0, t1),
+      {
+        venueIds: new Set(setup.watched),
+        dates: new Set([setup.watchFrom, setup.watchTo]),
+      },
+    );
+    return {
+      variant,
+      calibrated,
+      calibrationS,
+      t0,
+      t1,
+      score,
+      requests: fake.requestsBetween(t0, t1),
+      emptyAnswers: fake.stats().emptyAnswers,
+      stoppedInTime,
+      counters,
+    };
+  } finally {
+    controller.abort();
+    await db.close();
+  }
+}
+
+/** Bucket dates of the window at T0 and T1 (a midnight may fall in between), and the covered times. */
+function scopeOf(anchors: readonly string[], market: FakeResyMarket, t0: number, t1: number): DetectionScope {
+  const days = 14;
+  const dates = new Set([
+    ...windowDates(market.market, new Date(t0), days),
+    ...windowDates(market.market, new Date(t1), days),
+  ]);
+  const ranges = anchors.map(
+    (a) => [timeToMinutes(a) - SCOPE_HALF_WIDTH_MIN, timeToMinutes(a) + SCOPE_HALF_WIDTH_MIN] as const,
+  );
+  return { dates, ranges };
+}
+
+const round = (n: number, digits = 1) =>
+  Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : Number.NaN;
+
+function record(ctx: BenchContext, label: string, o: VariantOutcome): void {
+  if (o.failed !== undefined || !o.score) {
+    ctx.record({
+      case: label,
+      variant: `${o.variant}: FAILED`,
+      metrics: { failed: 1, calibrationS: round(o.calibrationS) },
+    });
+    return;
+  }
+  const s = o.score;
+  const seconds = (o.t1 - o.t0) / 1000;
+  ctx.record({
+    case: label,
+    variant: `${o.variant}: detection`,
+    metrics: {
+      openings: s.openings,
+      missed: s.missed,
+      missedShare: round(s.missedShare, 3),
+      p50S: round(s.p50S),
+      p90S: round(s.p90S),
+      maxS: round(s.maxS),
+      watchedOpenings: s.watchedOpenings,
+      watchedMissed: s.watchedMissed,
+      watchedP50S: round(s.watchedP50S),
+    },
+  });
+  ctx.record({
+    case: label,
+    variant: `${o.variant}: cost & errors`,
+    metrics: {
+      drops: s.drops,
+      falseDrops: s.falseDrops,
+      falseDropsRegular: s.falseDropsRegular,
+      closes: s.closes,
+      falseCloses: s.falseCloses,
+      requestsPerSec: round(o.requests / seconds, 2),
+      requestsPerDrop: round(o.requests / Math.max(1, s.drops)),
+      emptyAnswers: o.emptyAnswers,
+      calibrationS: round(o.calibrationS),
+      calibrated: o.calibrated ? 1 : 0,
+      stoppedInTime: o.stoppedInTime ? 1 : 0,
+      ...(o.variant === 'old' ? { skippedTicks: o.counters.skippedTicks ?? 0, ticks: o.counters.ticks ?? 0 } : {}),
+    },
+  });
+}
+
+async function runSize(ctx: BenchContext, options: DetectionOptions, size: number): Promise<void> {
+  const epochMs = Date.now();
+  const fakes = await Promise.all(
+    options.variants.map(() =>
+      startFakeResyMarket({ seed: options.seed, venues: size, epochMs, emptyCallShare: options.emptyShare }),
+    ),
+  );
+  try {
+    const market = fakes[0]!.market;
+    const watchFrom = market.localDate(epochMs);
+    const setup: SizeSetup = {
+      size,
+      options,
+      watched: pickWatched(market, options.watched),
+      watchFrom,
+      watchTo: addDays(watchFrom, 1),
+    };
+    const label = `${size} venues, ${options.seconds} s, ${options.rps} rps, empty ${round(options.emptyShare, 3)}`;
+    ctx.log(
+      `${label}: ${options.variants.join(' + ')} side by side; ~${market.openingsPerSecond.toFixed(1)} openings/s market-wide`,
+    );
+    // Side by side: each variant against its own instance of the same market (same seed and epoch).
+    const outcomes = await Promise.all(options.variants.map((v, i) => runVariant(ctx, setup, v, fakes[i]!)));
+    for (const o of outcomes) {
+      record(ctx, label, o);
+      if (o.score) {
+        const s = o.score;
+        ctx.log(
+          `${label} ${o.variant}: ${s.detected}/${s.openings} detected, p50 ${round(s.p50S)} s p90 ${round(s.p90S)} s, ${s.falseDrops} false drops, ${s.falseCloses} false closes`,
+        );
+      }
+    }
+    const old = outcomes.find((o) => o.variant === 'old')?.score;
+    const neu = outcomes.find((o) => o.variant === 'new')?.score;
+    if (old && neu) {
+      ctx.record({
+        case: label,
+        variant: 'new / old',
+        metrics: {
+          p50Ratio: round(neu.p50S / old.p50S, 3),
+          p90Ratio: round(neu.p90S / old.p90S, 3),
+          missedRatio: round(neu.missedShare / old.missedShare, 3),
+        },
+      });
+    }
+  } finally {
+    await Promise.all(fakes.map((f) => f.close()));
+  }
+}
+
+/**
+ * Detection quality against a fake Resy with ground truth (src/fake-resy): today's ticks and the
+ * continuous poller run at the same time, each on its own database and its own market instance,
+ * calibrate, then are measured for BENCH_DETECTION_SECONDS. Knobs: BENCH_DETECTION_VENUES,
+ * _VARIANTS, _SECONDS, _RPS, _WATCHED, _EMPTY_SHARE, _CALIBRATION_MAX_SECONDS, _SEED, _LOG_LEVEL.
+ */
+export const detectionScenario: Scenario = {
+  name: 'detection',
+  description:
+    'discovery detection quality vs a fake Resy with ground truth: ticks (old) and the continuous poller (new) side by side',
+  async run(ctx) {
+    const options = readDetectionOptions(process.env);
+    for (const size of options.sizes) await runSize(ctx, options, size);
+  },
+};

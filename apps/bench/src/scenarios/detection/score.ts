@@ -1,0 +1,134 @@
+import { MAX_OPENING_MS, timeToMinutes, type FakeResyMarket, type Opening } from '../../fake-resy/index.js';
+import { quantile } from '../../stats.js';
+
+/** A drop_events row as the scorer needs it (instants in ms). */
+export interface DropRow {
+  readonly venueId: string;
+  readonly slotDate: string;
+  readonly slotTime: string;
+  readonly openedAt: number;
+  readonly closedAt: number | null;
+}
+
+/** Which openings a design is asked to find: bucket dates, and the time ranges its searches cover. */
+export interface DetectionScope {
+  readonly dates: ReadonlySet<string>;
+  /** Venue-local [from, to) in minutes since midnight. */
+  readonly ranges: readonly (readonly [number, number])[];
+}
+
+export interface WatchedScope {
+  readonly venueIds: ReadonlySet<string>;
+  readonly dates: ReadonlySet<string>;
+}
+
+/** A drop matches an opening of its slot when opened in [start − EARLY, end + LATE]. */
+export const MATCH_EARLY_MS = 5_000;
+export const MATCH_LATE_MS = 60_000;
+/** Openings starting in the last stretch of the window are not scored: they had no time to be seen. */
+export const SCORE_TAIL_MS = 120_000;
+/** A close is false when the slot was bookable at closed_at and still this long after. */
+export const FALSE_CLOSE_HOLD_MS = 5_000;
+
+export interface DetectionScore {
+  /** Scored openings (in scope, started in [T0, T1 − tail]). */
+  openings: number;
+  detected: number;
+  missed: number;
+  missedShare: number;
+  p50S: number;
+  p90S: number;
+  maxS: number;
+  /** Drops opened in [T0, T1]. */
+  drops: number;
+  /** …matching no opening of their slot (within the match tolerance). */
+  falseDrops: number;
+  /** …of which the slot is a regular venue's steady slot bookable at opened_at. */
+  falseDropsRegular: number;
+  closes: number;
+  falseCloses: number;
+  watchedOpenings: number;
+  watchedMissed: number;
+  watchedP50S: number;
+}
+
+const slotOf = (venueId: string, date: string, time: string) => `${venueId}|${date}|${time}`;
+
+export function inScope(o: Opening, scope: DetectionScope): boolean {
+  if (!scope.dates.has(o.date)) return false;
+  const m = timeToMinutes(o.time);
+  return scope.ranges.some(([from, to]) => m >= from && m < to);
+}
+
+/**
+ * Scores a variant's drop_events against the market's ground truth over [t0, t1]. Each drop
+ * detects at most one opening (the earliest it fits), so one long drop cannot cover two openings.
+ */
+export function scoreDetection(
+  market: FakeResyMarket,
+  drops: readonly DropRow[],
+  t0: number,
+  t1: number,
+  scope: DetectionScope,
+  watched: WatchedScope,
+): DetectionScore {
+  const bySlot = new Map<string, DropRow[]>();
+  for (const d of drops) {
+    const key = slotOf(d.venueId, d.slotDate, d.slotTime);
+    const list = bySlot.get(key) ?? [];
+    list.push(d);
+    bySlot.set(key, list);
+  }
+  for (const list of bySlot.values()) list.sort((a, b) => a.openedAt - b.openedAt);
+
+  // Every opening of the period (scored or not) can make a drop true.
+  const all = market.openings(t0 - MAX_OPENING_MS, t1);
+  const used = new Set<DropRow>();
+  const latencies: number[] = [];
+  const watchedLatencies: number[] = [];
+  let openings = 0;
+  let watchedOpenings = 0;
+  for (const o of all) {
+    const fits = (bySlot.get(slotOf(o.venueId, o.date, o.time)) ?? []).find(
+      (d) => !used.has(d) && d.openedAt >= o.startMs - MATCH_EARLY_MS && d.openedAt <= o.endMs + MATCH_LATE_MS,
+    );
+    if (fits) used.add(fits);
+    const scored = o.startMs >= t0 && o.startMs <= t1 - SCORE_TAIL_MS && inScope(o, scope);
+    if (!scored) continue;
+    openings++;
+    const isWatched = watched.venueIds.has(o.venueId) && watched.dates.has(o.date);
+    if (isWatched) watchedOpenings++;
+    if (!fits) continue;
+    const latency = (fits.openedAt - o.startMs) / 1000;
+    latencies.push(latency);
+    if (isWatched) watchedLatencies.push(latency);
+  }
+
+  const inWindow = drops.filter((d) => d.openedAt >= t0 && d.openedAt <= t1);
+  const unmatched = inWindow.filter((d) => !used.has(d));
+  const closed = drops.filter((d) => d.closedAt !== null && d.closedAt >= t0 && d.closedAt <= t1);
+  const falseCloses = closed.filter(
+    (d) =>
+      market.isBookable(d.venueId, d.slotDate, d.slotTime, d.closedAt!) &&
+      market.isBookable(d.venueId, d.slotDate, d.slotTime, d.closedAt! + FALSE_CLOSE_HOLD_MS),
+  ).length;
+  const detected = latencies.length;
+  return {
+    openings,
+    detected,
+    missed: openings - detected,
+    missedShare: openings === 0 ? Number.NaN : (openings - detected) / openings,
+    p50S: quantile(latencies, 0.5),
+    p90S: quantile(latencies, 0.9),
+    maxS: latencies.length === 0 ? Number.NaN : Math.max(...latencies),
+    drops: inWindow.length,
+    falseDrops: unmatched.length,
+    falseDropsRegular: unmatched.filter((d) => market.isRegularBookable(d.venueId, d.slotDate, d.slotTime, d.openedAt))
+      .length,
+    closes: closed.length,
+    falseCloses,
+    watchedOpenings,
+    watchedMissed: watchedOpenings - watchedLatencies.length,
+    watchedP50S: quantile(watchedLatencies, 0.5),
+  };
+}

@@ -1,0 +1,82 @@
+import pg from 'pg';
+import { createOrm, migrate, withDatabase, type MikroORM } from '@dropwatch/db';
+import { adminQuery } from '@dropwatch/db/testing';
+import type { DropRow } from './score.js';
+
+export interface VariantDatabase {
+  readonly orm: MikroORM;
+  /** The bench's own connection: seeding, progress and scoring reads. */
+  readonly sql: pg.Client;
+  close(): Promise<void>;
+}
+
+/** A fresh migrated database for one variant, with its own ORM (dropped again by close()). */
+export async function openVariantDatabase(adminUrl: string, name: string): Promise<VariantDatabase> {
+  await adminQuery(adminUrl, `drop database if exists "${name}" with (force)`);
+  await adminQuery(adminUrl, `create database "${name}"`);
+  const databaseUrl = withDatabase(adminUrl, name);
+  await migrate(databaseUrl, 3);
+  const orm = await createOrm({ databaseUrl, poolMax: 10, applicationName: `bench-${name}` });
+  const sql = new pg.Client({ connectionString: databaseUrl, application_name: `bench-${name}-probe` });
+  await sql.connect();
+  return {
+    orm,
+    sql,
+    async close() {
+      await sql.end().catch(() => undefined);
+      await orm.close(true);
+      await adminQuery(adminUrl, `drop database if exists "${name}" with (force)`);
+    },
+  };
+}
+
+/** One user watching each venue for party size 2 on [dateFrom, dateTo]. */
+export async function seedWatches(
+  sql: pg.Client,
+  venueIds: readonly string[],
+  dateFrom: string,
+  dateTo: string,
+): Promise<void> {
+  const { rows } = await sql.query<{ id: string }>(
+    `insert into users (name, role) values ('bench-watcher', 'user') returning id`,
+  );
+  await sql.query(
+    `insert into watches (user_id, kind, venue_id, market, party_size, date_from, date_to)
+     select $1, 'include', v, 'nyc', 2, $3::date, $4::date from unnest($2::text[]) v`,
+    [rows[0]!.id, venueIds, dateFrom, dateTo],
+  );
+}
+
+export interface BucketProgress {
+  readonly buckets: number;
+  readonly calibrating: number;
+}
+
+export async function bucketProgress(sql: pg.Client): Promise<BucketProgress> {
+  const { rows } = await sql.query<{ n: string; pending: string }>(
+    'select count(*) as n, count(*) filter (where not baseline_complete) as pending from discovery_buckets',
+  );
+  return { buckets: Number(rows[0]?.n ?? 0), calibrating: Number(rows[0]?.pending ?? 0) };
+}
+
+/** Drops opened or closed since `since` (ms). */
+export async function readDrops(sql: pg.Client, since: number): Promise<DropRow[]> {
+  const { rows } = await sql.query<{
+    venue_id: string;
+    slot_date: string;
+    slot_time: string;
+    opened_at: Date;
+    closed_at: Date | null;
+  }>(
+    `select venue_id, slot_date::text as slot_date, slot_time, opened_at, closed_at from drop_events
+     where opened_at >= $1 or closed_at >= $1`,
+    [new Date(since)],
+  );
+  return rows.map((r) => ({
+    venueId: r.venue_id,
+    slotDate: r.slot_date,
+    slotTime: r.slot_time,
+    openedAt: r.opened_at.getTime(),
+    closedAt: r.closed_at?.getTime() ?? null,
+  }));
+}
