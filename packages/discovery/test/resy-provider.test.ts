@@ -104,13 +104,14 @@ describe('Resy provider: requests and paging', () => {
     expect(snap.slots).toHaveLength(47);
   });
 
-  it('stops at RESY_MAX_PAGES and skips pages a count of 0 makes empty', async () => {
+  it('stops paging after a hit with no slots (availability ranks first) and skips pages a count of 0 makes empty', async () => {
     fake.setHandler((req, res) => {
-      const hits = Array.from({ length: 20 }, (_, i) => flatHit(req.body.page * 100 + i, `V${i}`, []));
+      const hits = Array.from({ length: 20 }, (_, i) => flatHit(req.body.page * 100 + i, `V${i}`, i < 15 ? ['2030-01-05 20:30:00'] : []));
       sendJson(res, 200, { search: { hits } });
     });
-    await provider({ maxPages: 2 }).fetchSnapshot(bucket, [2]);
-    expect(fake.requests).toHaveLength(6);
+    const snap = await provider({ maxPages: 2 }).fetchSnapshot(bucket, [2]);
+    expect(fake.requests).toHaveLength(3);
+    expect(snap.slots).toHaveLength(15);
     fake.setHandler((_req, res) => sendJson(res, 200, { total_pages: 0, search: { hits: [] } }));
     await provider().fetchSnapshot(bucket, [2]);
     expect(fake.requests).toHaveLength(3);

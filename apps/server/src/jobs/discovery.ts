@@ -2,14 +2,15 @@ import { isMainThread, parentPort, threadId, workerData } from 'node:worker_thre
 import { z } from 'zod';
 import { loadConfig } from '@dropwatch/core';
 import { createOrm } from '@dropwatch/db';
-import { createProvider, runDiscoveryTick } from '@dropwatch/discovery';
+import { createProvider, runPoller } from '@dropwatch/discovery';
 import { createLogger } from '../logger.js';
 
 /**
- * Bree job `discovery` (every DISCOVERY_TICK_SECONDS): a thin shell over runDiscoveryTick.
- * Parses its workerData, opens its own ORM, runs one tick, posts the stats, exits; a failure
- * throws so Bree's error handler sees it. On 'cancel' (shutdown) it starts no new bucket and
- * lets the polls in flight finish.
+ * Bree job `discovery`: one long-lived worker (the scheduler starts it once and restarts it if it
+ * dies), a thin shell over runPoller. Parses its workerData, opens its own ORM and provider, and
+ * polls continuously, posting its running totals after every housekeeping pass, until 'cancel'
+ * (shutdown): then no new poll starts, the polls in flight finish and it says 'done'. A failure
+ * throws so Bree's error handler sees it.
  */
 export const discoveryWorkerDataSchema = z.object({
   databaseUrl: z.string().regex(/^postgres(ql)?:\/\//),
@@ -17,8 +18,8 @@ export const discoveryWorkerDataSchema = z.object({
   settings: z.record(z.string(), z.string()),
 });
 
-/** Pool of the job's own ORM: one connection per concurrent bucket plus the tick's own. */
-const EXTRA_CONNECTIONS = 2;
+/** Pool of the job's own ORM: one connection per bucket poll in flight, the fast lane, housekeeping. */
+const EXTRA_CONNECTIONS = 3;
 
 async function main(): Promise<void> {
   const data = discoveryWorkerDataSchema.parse(workerData);
@@ -34,7 +35,14 @@ async function main(): Promise<void> {
     applicationName: 'dropwatch-job-discovery',
   });
   try {
-    const stats = await runDiscoveryTick({ orm, config, provider: createProvider(config, logger), logger, signal: abort.signal });
+    const stats = await runPoller({
+      orm,
+      config,
+      provider: createProvider(config, logger),
+      logger,
+      signal: abort.signal,
+      onStats: (s) => parentPort?.postMessage({ job: 'discovery', threadId, stats: s }),
+    });
     parentPort?.postMessage({ job: 'discovery', threadId, stats });
   } finally {
     await orm.close(true);

@@ -18,6 +18,8 @@ export const DiscoveryBucket = defineEntity({
     suspectPolls: p.integer().default(0),
     lastError: p.text().nullable(),
     lastErrorAt: p.datetime().nullable(),
+    /** Seconds between the bucket's last two polls (the poller polls buckets at different rates). */
+    pollIntervalSeconds: p.double().nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
   },
   indexes: [{ properties: ['market', 'date'] }],

@@ -4,7 +4,10 @@ import type { Provider } from './provider.js';
 import { ResyProvider } from './resy/resy-provider.js';
 import { SimulatedProvider } from './simulated/simulated-provider.js';
 
-/** The real Resy client when RESY_API_KEY is set, else the simulated market (DESIGN §1). */
+/** One step of the simulated market: polls within a step see the same snapshot. */
+export const SIM_STEP_MS = 30_000;
+
+/** The real Resy client when RESY_API_KEY is set, else the simulated market. */
 export function createProvider(config: Config, logger?: Logger): Provider {
   if (config.RESY_API_KEY) {
     return new ResyProvider({
@@ -15,6 +18,7 @@ export function createProvider(config: Config, logger?: Logger): Provider {
       maxPages: config.RESY_MAX_PAGES,
       maxRps: config.RESY_MAX_RPS,
       timeoutMs: config.RESY_TIMEOUT_MS,
+      fastLaneShare: config.DISCOVERY_FAST_LANE_SHARE,
       logger: logger?.child({ provider: 'resy' }),
     });
   }
@@ -23,7 +27,7 @@ export function createProvider(config: Config, logger?: Logger): Provider {
     venues: config.SIM_VENUES,
     slotsPerBucket: config.SIM_SLOTS_PER_BUCKET,
     churn: config.SIM_CHURN,
-    // One market step per bucket cooldown: each poll of a bucket sees about SIM_CHURN of change.
-    stepMs: config.DISCOVERY_BUCKET_COOLDOWN_SECONDS * 1000,
+    stepMs: SIM_STEP_MS,
+    maxRps: config.RESY_MAX_RPS,
   });
 }

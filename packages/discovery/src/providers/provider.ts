@@ -1,4 +1,5 @@
 import type { Market } from '@dropwatch/core';
+import type { RequestBudget } from '../budget/request-budget.js';
 
 /** What a provider is asked to poll: one bucket of the window. */
 export interface ProviderBucket {
@@ -39,6 +40,12 @@ export interface SnapshotStats {
   readonly retries: number;
   /** Hits or slots that failed validation and were skipped. */
   readonly malformed: number;
+  /** Search calls (party size × hour × box) answered suspect and carried from their last answer. */
+  readonly suspectCalls?: number;
+  /** Boxes still truncated at the deepest tiling (guarded, see call-guard). */
+  readonly truncatedCalls?: number;
+  /** Boxes searched (one per call when the market is not split). */
+  readonly tiles?: number;
 }
 
 export interface Snapshot {
@@ -71,12 +78,42 @@ export class ProviderError extends Error {
   }
 }
 
+/** One watched venue's day, as the fast lane asks for it. */
+export interface VenueDayQuery {
+  readonly market: Market;
+  /** Provider-qualified id (`resy:60029`). */
+  readonly venueId: string;
+  /** Market-local date, YYYY-MM-DD. */
+  readonly date: string;
+  readonly partySize: number;
+}
+
+/** Every bookable slot of one venue on one day for one party size. */
+export interface VenueDay {
+  /** Null when the provider does not know the venue. */
+  readonly venue: VenueInfo | null;
+  readonly slots: readonly SnapshotSlot[];
+  readonly stats: SnapshotStats;
+}
+
 export interface Provider {
   /** Short provider name: the prefix of venue ids and part of the slot fingerprint. */
   readonly name: string;
+  /**
+   * The request budget every call of this provider waits on (its rate is this replica's share of
+   * the provider's limit). The poller reads its queue to keep it busy but never overfull.
+   */
+  readonly budget: RequestBudget;
+  /** Requests one poll of a bucket costs at least (its calls before paging and tiling). */
+  callsPerPoll(partySizes: readonly number[], timeSlot: string): number;
   /**
    * The whole snapshot of a bucket, or a ProviderError. All-or-nothing: when any call of the
    * poll fails after its retries, it throws rather than return part of the snapshot.
    */
   fetchSnapshot(bucket: ProviderBucket, partySizes: readonly number[], signal?: AbortSignal): Promise<Snapshot>;
+  /**
+   * One venue's day (the fast lane for watched venues), from the `fast` lane of the budget.
+   * Absent when the provider has no per-venue endpoint.
+   */
+  fetchVenueDay?(query: VenueDayQuery, signal?: AbortSignal): Promise<VenueDay>;
 }

@@ -1,14 +1,12 @@
 import type { Config } from '@dropwatch/core';
 import { PREPARED, SQL_CALIBRATE, SQL_EMPTY_CALIBRATION_POLL, SQL_SUSPECT_POLL } from './bucket-sql.js';
 import type { VenueInfo } from '../providers/provider.js';
+import { SUSPECT_MIN_PREV, SUSPECT_SHRINK_RATIO } from '../suspect-rules.js';
+import { DROPS_CHANNEL } from './feed-cache.js';
 import type { PgClient } from './pg-session.js';
 import { isPrimeTime, type PreparedSnapshot } from './prepared-snapshot.js';
 import { writeVenues, type VenueCache } from './venue-writes.js';
 
-/** Suspect-poll guard (step 6): a snapshot under this share of prev is suspect … */
-export const SUSPECT_SHRINK_RATIO = 0.1;
-/** … when prev had at least this many slots. An empty snapshot is always suspect. */
-export const SUSPECT_MIN_PREV = 20;
 /** PostgreSQL errors worth one more try of the whole bucket transaction. */
 const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
 
@@ -61,6 +59,8 @@ export async function applySnapshot(
         await client.query('rollback');
         return { ...result, retries: attempt };
       }
+      // Delivered at commit: the notify worker and the API's live feeds wake on it at once.
+      if (result.drops.length > 0) await notifyDrops(client, bucket.bucketId, result.drops.length);
       await ctx.beforeCommit?.(bucket.bucketId, client);
       await client.query('commit');
       ctx.venueCache.remember(result.venuesWritten, now);
@@ -72,6 +72,11 @@ export async function applySnapshot(
       throw err;
     }
   }
+}
+
+/** NOTIFY dropwatch_drops from inside a bucket transaction (sent when it commits). */
+export async function notifyDrops(client: PgClient, bucketId: string, drops: number): Promise<void> {
+  await client.query('select pg_notify($1, $2)', [DROPS_CHANNEL, JSON.stringify({ bucket: bucketId, drops })]);
 }
 
 type TxResult = Omit<ApplyOutcome, 'retries'> & { venuesWritten: readonly VenueInfo[] };

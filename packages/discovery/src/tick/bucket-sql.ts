@@ -42,21 +42,24 @@ left join lateral (
   for no key update
 ) b on true`;
 
+/** Every poll's update of the bucket row sets the interval since the previous poll (null on the first). */
+const pollInterval = (now: string) => `poll_interval_seconds = extract(epoch from (${now}::timestamptz - scanned_at))`;
+
 /** A suspect snapshot (step 6): remembered, nothing else changes. */
 export const SQL_SUSPECT_POLL = `
 update discovery_buckets
-set suspect_polls = suspect_polls + 1, scanned_at = $2, poll_count = poll_count + 1, last_error = null, last_error_at = null
+set suspect_polls = suspect_polls + 1, ${pollInterval('$2')}, scanned_at = $2, poll_count = poll_count + 1, last_error = null, last_error_at = null
 where bucket_id = $1`;
 
 /** An empty poll during calibration: not counted towards the baseline. */
 export const SQL_EMPTY_CALIBRATION_POLL = `
 update discovery_buckets
-set scanned_at = $2, poll_count = poll_count + 1, last_error = null, last_error_at = null
+set ${pollInterval('$2')}, scanned_at = $2, poll_count = poll_count + 1, last_error = null, last_error_at = null
 where bucket_id = $1`;
 
 /** A provider error (step 7): the bucket keeps everything but records the error and waits its cooldown. */
 export const SQL_RECORD_ERROR = `
-update discovery_buckets set last_error = $2, last_error_at = $3, scanned_at = $3 where bucket_id = $1`;
+update discovery_buckets set last_error = $2, last_error_at = $3, ${pollInterval('$3')}, scanned_at = $3 where bucket_id = $1`;
 
 /**
  * Calibration (step 4): union the snapshot into the baseline, prev = snapshot.
@@ -95,7 +98,7 @@ new_rows as (
 bucket as (
   update discovery_buckets
   set baseline_polls = baseline_polls + 1, baseline_complete = baseline_polls + 1 >= $6::int,
-      scanned_at = $4, slot_count = cardinality($2::bigint[]), poll_count = poll_count + 1,
+      ${pollInterval('$4')}, scanned_at = $4, slot_count = cardinality($2::bigint[]), poll_count = poll_count + 1,
       suspect_polls = 0, last_error = null, last_error_at = null
   where bucket_id = $1
   returning baseline_complete
@@ -175,7 +178,7 @@ closing as (
 ),
 bucket as (
   update discovery_buckets
-  set scanned_at = $5, slot_count = cardinality($2::bigint[]), poll_count = poll_count + 1,
+  set ${pollInterval('$5')}, scanned_at = $5, slot_count = cardinality($2::bigint[]), poll_count = poll_count + 1,
       suspect_polls = 0, last_error = null, last_error_at = null
   where bucket_id = $1
   returning 1

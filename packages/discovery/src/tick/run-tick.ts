@@ -1,20 +1,17 @@
-import { getMarket, type Config } from '@dropwatch/core';
+import type { Config } from '@dropwatch/core';
 import { PartitionGuard, type MikroORM } from '@dropwatch/db';
 import type { Logger } from 'pino';
 import { recordJobRun } from '../job-runs.js';
-import { ProviderError, type Provider, type ProviderErrorCode } from '../providers/provider.js';
-import { applySnapshot, type ApplyContext } from './apply-snapshot.js';
-import { SQL_RECORD_ERROR } from './bucket-sql.js';
+import type { Provider, ProviderErrorCode } from '../providers/provider.js';
+import type { ApplyContext } from './apply-snapshot.js';
 import { ensureBuckets } from './ensure-buckets.js';
 import { rebuildFeedCache } from './feed-cache.js';
 import { withPgConnection, type PgClient } from './pg-session.js';
-import { prepareSnapshot } from './prepared-snapshot.js';
+import { pollBucket, type PickedBucket, type PollResult } from './poll-bucket.js';
 import { VenueCache } from './venue-writes.js';
 
 /** Due buckets read per tick at most. */
 export const DUE_BUCKETS_LIMIT = 1_000;
-/** last_error is cut to this length. */
-const LAST_ERROR_MAX = 500;
 
 export interface DiscoveryTickOptions {
   readonly orm: MikroORM;
@@ -95,7 +92,7 @@ export async function runDiscoveryTick(options: DiscoveryTickOptions): Promise<D
     const worker = async () => {
       while (next < due.length && !signal?.aborted) {
         const bucket = due[next++]!;
-        await pollBucket(options, ctx, bucket, clock, stats);
+        count(await pollBucket({ ...options, clock }, ctx, bucket), stats);
       }
     };
     await Promise.all(Array.from({ length: Math.min(config.DISCOVERY_CONCURRENCY, due.length) }, worker));
@@ -127,18 +124,9 @@ export async function runDiscoveryTick(options: DiscoveryTickOptions): Promise<D
   }
 }
 
-interface DueBucket {
-  bucket_id: string;
-  market: string;
-  date: string;
-  time_slot: string;
-  /** As the driver returns it (the ORM's pool keeps timestamps as strings). */
-  scanned_at: Date | string | null;
-}
-
 /** Step 2: never scanned or cooled down, oldest first. -- uses discovery_buckets_scanned_at_idx */
-async function dueBuckets(client: PgClient, config: Config, now: Date): Promise<DueBucket[]> {
-  const { rows } = await client.query<DueBucket>(
+async function dueBuckets(client: PgClient, config: Config, now: Date): Promise<PickedBucket[]> {
+  const { rows } = await client.query<PickedBucket>(
     `select bucket_id, market, date::text as date, time_slot, scanned_at from discovery_buckets
      where market = any($1::text[])
        and (scanned_at is null or scanned_at <= $2::timestamptz - make_interval(secs => $3::int))
@@ -149,63 +137,38 @@ async function dueBuckets(client: PgClient, config: Config, now: Date): Promise<
   return rows;
 }
 
-async function pollBucket(
-  options: DiscoveryTickOptions,
-  ctx: ApplyContext,
-  due: DueBucket,
-  clock: () => Date,
-  stats: DiscoveryTickStats,
-): Promise<void> {
-  const { orm, config, provider, logger, signal } = options;
-  const log = logger.child({ bucket: due.bucket_id });
-  const bucket = { bucketId: due.bucket_id, market: getMarket(due.market), date: due.date, timeSlot: due.time_slot };
+function count(result: PollResult, stats: DiscoveryTickStats): void {
   stats.polled++;
-  // Fetched outside any transaction and without holding a connection.
-  let snapshot;
-  try {
-    snapshot = await provider.fetchSnapshot(bucket, config.DISCOVERY_PARTY_SIZES, signal);
-  } catch (err) {
-    const perr = err instanceof ProviderError ? err : new ProviderError('upstream', 'provider failed unexpectedly');
+  if (result.kind === 'failed') {
     stats.failed++;
-    stats.providerErrors[perr.code] = (stats.providerErrors[perr.code] ?? 0) + 1;
-    log.warn({ code: perr.code, err: perr.message }, 'provider error');
-    await withPgConnection(orm, (client) =>
-      client.query(SQL_RECORD_ERROR, [due.bucket_id, `${perr.code}: ${perr.message}`.slice(0, LAST_ERROR_MAX), clock()]),
-    ).catch((e: unknown) => log.error({ err: e }, 'could not record the provider error'));
+    stats.providerErrors[result.code] = (stats.providerErrors[result.code] ?? 0) + 1;
     return;
   }
-  stats.malformedHits += snapshot.stats.malformed;
-  const prepared = prepareSnapshot(provider.name, snapshot, config.BUCKET_SLOT_CAP);
-  if (prepared.capped > 0) log.warn({ capped: prepared.capped, cap: config.BUCKET_SLOT_CAP }, 'snapshot over BUCKET_SLOT_CAP');
-  const t = performance.now();
-  try {
-    const outcome = await withPgConnection(orm, (client) =>
-      applySnapshot(client, ctx, { bucketId: due.bucket_id, market: due.market, pickedScannedAt: due.scanned_at }, prepared, clock()),
-    );
-    stats.txRetries += outcome.retries;
-    stats.rowsWritten += outcome.rowsWritten;
-    switch (outcome.status) {
-      case 'applied':
-        stats.applied++;
-        break;
-      case 'calibrating':
-        stats.calibrating++;
-        break;
-      case 'suspect':
-        stats.suspect++;
-        break;
-      case 'locked':
-      case 'stale':
-        stats.skipped++;
-        break;
-    }
-    stats.drops += outcome.drops.length;
-    stats.closes += outcome.closes;
-    stats.reopened += outcome.reopened;
-  } catch (err) {
+  stats.malformedHits += result.stats.malformed;
+  if (result.kind === 'db_failed') {
     stats.failed++;
-    log.error({ err }, 'bucket transaction failed');
-  } finally {
-    stats.dbMs += performance.now() - t;
+    return;
   }
+  const { outcome } = result;
+  stats.dbMs += result.dbMs;
+  stats.txRetries += outcome.retries;
+  stats.rowsWritten += outcome.rowsWritten;
+  switch (outcome.status) {
+    case 'applied':
+      stats.applied++;
+      break;
+    case 'calibrating':
+      stats.calibrating++;
+      break;
+    case 'suspect':
+      stats.suspect++;
+      break;
+    case 'locked':
+    case 'stale':
+      stats.skipped++;
+      break;
+  }
+  stats.drops += outcome.drops.length;
+  stats.closes += outcome.closes;
+  stats.reopened += outcome.reopened;
 }

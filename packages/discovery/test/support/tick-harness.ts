@@ -4,6 +4,7 @@ import type { MikroORM } from '@dropwatch/db';
 import { pino } from 'pino';
 import {
   ProviderError,
+  RequestBudget,
   runDiscoveryTick,
   VenueCache,
   type DiscoveryTickOptions,
@@ -17,11 +18,16 @@ import {
 /** A provider whose snapshot per bucket each test sets (a real Provider, no network). */
 export class ScriptedProvider implements Provider {
   readonly name = 'test';
+  readonly budget = new RequestBudget(1_000_000);
   private readonly current = new Map<string, SnapshotSlot[] | ProviderError>();
   calls = 0;
 
   set(bucketId: string, slots: SnapshotSlot[] | ProviderError): void {
     this.current.set(bucketId, slots);
+  }
+
+  callsPerPoll(): number {
+    return 1;
   }
 
   fetchSnapshot(bucket: ProviderBucket): Promise<Snapshot> {

@@ -1,8 +1,9 @@
 import pRetry from 'p-retry';
-import type Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { BudgetLane, RequestBudget } from '../../budget/request-budget.js';
 import { ProviderError } from '../provider.js';
-import { searchResponseSchema, type SearchResponse } from './resy-schema.js';
+import { findResponseSchema, searchResponseSchema, type FindResponse, type SearchResponse } from './resy-schema.js';
 
 /** Tries of one request at most (the first and two retries). */
 export const RESY_MAX_TRIES = 3;
@@ -20,7 +21,8 @@ export interface ResyHttpOptions {
   readonly apiKey: string;
   readonly authToken?: string | undefined;
   readonly timeoutMs: number;
-  readonly limiter: Bottleneck;
+  /** Every attempt, retries included, waits for a grant of this budget. */
+  readonly budget: RequestBudget;
   readonly retryBaseMs?: number;
   readonly logger?: Logger | undefined;
 }
@@ -31,17 +33,70 @@ export interface SearchCallStats {
 }
 
 /** One venue search request with its retries; throws ProviderError. */
-export async function postSearch(
+export function postSearch(
   options: ResyHttpOptions,
   body: unknown,
   stats: SearchCallStats,
   signal?: AbortSignal,
 ): Promise<SearchResponse> {
+  const request: ResyRequest<SearchResponse> = {
+    what: 'resy search',
+    path: '/3/venuesearch/search',
+    init: { method: 'POST', body: JSON.stringify(body) },
+    schema: searchResponseSchema,
+    shapeError: 'response has no search.hits array',
+  };
+  return withRetries(options, request, 'search', stats, signal);
+}
+
+/** One per-venue availability request (`GET /4/find`) with its retries; throws ProviderError. */
+export function getVenueFind(
+  options: ResyHttpOptions,
+  query: { venueId: number; day: string; partySize: number },
+  stats: SearchCallStats,
+  signal?: AbortSignal,
+): Promise<FindResponse> {
+  const params = new URLSearchParams({
+    venue_id: String(query.venueId),
+    day: query.day,
+    party_size: String(query.partySize),
+    lat: '0',
+    long: '0',
+  });
+  const request: ResyRequest<FindResponse> = {
+    what: 'resy find',
+    path: `/4/find?${params.toString()}`,
+    init: { method: 'GET' },
+    schema: findResponseSchema,
+    shapeError: 'response has no results.venues array',
+  };
+  return withRetries(options, request, 'fast', stats, signal);
+}
+
+interface ResyRequest<T> {
+  /** Names the call in error messages (never a URL: it would carry query values). */
+  readonly what: string;
+  readonly path: string;
+  readonly init: { readonly method: 'GET' | 'POST'; readonly body?: string };
+  readonly schema: z.ZodType<T>;
+  readonly shapeError: string;
+}
+
+function withRetries<T>(
+  options: ResyHttpOptions,
+  request: ResyRequest<T>,
+  lane: BudgetLane,
+  stats: SearchCallStats,
+  signal?: AbortSignal,
+): Promise<T> {
   const base = options.retryBaseMs ?? RESY_RETRY_BASE_MS;
   return pRetry(
     async () => {
+      await options.budget.acquire(lane, signal).catch(() => {
+        throw new ProviderError('timeout', `${request.what} aborted`, { retryable: false });
+      });
       stats.requests += 1;
-      return options.limiter.schedule(() => attempt(options, body, signal));
+      return attempt(options, request, signal);
     },
     {
       retries: RESY_MAX_TRIES - 1,
@@ -66,71 +121,71 @@ export async function postSearch(
   );
 }
 
-async function attempt(options: ResyHttpOptions, body: unknown, signal?: AbortSignal): Promise<SearchResponse> {
+async function attempt<T>(options: ResyHttpOptions, request: ResyRequest<T>, signal?: AbortSignal): Promise<T> {
+  const { what } = request;
   const headers: Record<string, string> = {
     authorization: `ResyAPI api_key="${options.apiKey}"`,
-    'content-type': 'application/json',
     accept: 'application/json, text/plain, */*',
     'user-agent': USER_AGENT,
     origin: 'https://resy.com',
     referer: 'https://resy.com/',
   };
+  if (request.init.body !== undefined) headers['content-type'] = 'application/json';
   if (options.authToken) headers['x-resy-auth-token'] = options.authToken;
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const started = Date.now();
   let res: Response;
   try {
-    res = await fetch(new URL('/3/venuesearch/search', options.baseUrl), {
-      method: 'POST',
+    res = await fetch(new URL(request.path, options.baseUrl), {
+      ...request.init,
       headers,
-      body: JSON.stringify(body),
       redirect: 'manual',
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
   } catch (err) {
-    if (timeout.aborted) throw new ProviderError('timeout', `resy search timed out after ${options.timeoutMs} ms`);
-    if (signal?.aborted) throw new ProviderError('timeout', 'resy search aborted', { retryable: false });
-    throw new ProviderError('upstream', `resy search failed: ${networkReason(err)}`);
+    if (timeout.aborted) throw new ProviderError('timeout', `${what} timed out after ${options.timeoutMs} ms`);
+    if (signal?.aborted) throw new ProviderError('timeout', `${what} aborted`, { retryable: false });
+    throw new ProviderError('upstream', `${what} failed: ${networkReason(err)}`);
   }
-  options.logger?.debug({ status: res.status, ms: Date.now() - started }, 'resy search');
+  options.logger?.debug({ status: res.status, ms: Date.now() - started }, what);
   if (res.status === 200) {
     let json: unknown;
     try {
       json = await res.json();
     } catch {
-      if (timeout.aborted) throw new ProviderError('timeout', `resy search timed out after ${options.timeoutMs} ms`);
-      throw new ProviderError('malformed', 'resy search: response is not JSON');
+      if (timeout.aborted) throw new ProviderError('timeout', `${what} timed out after ${options.timeoutMs} ms`);
+      throw new ProviderError('malformed', `${what}: response is not JSON`);
     }
-    const parsed = searchResponseSchema.safeParse(json);
-    if (!parsed.success) throw new ProviderError('malformed', 'resy search: response has no search.hits array');
+    const parsed = request.schema.safeParse(json);
+    if (!parsed.success) throw new ProviderError('malformed', `${what}: ${request.shapeError}`);
     return parsed.data;
   }
   // The body is not read into messages: a misbehaving upstream could echo our headers.
   await res.body?.cancel().catch(() => undefined);
-  throw classifyStatus(res);
+  throw classifyStatus(res, what);
 }
 
 /** Maps a non-200 response to the error codes of DESIGN §3.2. */
-export function classifyStatus(res: Response): ProviderError {
+export function classifyStatus(res: Response, what = 'resy search'): ProviderError {
   const status = res.status;
-  if (status === 401 || status === 419) return new ProviderError('auth', `resy search: HTTP ${status} (credentials refused)`, { status });
+  if (status === 401 || status === 419) return new ProviderError('auth', `${what}: HTTP ${status} (credentials refused)`, { status });
   if (status >= 300 && status < 400) {
     const location = res.headers.get('location') ?? '';
     if (/login|signin|auth/i.test(location)) {
-      return new ProviderError('auth', `resy search: HTTP ${status} redirect to login`, { status });
+      return new ProviderError('auth', `${what}: HTTP ${status} redirect to login`, { status });
     }
-    return new ProviderError('upstream', `resy search: unexpected HTTP ${status} redirect`, { status, retryable: false });
+    return new ProviderError('upstream', `${what}: unexpected HTTP ${status} redirect`, { status, retryable: false });
   }
-  if (status === 403) return new ProviderError('blocked', 'resy search: HTTP 403 (blocked by a challenge)', { status });
+  if (status === 403) return new ProviderError('blocked', `${what}: HTTP 403 (blocked by a challenge)`, { status });
   if (status === 429) {
     const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
-    return new ProviderError('rate_limited', 'resy search: HTTP 429 (rate limited)', {
+    return new ProviderError('rate_limited', `${what}: HTTP 429 (rate limited)`, {
       status,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     });
   }
-  if (status >= 500) return new ProviderError('upstream', `resy search: HTTP ${status}`, { status });
-  return new ProviderError('upstream', `resy search: HTTP ${status}`, { status, retryable: false });
+  if (status >= 500) return new ProviderError('upstream', `${what}: HTTP ${status}`, { status });
+  return new ProviderError('upstream', `${what}: HTTP ${status}`, { status, retryable: false });
 }
 
 /** Retry-After in seconds or as an HTTP date, in milliseconds from now. */

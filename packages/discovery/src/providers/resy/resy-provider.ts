@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
-import type { Provider, ProviderBucket, Snapshot, SnapshotSlot, VenueInfo } from '../provider.js';
-import { postSearch, type ResyHttpOptions, type SearchCallStats } from './resy-http.js';
-import { resyRateLimiter } from './rate-limit.js';
-import { parseHit, slotSchema, totalPagesOf, type ParsedHit } from './resy-schema.js';
+import { RequestBudget } from '../../budget/request-budget.js';
+import type { Provider, ProviderBucket, Snapshot, SnapshotSlot, VenueDay, VenueDayQuery, VenueInfo } from '../provider.js';
+import { ProviderError } from '../provider.js';
+import { CallGuard, type CallSlot } from './call-guard.js';
+import { getVenueFind, postSearch, type ResyHttpOptions, type SearchCallStats } from './resy-http.js';
+import { parseFindVenue, parseHit, slotSchema, totalPagesOf, type ParsedHit } from './resy-schema.js';
+import { Tiling, TILINGS_MAX, type Box, type Tile } from './search-tiles.js';
 
 export const RESY_PROVIDER_NAME = 'resy';
 /** Hour filters around the anchor: anchor − 1 h, anchor, anchor + 1 h. */
@@ -17,6 +20,8 @@ export interface ResyProviderOptions {
   readonly maxPages: number;
   readonly maxRps: number;
   readonly timeoutMs: number;
+  /** Share of the budget the fast lane may claim when both lanes wait (default 0). */
+  readonly fastLaneShare?: number;
   /** Backoff base (tests shorten it). */
   readonly retryBaseMs?: number;
   readonly logger?: Logger | undefined;
@@ -29,119 +34,226 @@ interface MergedSlot {
   bookingUrl: string | null;
 }
 
+/** What one search call (party size × hour) of a poll collects. */
+interface PollState {
+  readonly bucket: ProviderBucket;
+  readonly venues: Map<string, VenueInfo>;
+  readonly slots: Map<string, MergedSlot>;
+  readonly stats: SearchCallStats & { malformed: number; suspectCalls: number; truncatedCalls: number; tiles: number };
+  readonly commits: (() => void)[];
+  readonly signal: AbortSignal;
+}
+
+/** One box's answer: every hit of the pages read, and whether the ranking went on past the cap. */
+interface BoxAnswer {
+  readonly hits: readonly ParsedHit[];
+  readonly truncated: boolean;
+}
+
 /**
- * The Resy venue search as a Provider (DESIGN §3.2): for each party size × hour filter, pages of
- * venues with their availability, merged by venue and start time. All-or-nothing: one failed
- * call fails the poll (a partial snapshot would close drops that are still open).
+ * The Resy venue search as a Provider. A poll of a bucket is one search per party size × hour
+ * filter; each search covers the market's bounding box with as many boxes as it needs to be
+ * answered completely (search-tiles), and each box's answer passes the call guard (call-guard).
+ * Hits merge by venue and start time. All-or-nothing: one failed call fails the poll (a partial
+ * snapshot would close drops that are still open).
  */
 export class ResyProvider implements Provider {
   readonly name = RESY_PROVIDER_NAME;
+  readonly budget: RequestBudget;
   private readonly http: ResyHttpOptions;
+  private readonly guard = new CallGuard();
+  /** Per search call (bucket, party size, hour): its tiling. */
+  private readonly tilings = new Map<string, Tiling>();
+  /** Per (market, party size, hour): the latest tiling's leaves, the start of a new call's tiling. */
+  private readonly seeds = new Map<string, string[]>();
 
   constructor(private readonly options: ResyProviderOptions) {
+    this.budget = new RequestBudget(options.maxRps, options.fastLaneShare ?? 0);
     this.http = {
       baseUrl: options.baseUrl,
       apiKey: options.apiKey,
       authToken: options.authToken,
       timeoutMs: options.timeoutMs,
-      limiter: resyRateLimiter(options.maxRps),
+      budget: this.budget,
       retryBaseMs: options.retryBaseMs,
       logger: options.logger,
     };
   }
 
+  callsPerPoll(partySizes: readonly number[], timeSlot: string): number {
+    return partySizes.length * hourFilters(timeSlot).length;
+  }
+
   async fetchSnapshot(bucket: ProviderBucket, partySizes: readonly number[], signal?: AbortSignal): Promise<Snapshot> {
-    const stats: SearchCallStats & { malformed: number } = { requests: 0, retries: 0, malformed: 0 };
-    const venues = new Map<string, VenueInfo>();
-    const slots = new Map<string, MergedSlot>();
     // One failed call aborts the others of this poll.
     const controller = new AbortController();
-    const poll = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+    const state: PollState = {
+      bucket,
+      venues: new Map(),
+      slots: new Map(),
+      stats: { requests: 0, retries: 0, malformed: 0, suspectCalls: 0, truncatedCalls: 0, tiles: 0 },
+      commits: [],
+      signal: signal ? AbortSignal.any([signal, controller.signal]) : controller.signal,
+    };
     const calls = partySizes.flatMap((size) => hourFilters(bucket.timeSlot).map((time) => ({ size, time })));
     try {
-      await Promise.all(
-        calls.map(async ({ size, time }) => {
-          for await (const hit of this.search(bucket, size, time, stats, poll)) {
-            this.mergeHit(bucket, size, hit, venues, slots, stats);
-          }
-        }),
-      );
+      await Promise.all(calls.map(({ size, time }) => this.searchCall(state, size, time)));
     } catch (err) {
       controller.abort();
       throw err;
     }
-    const merged: SnapshotSlot[] = [...slots.values()].map((s) => ({
+    for (const commit of state.commits) commit();
+    const merged: SnapshotSlot[] = [...state.slots.values()].map((s) => ({
       venueId: s.venueId,
       localStart: s.localStart,
       partySizes: [...s.sizes].sort((a, b) => a - b),
       bookingUrl: s.bookingUrl,
     }));
-    return { venues, slots: merged, stats };
+    return { venues: state.venues, slots: merged, stats: state.stats };
   }
 
-  /** Pages of one (party size, hour) search: stops at the page count, on a short page, or at maxPages. */
-  private async *search(
-    bucket: ProviderBucket,
+  async fetchVenueDay(query: VenueDayQuery, signal?: AbortSignal): Promise<VenueDay> {
+    const stats = { requests: 0, retries: 0, malformed: 0 };
+    const resyId = Number(query.venueId.slice(RESY_PROVIDER_NAME.length + 1));
+    if (!query.venueId.startsWith(`${RESY_PROVIDER_NAME}:`) || !Number.isSafeInteger(resyId) || resyId <= 0) {
+      throw new ProviderError('malformed', 'resy find: not a resy venue id', { retryable: false });
+    }
+    const res = await getVenueFind(this.http, { venueId: resyId, day: query.date, partySize: query.partySize }, stats, signal);
+    const raw = res.results.venues[0];
+    if (raw === undefined) return { venue: null, slots: [], stats };
+    const hit = parseFindVenue(raw);
+    if (!hit) return { venue: null, slots: [], stats: { ...stats, malformed: 1 } };
+    const venue = venueInfo(query.market.locationSlug, hit);
+    const slots: SnapshotSlot[] = [];
+    for (const s of callSlots(venue, hit, query.partySize, stats)) {
+      // /4/find answers the whole day; a slot of another day is not this query's.
+      if (s.localStart.startsWith(query.date)) slots.push({ ...s, partySizes: [query.partySize] });
+    }
+    return { venue, slots, stats };
+  }
+
+  /** One (party size, hour) search over the call's boxes, splitting any box that truncates. */
+  private async searchCall(state: PollState, size: number, time: string): Promise<void> {
+    const { bucket } = state;
+    const callKey = `${bucket.bucketId}|${size}|${time}`;
+    const tiling = this.tilingFor(callKey, bucket.market.slug, bucket.market.boundingBox, size, time);
+    const answered = new Map<string, number>();
+    const searchBox = async (tile: Tile): Promise<void> => {
+      state.stats.tiles += 1;
+      const answer = await this.searchBox(state, tile.box, size, time, () => tiling.split(tile));
+      if ('children' in answer) {
+        await Promise.all(answer.children.map(searchBox));
+        return;
+      }
+      answered.set(tile.path, answer.hits.length);
+      this.takeBox(state, `${callKey}|${tile.path}`, size, answer);
+    };
+    await Promise.all(tiling.current().map(searchBox));
+    tiling.settle(answered, this.options.perPage * this.options.maxPages);
+    this.seeds.set(`${bucket.market.slug}|${size}|${time}`, tiling.paths());
+  }
+
+  private tilingFor(callKey: string, market: string, root: Box, size: number, time: string): Tiling {
+    let tiling = this.tilings.get(callKey);
+    if (!tiling) {
+      tiling = new Tiling(root, this.seeds.get(`${market}|${size}|${time}`));
+      if (this.tilings.size >= TILINGS_MAX) this.tilings.delete(this.tilings.keys().next().value!);
+      this.tilings.set(callKey, tiling);
+    }
+    return tiling;
+  }
+
+  /**
+   * Pages of one box, ranked by availability: stops at the page count, on a short page, after a
+   * page with a hit that has no slots (everything ranked after it has none either), or at maxPages. When the ranking goes on
+   * past the cap, `split` is asked for the box's quadrants; with them the box's own hits are
+   * dropped (the quadrants cover it), without (deepest tiling) the box answers truncated.
+   */
+  private async searchBox(
+    state: PollState,
+    box: Box,
     partySize: number,
     time: string,
-    stats: SearchCallStats,
-    signal: AbortSignal,
-  ): AsyncGenerator<unknown> {
+    split: () => Tile[] | null,
+  ): Promise<BoxAnswer | { children: Tile[] }> {
     const { perPage, maxPages } = this.options;
+    const hits: ParsedHit[] = [];
     for (let page = 1; page <= maxPages; page++) {
       const body = {
         availability: true,
         page,
         per_page: perPage,
-        slot_filter: { day: bucket.date, party_size: partySize, time_filter: time },
+        slot_filter: { day: state.bucket.date, party_size: partySize, time_filter: time },
         types: ['venue'],
         order_by: 'availability',
-        geo: { bounding_box: [...bucket.market.boundingBox] },
+        geo: { bounding_box: [...box] },
         query: '',
       };
-      const res = await postSearch(this.http, body, stats, signal);
-      yield* res.search.hits;
+      const res = await postSearch(this.http, body, state.stats, state.signal);
+      let exhausted = false;
+      for (const raw of res.search.hits) {
+        const hit = parseHit(raw);
+        if (!hit) {
+          state.stats.malformed += 1;
+          continue;
+        }
+        if (hit.slots.length === 0) exhausted = true;
+        hits.push(hit);
+      }
       const totalPages = totalPagesOf(res);
-      if (totalPages !== undefined && page >= totalPages) return;
-      if (res.search.hits.length < perPage) return;
+      if (exhausted || res.search.hits.length < perPage) return { hits, truncated: false };
+      if (totalPages !== undefined && page >= totalPages) return { hits, truncated: false };
+      // The count already says the ranking runs past the cap: split now, not after maxPages.
+      if (totalPages !== undefined && totalPages > maxPages) {
+        const children = split();
+        if (children) return { children };
+      }
     }
+    const children = split();
+    return children ? { children } : { hits, truncated: true };
   }
 
-  private mergeHit(
-    bucket: ProviderBucket,
-    partySize: number,
-    raw: unknown,
-    venues: Map<string, VenueInfo>,
-    slots: Map<string, MergedSlot>,
-    stats: { malformed: number },
-  ): void {
-    const hit = parseHit(raw);
-    if (!hit) {
-      stats.malformed += 1;
-      return;
+  /** A box's complete (or guarded) answer into the poll's snapshot. */
+  private takeBox(state: PollState, boxKey: string, partySize: number, answer: BoxAnswer): void {
+    const slots: CallSlot[] = [];
+    for (const hit of answer.hits) {
+      const info = venueInfo(state.bucket.market.locationSlug, hit);
+      if (!state.venues.has(info.id)) state.venues.set(info.id, info);
+      slots.push(...callSlots(info, hit, partySize, state.stats));
     }
-    const info = venueInfo(bucket, hit);
-    if (!venues.has(info.id)) venues.set(info.id, info);
-    for (const rawSlot of hit.slots) {
-      const slot = slotSchema.safeParse(rawSlot);
-      if (!slot.success) {
-        stats.malformed += 1;
-        continue;
-      }
-      const start = slot.data.date.start;
-      const key = `${info.id}|${start}`;
-      let merged = slots.get(key);
+    const guarded = this.guard.guard(boxKey, slots, answer.truncated);
+    if (guarded.suspect) state.stats.suspectCalls += 1;
+    if (guarded.truncated) state.stats.truncatedCalls += 1;
+    state.commits.push(guarded.commit);
+    for (const s of guarded.slots) {
+      const key = `${s.venueId}|${s.localStart}`;
+      let merged = state.slots.get(key);
       if (!merged) {
-        const url = info.bookingUrl ? `${info.bookingUrl}?date=${start.slice(0, 10)}&seats=${partySize}` : null;
-        merged = { venueId: info.id, localStart: start, sizes: new Set(), bookingUrl: url };
-        slots.set(key, merged);
+        merged = { venueId: s.venueId, localStart: s.localStart, sizes: new Set(), bookingUrl: s.bookingUrl };
+        state.slots.set(key, merged);
       }
       merged.sizes.add(partySize);
     }
   }
 }
 
-function venueInfo(bucket: ProviderBucket, hit: ParsedHit): VenueInfo {
+/** The valid slots of a hit, with their booking links for the party size. */
+function callSlots(info: VenueInfo, hit: ParsedHit, partySize: number, stats: { malformed: number }): CallSlot[] {
+  const out: CallSlot[] = [];
+  for (const rawSlot of hit.slots) {
+    const slot = slotSchema.safeParse(rawSlot);
+    if (!slot.success) {
+      stats.malformed += 1;
+      continue;
+    }
+    const start = slot.data.date.start;
+    const url = info.bookingUrl ? `${info.bookingUrl}?date=${start.slice(0, 10)}&seats=${partySize}` : null;
+    out.push({ venueId: info.id, localStart: start, bookingUrl: url });
+  }
+  return out;
+}
+
+function venueInfo(locationSlug: string, hit: ParsedHit): VenueInfo {
   const v = hit.venue;
   const rating = typeof v.rating === 'number' ? v.rating : (v.rating?.average ?? null);
   const cuisine = Array.isArray(v.cuisine) ? v.cuisine.join(', ') : (v.cuisine ?? null);
@@ -153,7 +265,7 @@ function venueInfo(bucket: ProviderBucket, hit: ParsedHit): VenueInfo {
     priceRange: v.price_range ?? v.price_range_id ?? null,
     rating,
     imageUrl: v.images?.[0] ?? null,
-    bookingUrl: v.url_slug ? `${RESY_SITE}/cities/${bucket.market.locationSlug}/${encodeURIComponent(v.url_slug)}` : null,
+    bookingUrl: v.url_slug ? `${RESY_SITE}/cities/${locationSlug}/${encodeURIComponent(v.url_slug)}` : null,
   };
 }
 

@@ -74,3 +74,21 @@ export function parseHit(raw: unknown): ParsedHit | null {
   }
   return { venue: hit, slots: hit.availability?.slots ?? [] };
 }
+
+/**
+ * A per-venue availability answer (`GET /4/find`): `results.venues[0]` is the venue, its slots
+ * beside it (same slot shape as search hits). Only the envelope is checked here.
+ */
+export const findResponseSchema = z.object({
+  results: z.object({ venues: z.array(z.unknown()) }),
+});
+export type FindResponse = z.infer<typeof findResponseSchema>;
+
+const findVenueSchema = z.object({ venue: venueSchema, slots: z.array(z.unknown()).nullish() });
+
+/** The venue of a /4/find answer with its slots, or null when it does not validate. */
+export function parseFindVenue(raw: unknown): ParsedHit | null {
+  const parsed = findVenueSchema.safeParse(raw);
+  if (!parsed.success) return null;
+  return { venue: parsed.data.venue, slots: parsed.data.slots ?? parsed.data.venue.availability?.slots ?? [] };
+}

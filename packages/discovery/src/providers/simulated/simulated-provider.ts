@@ -1,4 +1,5 @@
 import { slotId } from '@dropwatch/core';
+import { RequestBudget } from '../../budget/request-budget.js';
 import type { Provider, ProviderBucket, Snapshot, SnapshotSlot, VenueInfo } from '../provider.js';
 import { hashString, unit } from './sim-random.js';
 import { simVenues, SIM_URL_BASE, type SimVenue } from './sim-venues.js';
@@ -16,6 +17,8 @@ const DROP_VENUE_SHARE = 0.7;
 const MAX_LIFE_STEPS = 20;
 /** Chance a slot offers a given party size. */
 const PARTY_SIZE_SHARE = 0.75;
+/** Search calls a poll stands for: party sizes × three hour filters, as the Resy provider makes. */
+const HOUR_FILTERS_PER_POLL = 3;
 /** Bucket models kept in memory at most. */
 const MODEL_CACHE_MAX = 2_000;
 
@@ -31,7 +34,15 @@ export interface SimulatedMarketOptions {
   readonly stepMs: number;
   /** The clock the market reads (tests pass their own). */
   readonly now?: () => Date;
+  /**
+   * Paces polls as if each were the Resy provider's calls at this rate (RESY_MAX_RPS), so the
+   * poller spends the simulated market the way it would spend Resy. Unset: unpaced (tests).
+   */
+  readonly maxRps?: number;
 }
+
+/** The budget of an unpaced market: effectively no wait. */
+const UNPACED_RPS = 1_000_000;
 
 interface BucketModel {
   readonly venues: readonly SimVenue[];
@@ -51,16 +62,27 @@ interface BucketModel {
  */
 export class SimulatedProvider implements Provider {
   readonly name = SIM_PROVIDER_NAME;
+  readonly budget: RequestBudget;
   private readonly venuesByMarket = new Map<string, SimVenue[]>();
   private readonly models = new Map<string, BucketModel>();
 
-  constructor(private readonly options: SimulatedMarketOptions) {}
+  constructor(private readonly options: SimulatedMarketOptions) {
+    this.budget = new RequestBudget(options.maxRps ?? UNPACED_RPS);
+  }
 
-  fetchSnapshot(bucket: ProviderBucket, partySizes: readonly number[], signal?: AbortSignal): Promise<Snapshot> {
+  callsPerPoll(partySizes: readonly number[]): number {
+    return partySizes.length * HOUR_FILTERS_PER_POLL;
+  }
+
+  async fetchSnapshot(bucket: ProviderBucket, partySizes: readonly number[], signal?: AbortSignal): Promise<Snapshot> {
     signal?.throwIfAborted();
+    if (this.options.maxRps !== undefined) {
+      const calls = this.callsPerPoll(partySizes);
+      await Promise.all(Array.from({ length: calls }, () => this.budget.acquire('search', signal)));
+    }
     const now = (this.options.now ?? (() => new Date()))();
     const step = Math.floor(now.getTime() / this.options.stepMs);
-    return Promise.resolve(this.snapshotAt(bucket, partySizes, step));
+    return this.snapshotAt(bucket, partySizes, step);
   }
 
   /** The snapshot of a bucket at a market step (exposed for tests and benchmarks). */

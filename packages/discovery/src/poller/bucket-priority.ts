@@ -1,0 +1,118 @@
+/**
+ * Which bucket to poll next, under a fixed request budget (docs/architecture.md, "Scheduling").
+ *
+ * Drops appear in a bucket at a rate λ (drops a second). A drop that appears at a uniformly
+ * random moment since the bucket's last poll has waited age/2 on average, so the detection delay
+ * a bucket has piled up is about λ·age²/2. A poll costs c requests (the bucket's boxes and pages,
+ * learned) and clears that pile. Greedily spending each request where it clears the most —
+ * score = w·λ·age²/c — polls each bucket at an interval ∝ √(c/λ), the allocation that minimises
+ * mean detection delay for a fixed budget (the square-root rule of polling systems).
+ *
+ * λ is learned per (market, days ahead, anchor time), not per bucket id: tomorrow's 20:30 bucket
+ * inherits what today's 20:30 showed yesterday when the window rolls. It is a decaying
+ * Gamma–Poisson estimate, (drops + prior) / (seconds observed + PRIOR_SECONDS), whose prior is
+ * the market-wide mean, so a key with little history leans on the market.
+ *
+ * w weighs what users value: buckets with watched venues in them (WATCHED_WEIGHT) and prime-time
+ * anchors (PRIME_WEIGHT). Two rules override the score: a bucket still calibrating goes first (no
+ * drop can be seen before its baseline), and a bucket unpolled for DISCOVERY_MAX_STALENESS_SECONDS
+ * goes next, oldest first, so no bucket starves however little it drops. A bucket polls at most
+ * every DISCOVERY_BUCKET_COOLDOWN_SECONDS, and after provider errors it backs off exponentially.
+ */
+
+/** Weight of the prior: the market mean counts as this many seconds of observation. */
+export const PRIOR_SECONDS = 1_800;
+/** Observations older than this weigh half as much (the learned rates follow the day). */
+export const RATE_HALF_LIFE_SECONDS = 3 * 3_600;
+/** The least rate assumed anywhere (one drop in six hours), so every score grows with age. */
+export const RATE_FLOOR = 1 / (6 * 3_600);
+export const WATCHED_WEIGHT = 3;
+export const PRIME_WEIGHT = 1.5;
+/** Prime-time anchors: [18:00, 21:00) local, the hours people fight for. */
+const PRIME_FROM_MINUTE = 18 * 60;
+const PRIME_TO_MINUTE = 21 * 60;
+/** Backoff after provider errors doubles per failure in a row, up to this many doublings. */
+const MAX_BACKOFF_DOUBLINGS = 6;
+
+/** Learned drop rate of one (market, days ahead, anchor). */
+export interface RateCell {
+  drops: number;
+  seconds: number;
+  /** When drops/seconds were last decayed (ms). */
+  at: number;
+}
+
+export class DropRates {
+  private readonly cells = new Map<string, RateCell>();
+  private readonly markets = new Map<string, RateCell>();
+
+  static key(market: string, daysAhead: number, anchor: string): string {
+    return `${market}|${daysAhead}|${anchor}`;
+  }
+
+  /** Folds in what a poll saw: `drops` new drops over `seconds` since the previous poll. */
+  observe(market: string, daysAhead: number, anchor: string, drops: number, seconds: number, nowMs: number): void {
+    if (seconds < 0 || (seconds === 0 && drops === 0)) return;
+    for (const [map, key] of [
+      [this.cells, DropRates.key(market, daysAhead, anchor)],
+      [this.markets, market],
+    ] as const) {
+      const cell = decayed(map.get(key), nowMs);
+      cell.drops += drops;
+      cell.seconds += seconds;
+      map.set(key, cell);
+    }
+  }
+
+  /** Drops a second expected in a bucket of this key. */
+  rate(market: string, daysAhead: number, anchor: string, nowMs: number): number {
+    const m = this.markets.get(market);
+    const prior = m && m.seconds > 0 ? m.drops / m.seconds : 0;
+    const cell = this.cells.get(DropRates.key(market, daysAhead, anchor));
+    const c = cell ? decayed({ ...cell }, nowMs) : { drops: 0, seconds: 0 };
+    return Math.max(RATE_FLOOR, (c.drops + prior * PRIOR_SECONDS) / (c.seconds + PRIOR_SECONDS));
+  }
+}
+
+function decayed(cell: RateCell | undefined, nowMs: number): RateCell {
+  if (!cell) return { drops: 0, seconds: 0, at: nowMs };
+  const dt = Math.max(0, nowMs - cell.at) / 1000;
+  const f = 0.5 ** (dt / RATE_HALF_LIFE_SECONDS);
+  return { drops: cell.drops * f, seconds: cell.seconds * f, at: nowMs };
+}
+
+/** What the scheduler knows of one bucket. */
+export interface BucketView {
+  readonly calibrated: boolean;
+  /** When its last poll started (ms), null if never polled. */
+  readonly lastPollAt: number | null;
+  /** Provider failures in a row. */
+  readonly errorStreak: number;
+  readonly rate: number;
+  /** Requests its polls cost (learned; at least the poll's calls). */
+  readonly cost: number;
+  readonly watched: boolean;
+  readonly anchorMinute: number;
+}
+
+export interface PriorityLimits {
+  readonly cooldownSeconds: number;
+  readonly maxStalenessSeconds: number;
+}
+
+/** Above every scored bucket: calibration first, then starving buckets. */
+const CALIBRATING = 2e12;
+const STARVING = 1e12;
+
+/** The bucket's priority now, or null while it may not be polled (cooldown, backoff). */
+export function bucketScore(b: BucketView, nowMs: number, limits: PriorityLimits): number | null {
+  const age = b.lastPollAt === null ? Infinity : (nowMs - b.lastPollAt) / 1000;
+  const wait = limits.cooldownSeconds * 2 ** Math.min(b.errorStreak, MAX_BACKOFF_DOUBLINGS);
+  if (age < Math.min(wait, limits.maxStalenessSeconds)) return null;
+  const ageScore = Number.isFinite(age) ? age : limits.maxStalenessSeconds * 10;
+  if (!b.calibrated) return CALIBRATING + ageScore;
+  if (age >= limits.maxStalenessSeconds) return STARVING + ageScore;
+  const prime = b.anchorMinute >= PRIME_FROM_MINUTE && b.anchorMinute < PRIME_TO_MINUTE;
+  const w = (b.watched ? WATCHED_WEIGHT : 1) * (prime ? PRIME_WEIGHT : 1);
+  return (w * b.rate * age * age) / Math.max(1, b.cost);
+}

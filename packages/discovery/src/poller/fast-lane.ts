@@ -1,0 +1,78 @@
+import { getMarket, windowDates, type Config } from '@dropwatch/core';
+import type { PgClient } from '../tick/pg-session.js';
+
+/** Include-watches read per housekeeping pass at most. */
+export const FAST_LANE_WATCHES_MAX = 5_000;
+/** (venue, day, party size) targets the fast lane cycles through at most. */
+export const FAST_LANE_TARGETS_MAX = 500;
+/** A watch without dates is polled per venue for this many days from today; the search covers the rest. */
+export const FAST_LANE_UNDATED_DAYS = 3;
+/** One target is asked again after this long at the soonest (more would spend budget on one venue-day). */
+export const FAST_LANE_MIN_INTERVAL_MS = 2_000;
+
+/** One per-venue request the fast lane repeats: a watched venue's day for one party size. */
+export interface FastTarget {
+  readonly key: string;
+  readonly venueId: string;
+  readonly market: string;
+  readonly date: string;
+  readonly partySize: number;
+}
+
+export interface WatchPlan {
+  readonly targets: FastTarget[];
+  /** `${market}|${date}` of every day some include-watch covers (the priority weighs those buckets). */
+  readonly watchedDays: Set<string>;
+}
+
+interface WatchRow {
+  venue_id: string | null;
+  market: string | null;
+  party_size: number | null;
+  date_from: string | null;
+  date_to: string | null;
+}
+
+/**
+ * The fast lane's targets and the watched days, from the include-watches of the configured
+ * markets. A watch names its venue by id (polled per venue) or by name (only weighs its days).
+ * -- watches are read whole up to FAST_LANE_WATCHES_MAX, joined to venues_pkey for the market.
+ */
+export async function loadWatchPlan(client: PgClient, config: Config, now: Date): Promise<WatchPlan> {
+  const { rows } = await client.query<WatchRow>(
+    `select w.venue_id, coalesce(w.market, v.market) as market, w.party_size,
+            w.date_from::text as date_from, w.date_to::text as date_to
+     from watches w left join venues v on v.venue_id = w.venue_id
+     where w.kind = 'include'
+     order by w.id
+     limit $1`,
+    [FAST_LANE_WATCHES_MAX],
+  );
+  const markets = new Set<string>(config.DISCOVERY_MARKETS);
+  const targets = new Map<string, FastTarget>();
+  const watchedDays = new Set<string>();
+  for (const w of rows) {
+    const slugs = w.market ? [w.market] : config.DISCOVERY_MARKETS;
+    for (const market of slugs) {
+      if (!markets.has(market)) continue;
+      const dates = windowDates(getMarket(market), now, config.DISCOVERY_WINDOW_DAYS).filter(
+        (d) => (w.date_from === null || d >= w.date_from) && (w.date_to === null || d <= w.date_to),
+      );
+      for (const d of dates) watchedDays.add(`${market}|${d}`);
+      if (w.venue_id === null) continue;
+      const polled = w.date_from === null && w.date_to === null ? dates.slice(0, FAST_LANE_UNDATED_DAYS) : dates;
+      const sizes = w.party_size === null ? config.DISCOVERY_PARTY_SIZES : [w.party_size];
+      for (const date of polled) {
+        for (const partySize of sizes) {
+          const key = `${w.venue_id}|${date}|${partySize}`;
+          if (!targets.has(key) && targets.size < FAST_LANE_TARGETS_MAX) {
+            targets.set(key, { key, venueId: w.venue_id, market, date, partySize });
+          }
+        }
+      }
+    }
+  }
+  // Nearest days first in the cycle.
+  const sorted = [...targets.values()].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  return { targets: sorted, watchedDays };
+}

@@ -1,0 +1,65 @@
+/**
+ * The guard on single search calls. A poll of a bucket is many calls (party size × hour × box);
+ * one of them answering an empty or collapsed page while the others answer normally stays far
+ * above the bucket-level suspect threshold, and would close every drop that call alone saw. So
+ * each call's last answer is remembered, and:
+ * - an answer that is empty, or under SUSPECT_SHRINK_RATIO of a last answer of at least
+ *   SUSPECT_MIN_PREV slots, is suspect for exactly the slots that call returned last time: they
+ *   are carried into this snapshot (nothing of them closes) until a second such answer confirms;
+ * - an answer still truncated at the deepest tiling (only the top of the ranking seen) may bring
+ *   slots only of venues that call saw before, and carries the last slots of venues it could not
+ *   see: a venue that shows up only because the truncated list shifted never becomes a drop, and
+ *   nothing it could not see closes.
+ */
+import { SUSPECT_MIN_PREV, SUSPECT_SHRINK_RATIO } from '../../suspect-rules.js';
+
+/** One slot as one call saw it (the call fixes the party size). */
+export interface CallSlot {
+  readonly venueId: string;
+  readonly localStart: string;
+  readonly bookingUrl: string | null;
+}
+
+interface Remembered {
+  readonly slots: readonly CallSlot[];
+  /** A suspect answer was seen and is waiting for a second one. */
+  readonly pending: boolean;
+}
+
+/** Calls remembered at most (about 28 buckets × 6 calls × their boxes); the oldest go first. */
+export const CALL_MEMORY_MAX = 20_000;
+
+export interface GuardedAnswer {
+  /** What the snapshot takes from this call. */
+  readonly slots: readonly CallSlot[];
+  readonly suspect: boolean;
+  readonly truncated: boolean;
+  /** Applied to the memory only if the whole poll succeeds. */
+  readonly commit: () => void;
+}
+
+export class CallGuard {
+  private readonly memory = new Map<string, Remembered>();
+
+  guard(key: string, answer: readonly CallSlot[], truncated: boolean): GuardedAnswer {
+    const last = this.memory.get(key);
+    const remember = (slots: readonly CallSlot[], pending: boolean) => () => {
+      this.memory.delete(key);
+      this.memory.set(key, { slots, pending });
+      if (this.memory.size > CALL_MEMORY_MAX) this.memory.delete(this.memory.keys().next().value!);
+    };
+    if (truncated && last) {
+      const seen = new Set(answer.map((s) => s.venueId));
+      const known = new Set(last.slots.map((s) => s.venueId));
+      const slots = [...answer.filter((s) => known.has(s.venueId)), ...last.slots.filter((s) => !seen.has(s.venueId))];
+      return { slots, suspect: false, truncated, commit: remember(slots, false) };
+    }
+    const lastCount = last?.slots.length ?? 0;
+    const collapsed =
+      lastCount > 0 && (answer.length === 0 || (lastCount >= SUSPECT_MIN_PREV && answer.length < lastCount * SUSPECT_SHRINK_RATIO));
+    if (collapsed && last && !last.pending) {
+      return { slots: [...answer, ...last.slots], suspect: true, truncated, commit: remember(last.slots, true) };
+    }
+    return { slots: answer, suspect: false, truncated, commit: remember(answer, false) };
+  }
+}

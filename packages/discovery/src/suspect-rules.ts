@@ -1,0 +1,8 @@
+/**
+ * When an answer is suspect (too small to be believed at once): used for a whole bucket's
+ * snapshot by the diff and for each single search call by the Resy provider's call guard.
+ * An answer under this share of the last one is suspect …
+ */
+export const SUSPECT_SHRINK_RATIO = 0.1;
+/** … when the last one had at least this many slots. An empty answer after a non-empty one always is. */
+export const SUSPECT_MIN_PREV = 20;

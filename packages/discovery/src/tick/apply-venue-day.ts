@@ -1,0 +1,123 @@
+import type { Config } from '@dropwatch/core';
+import { notifyDrops, type ApplyContext } from './apply-snapshot.js';
+import { PREPARED } from './bucket-sql.js';
+import type { PgClient } from './pg-session.js';
+import { isPrimeTime, type PreparedSnapshot } from './prepared-snapshot.js';
+import { writeVenues } from './venue-writes.js';
+
+/**
+ * The fast lane's candidates in a calibrated bucket: slots of its answer that the bucket has
+ * neither in prev nor in its baseline, at a venue with no baseline slot there, not open already.
+ * They join prev (so the bucket's next full poll sees them as known, and closes them when they
+ * are gone). Runs after the bucket's lock was taken, so it reads what the last poll committed.
+ * $1 bucket, $2 slot keys, $3 their venue ids, $4 now.
+ * -- bucket_slots_pkey and availability_state_pkey lookups per slot (a handful of slots).
+ */
+export const SQL_FAST_LANE_CANDIDATES = `
+with c as (
+  select * from unnest($2::bigint[], $3::text[]) as c(slot_key, venue_id)
+),
+cand as materialized (
+  select c.slot_key, c.venue_id, s.slot_key is not null as known from c
+  left join bucket_slots s on s.bucket_id = $1 and s.slot_key = c.slot_key
+  where not coalesce(s.in_prev or s.in_baseline, false)
+    and not exists (select 1 from bucket_slots b where b.bucket_id = $1 and b.venue_id = c.venue_id and b.in_baseline)
+    and not exists (select 1 from availability_state a where a.bucket_id = $1 and a.slot_key = c.slot_key)
+),
+set_prev as (
+  update bucket_slots s set in_prev = true
+  where s.bucket_id = $1 and s.slot_key = any (array(select slot_key from cand where known))
+  returning 1
+),
+new_rows as (
+  insert into bucket_slots (bucket_id, slot_key, venue_id, in_prev, first_seen_at)
+  select $1, slot_key, venue_id, true, $4 from cand where not known
+  order by slot_key
+  returning 1
+)
+select slot_key::text as slot_key, (select count(*) from set_prev) + (select count(*) from new_rows) as written from cand`;
+
+export interface VenueDayOutcome {
+  readonly status: 'applied' | 'locked' | 'calibrating';
+  readonly drops: readonly { id: string; venueId: string }[];
+}
+
+/**
+ * A fast-lane answer (one watched venue's day) folded into one bucket, add-only: new slots go
+ * through the same drop rules and statements as a full poll (flap guard, dedupe, metrics), in
+ * one short transaction under the bucket's lock. Nothing closes here: a slot missing from this
+ * answer closes when the bucket's next full poll no longer sees it.
+ */
+export async function applyVenueDay(
+  client: PgClient,
+  ctx: ApplyContext,
+  bucket: { readonly bucketId: string; readonly market: string },
+  snap: PreparedSnapshot,
+  now: Date,
+): Promise<VenueDayOutcome> {
+  const { config } = ctx;
+  await client.query('begin');
+  try {
+    const { rows } = await client.query<{ locked: boolean; baseline_polls: number | null }>(
+      PREPARED.lockAndReadBucket([bucket.bucketId, null]),
+    );
+    const row = rows[0];
+    if (!row?.locked || row.baseline_polls === null || row.baseline_polls < config.DISCOVERY_BASELINE_POLLS) {
+      await client.query('rollback');
+      return { status: row?.locked ? 'calibrating' : 'locked', drops: [] };
+    }
+    const cand = await client.query<{ slot_key: string }>(SQL_FAST_LANE_CANDIDATES, [
+      bucket.bucketId,
+      snap.slots.map((s) => s.key),
+      snap.slots.map((s) => s.venueId),
+      now,
+    ]);
+    const drops = await insertDrops(client, config, bucket, snap, cand.rows.map((r) => r.slot_key), now);
+    if (drops.length > 0) {
+      const dropped = new Set(drops.map((d) => d.venueId));
+      const venues = [...snap.venues.values()].filter((v) => dropped.has(v.id));
+      await writeVenues(client, bucket.market, venues, dropped, now, config.VENUE_TOUCH_MINUTES);
+      await notifyDrops(client, bucket.bucketId, drops.length);
+    }
+    await client.query('commit');
+    return { status: 'applied', drops };
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  }
+}
+
+async function insertDrops(
+  client: PgClient,
+  config: Config,
+  bucket: { readonly bucketId: string; readonly market: string },
+  snap: PreparedSnapshot,
+  keys: readonly string[],
+  now: Date,
+): Promise<{ id: string; venueId: string }[]> {
+  if (keys.length === 0) return [];
+  const cand = keys.map((k) => snap.byKey.get(k)!);
+  const res = await client.query<{ kind: string; id: string | null; venue_id: string | null }>(
+    PREPARED.applyDrops([
+      bucket.bucketId,
+      bucket.market,
+      now,
+      config.DROP_DEDUPE_MINUTES,
+      cand.map((c) => c.key),
+      cand.map((c) => c.slotId),
+      cand.map((c) => c.venueId),
+      cand.map((c) => c.slotDate),
+      cand.map((c) => c.slotTime),
+      cand.map((c) => c.partySizes.join(',')),
+      cand.map((c) => c.bookingUrl),
+      cand.map((c) => isPrimeTime(c.slotTime)),
+      [],
+      [],
+      now,
+      now,
+    ]),
+  );
+  const drops: { id: string; venueId: string }[] = [];
+  for (const r of res.rows) if (r.kind === 'drop' && r.id !== null && r.venue_id !== null) drops.push({ id: r.id, venueId: r.venue_id });
+  return drops;
+}
