@@ -1,10 +1,10 @@
 import pino from 'pino';
-import { addDays, loadConfig, windowDates } from '@dropwatch/core';
+import { addDays, loadConfig, windowDates, type Config } from '@dropwatch/core';
 import { createProvider } from '@dropwatch/discovery';
 import { startFakeResyMarket, timeToMinutes, type FakeResyHandle, type FakeResyMarket } from '../fake-resy/index.js';
 import type { BenchContext, Scenario } from '../harness.js';
 import { readDetectionOptions, type DetectionOptions, type VariantName } from './detection/options.js';
-import { scoreDetection, type DetectionScope, type DetectionScore } from './detection/score.js';
+import { SCORE_TAIL_MS, scoreDetection, type DetectionScope, type DetectionScore } from './detection/score.js';
 import { bucketProgress, openVariantDatabase, readDrops, seedWatches } from './detection/variant-db.js';
 import { sleep, VARIANTS } from './detection/variants.js';
 
@@ -110,21 +110,24 @@ async function runVariant(
     const calibrationS = (t0 - started) / 1000;
     if (!settled)
       ctx.log(
-        `${tag}: ${calibrated ? 'calibrated' : 'calibration timed out'} after ${calibrationS.toFixed(0)} s; measuring ${options.seconds} s`,
+        `${tag}: ${calibrated ? 'calibrated' : 'calibration timed out'} after ${calibrationS.toFixed(0)} s; measuring ${options.seconds} s + ${SCORE_TAIL_MS / 1000} s tail`,
       );
 
-    // Measurement.
-    const measureEnd = t0 + options.seconds * 1000;
+    // Measurement: openings starting in the first BENCH_DETECTION_SECONDS are scored, and the
+    // variant runs SCORE_TAIL_MS longer so the last of them can still be seen.
+    const measureEnd = t0 + options.seconds * 1000 + SCORE_TAIL_MS;
+    const emptyAtT0 = fake.stats().emptyAnswers;
     while (!settled && Date.now() < measureEnd) {
       await sleep(Math.min(LOG_EVERY_MS, measureEnd - Date.now()));
       const drops = await db.sql.query<{ n: string }>('select count(*) as n from drop_events where opened_at >= $1', [
         new Date(t0),
       ]);
       ctx.log(
-        `${tag}: ${Math.round((Date.now() - t0) / 1000)}/${options.seconds} s measured, ${drops.rows[0]?.n ?? 0} drops, ${fake.requestsBetween(t0, Date.now())} requests`,
+        `${tag}: ${Math.round((Date.now() - t0) / 1000)}/${options.seconds + SCORE_TAIL_MS / 1000} s measured, ${drops.rows[0]?.n ?? 0} drops, ${fake.requestsBetween(t0, Date.now())} requests`,
       );
     }
     const t1 = Date.now();
+    const emptyInWindow = fake.stats().emptyAnswers - emptyAtT0;
     controller.abort();
     const stoppedInTime = await Promise.race([run.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
     if (failed !== undefined) {
@@ -147,7 +150,7 @@ async function runVariant(
       await readDrops(db.sql, t0 - 600_000),
       t0,
       t1,
-      scopeOf(config.DISCOVERY_TIME_SLOTS, fake.market, t0, t1),
+      scopeOf(config, fake.market, t0, t1),
       {
         venueIds: new Set(setup.watched),
         dates: new Set([setup.watchFrom, setup.watchTo]),
@@ -161,7 +164,7 @@ async function runVariant(
       t1,
       score,
       requests: fake.requestsBetween(t0, t1),
-      emptyAnswers: fake.stats().emptyAnswers,
+      emptyAnswers: emptyInWindow,
       stoppedInTime,
       counters,
     };
@@ -172,16 +175,16 @@ async function runVariant(
 }
 
 /** Bucket dates of the window at T0 and T1 (a midnight may fall in between), and the covered times. */
-function scopeOf(anchors: readonly string[], market: FakeResyMarket, t0: number, t1: number): DetectionScope {
-  const days = 14;
+function scopeOf(config: Config, market: FakeResyMarket, t0: number, t1: number): DetectionScope {
+  const days = config.DISCOVERY_WINDOW_DAYS;
   const dates = new Set([
     ...windowDates(market.market, new Date(t0), days),
     ...windowDates(market.market, new Date(t1), days),
   ]);
-  const ranges = anchors.map(
+  const ranges = config.DISCOVERY_TIME_SLOTS.map(
     (a) => [timeToMinutes(a) - SCOPE_HALF_WIDTH_MIN, timeToMinutes(a) + SCOPE_HALF_WIDTH_MIN] as const,
   );
-  return { dates, ranges };
+  return { dates, ranges, dedupeMs: config.DROP_DEDUPE_MINUTES * 60_000 };
 }
 
 const round = (n: number, digits = 1) =>
@@ -203,6 +206,7 @@ function record(ctx: BenchContext, label: string, o: VariantOutcome): void {
     variant: `${o.variant}: detection`,
     metrics: {
       openings: s.openings,
+      repeats: s.repeats,
       missed: s.missed,
       missedShare: round(s.missedShare, 3),
       p50S: round(s.p50S),

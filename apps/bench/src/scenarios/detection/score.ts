@@ -15,6 +15,11 @@ export interface DetectionScope {
   readonly dates: ReadonlySet<string>;
   /** Venue-local [from, to) in minutes since midnight. */
   readonly ranges: readonly (readonly [number, number])[];
+  /**
+   * DROP_DEDUPE_MINUTES: a slot reopening this soon after its last opening ended is the same drop
+   * (reopened, no new row), so such repeat openings are not scored.
+   */
+  readonly dedupeMs: number;
 }
 
 export interface WatchedScope {
@@ -25,14 +30,19 @@ export interface WatchedScope {
 /** A drop matches an opening of its slot when opened in [start − EARLY, end + LATE]. */
 export const MATCH_EARLY_MS = 5_000;
 export const MATCH_LATE_MS = 60_000;
-/** Openings starting in the last stretch of the window are not scored: they had no time to be seen. */
+/**
+ * Openings starting in the last stretch of [T0, T1] are not scored: they had no time to be seen
+ * (the scenario runs this much past BENCH_DETECTION_SECONDS).
+ */
 export const SCORE_TAIL_MS = 120_000;
 /** A close is false when the slot was bookable at closed_at and still this long after. */
 export const FALSE_CLOSE_HOLD_MS = 5_000;
 
 export interface DetectionScore {
-  /** Scored openings (in scope, started in [T0, T1 − tail]). */
+  /** Scored openings (in scope, started in [T0, T1 − tail], not a repeat). */
   openings: number;
+  /** In-scope openings left out as repeats of their slot's previous opening (see dedupeMs). */
+  repeats: number;
   detected: number;
   missed: number;
   missedShare: number;
@@ -82,19 +92,28 @@ export function scoreDetection(
   for (const list of bySlot.values()) list.sort((a, b) => a.openedAt - b.openedAt);
 
   // Every opening of the period (scored or not) can make a drop true.
-  const all = market.openings(t0 - MAX_OPENING_MS, t1);
+  const all = market.openings(t0 - MAX_OPENING_MS - scope.dedupeMs, t1);
+  const lastEnd = new Map<string, number>();
   const used = new Set<DropRow>();
   const latencies: number[] = [];
   const watchedLatencies: number[] = [];
   let openings = 0;
+  let repeats = 0;
   let watchedOpenings = 0;
   for (const o of all) {
-    const fits = (bySlot.get(slotOf(o.venueId, o.date, o.time)) ?? []).find(
+    const key = slotOf(o.venueId, o.date, o.time);
+    const fits = (bySlot.get(key) ?? []).find(
       (d) => !used.has(d) && d.openedAt >= o.startMs - MATCH_EARLY_MS && d.openedAt <= o.endMs + MATCH_LATE_MS,
     );
     if (fits) used.add(fits);
+    const previousEnd = lastEnd.get(key);
+    lastEnd.set(key, Math.max(o.endMs, previousEnd ?? o.endMs));
     const scored = o.startMs >= t0 && o.startMs <= t1 - SCORE_TAIL_MS && inScope(o, scope);
     if (!scored) continue;
+    if (previousEnd !== undefined && o.startMs - previousEnd < scope.dedupeMs) {
+      repeats++;
+      continue;
+    }
     openings++;
     const isWatched = watched.venueIds.has(o.venueId) && watched.dates.has(o.date);
     if (isWatched) watchedOpenings++;
@@ -115,6 +134,7 @@ export function scoreDetection(
   const detected = latencies.length;
   return {
     openings,
+    repeats,
     detected,
     missed: openings - detected,
     missedShare: openings === 0 ? Number.NaN : (openings - detected) / openings,
