@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { RequestBudget } from '../src/budget/request-budget.js';
+import { bucketScore, DropRates, RATE_FLOOR, type BucketView } from '../src/poller/bucket-priority.js';
+import { CallGuard, type CallSlot } from '../src/providers/resy/call-guard.js';
+import { MAX_TILE_DEPTH, quadrants, Tiling, type Box } from '../src/providers/resy/search-tiles.js';
+
+const slot = (venue: number, hhmm: string): CallSlot => ({ venueId: `resy:${venue}`, localStart: `2030-01-05 ${hhmm}:00`, bookingUrl: null });
+const slots = (n: number, from = 1): CallSlot[] => Array.from({ length: n }, (_, i) => slot(from + i, '20:30'));
+
+describe('request budget', () => {
+  it('gives the fast lane its share while both lanes wait, and everything to a lane waiting alone', async () => {
+    const budget = new RequestBudget(2_000, 0.3);
+    const order: string[] = [];
+    const waits = [
+      ...Array.from({ length: 40 }, () => budget.acquire('search').then(() => order.push('s'))),
+      ...Array.from({ length: 40 }, () => budget.acquire('fast').then(() => order.push('f'))),
+    ];
+    expect(budget.pending()).toBe(80);
+    await Promise.all(waits);
+    const firstFifty = order.slice(0, 50);
+    const fast = firstFifty.filter((l) => l === 'f').length;
+    expect(fast).toBeGreaterThanOrEqual(13);
+    expect(fast).toBeLessThanOrEqual(17);
+    // Once searches ran out, the fast lane took every grant.
+    expect(order.slice(-10).every((l) => l === 'f')).toBe(true);
+    expect(budget.total).toBe(80);
+  });
+
+  it('forgets a waiter whose signal aborts, and follows a rate change', async () => {
+    const budget = new RequestBudget(0.5);
+    await budget.acquire('search');
+    const abort = new AbortController();
+    const waiting = budget.acquire('search', abort.signal);
+    expect(budget.pending('search')).toBe(1);
+    abort.abort();
+    await expect(waiting).rejects.toThrow(/aborted/);
+    expect(budget.pending()).toBe(0);
+    budget.setRate(1_000);
+    expect(budget.requestsPerSecond).toBe(1_000);
+    await budget.acquire('fast');
+    expect(budget.total).toBe(2);
+  });
+});
+
+const view = (over: Partial<BucketView> = {}): BucketView => ({
+  calibrated: true, lastPollAt: 0, errorStreak: 0, rate: 0.01, cost: 6, watched: false, anchorMinute: 15 * 60, ...over,
+});
+const limits = { cooldownSeconds: 5, maxStalenessSeconds: 240 };
+
+describe('bucket priority', () => {
+  it('waits out the cooldown and backs off after errors', () => {
+    expect(bucketScore(view(), 4_000, limits)).toBeNull();
+    expect(bucketScore(view(), 6_000, limits)).not.toBeNull();
+    expect(bucketScore(view({ errorStreak: 2 }), 15_000, limits)).toBeNull();
+    expect(bucketScore(view({ errorStreak: 2 }), 21_000, limits)).not.toBeNull();
+  });
+
+  it('puts calibration first, then starving buckets, then the score', () => {
+    const calibrating = bucketScore(view({ calibrated: false, lastPollAt: null }), 10_000, limits)!;
+    const starving = bucketScore(view({ rate: RATE_FLOOR }), 250_000, limits)!;
+    const busy = bucketScore(view({ rate: 1 }), 200_000, limits)!;
+    expect(calibrating).toBeGreaterThan(starving);
+    expect(starving).toBeGreaterThan(busy);
+  });
+
+  it('scores expected delay cleared per request: rate × age² / cost, weighted for watches and prime time', () => {
+    const at = 60_000;
+    const base = bucketScore(view(), at, limits)!;
+    expect(bucketScore(view({ rate: 0.04 }), at, limits)! / base).toBeCloseTo(4);
+    // Four times the rate is worth polling twice as often: the same score at half the age.
+    expect(bucketScore(view({ rate: 0.04 }), at / 2, limits)!).toBeCloseTo(base);
+    expect(bucketScore(view({ cost: 12 }), at, limits)! / base).toBeCloseTo(0.5);
+    expect(bucketScore(view({ watched: true }), at, limits)!).toBeGreaterThan(base);
+    expect(bucketScore(view({ anchorMinute: 20 * 60 + 30 }), at, limits)!).toBeGreaterThan(base);
+  });
+
+  it('learns rates per (market, days ahead, anchor) and leans on the market mean where it knows little', () => {
+    const rates = new DropRates();
+    rates.observe('nyc', 0, '20:30', 60, 600, 0);
+    rates.observe('nyc', 9, '15:00', 0, 600, 0);
+    const hot = rates.rate('nyc', 0, '20:30', 0);
+    const cold = rates.rate('nyc', 9, '15:00', 0);
+    const unknown = rates.rate('nyc', 5, '20:30', 0);
+    expect(hot).toBeGreaterThan(unknown);
+    expect(unknown).toBeGreaterThan(cold);
+    expect(unknown).toBeCloseTo(60 / 1200);
+    expect(rates.rate('la', 0, '20:30', 0)).toBe(RATE_FLOOR);
+    // Old observations fade: after many half-lives the key is back near the market mean.
+    expect(rates.rate('nyc', 0, '20:30', 10 * 24 * 3_600_000)).toBeLessThan(hot);
+  });
+});
+
+describe('search tiles', () => {
+  const root: Box = [40, -74, 41, -73];
+
+  it('splits a truncated box into four quadrants that cover it, down to MAX_TILE_DEPTH', () => {
+    const tiling = new Tiling(root);
+    const [whole] = tiling.current();
+    const kids = tiling.split(whole!)!;
+    expect(kids.map((k) => k.path)).toEqual(['0', '1', '2', '3']);
+    expect(kids[0]!.box).toEqual([40, -74, 40.5, -73.5]);
+    expect(kids[3]!.box).toEqual([40.5, -73.5, 41, -73]);
+    expect(tiling.paths().sort()).toEqual(['0', '1', '2', '3']);
+    let deepest = kids[0]!;
+    while (deepest.path.length < MAX_TILE_DEPTH) deepest = tiling.split(deepest)![0]!;
+    expect(tiling.split(deepest)).toBeNull();
+  });
+
+  it('merges four sparse siblings back and keeps busy ones split; a seeded tiling starts from given leaves', () => {
+    const tiling = new Tiling(root, ['0', '1', '2', '3']);
+    tiling.settle(new Map([['0', 10], ['1', 5], ['2', 0], ['3', 200]]), 500);
+    expect(tiling.paths().sort()).toEqual(['0', '1', '2', '3']);
+    tiling.settle(new Map([['0', 10], ['1', 5], ['2', 0], ['3', 20]]), 500);
+    expect(tiling.paths()).toEqual(['']);
+    expect(tiling.current()[0]!.box).toEqual(root);
+    expect(quadrants({ path: '', box: root })).toHaveLength(4);
+  });
+});
+
+describe('call guard', () => {
+  it('carries the last slots of a call that answers empty once; a second empty answer is believed', () => {
+    const guard = new CallGuard();
+    guard.guard('c', slots(5), false).commit();
+    const first = guard.guard('c', [], false);
+    expect(first.suspect).toBe(true);
+    expect(first.slots).toHaveLength(5);
+    first.commit();
+    const second = guard.guard('c', [], false);
+    expect(second.suspect).toBe(false);
+    expect(second.slots).toHaveLength(0);
+  });
+
+  it('treats a collapse under 10% of at least 20 slots as suspect, a normal shrink not', () => {
+    const guard = new CallGuard();
+    guard.guard('c', slots(40), false).commit();
+    expect(guard.guard('c', slots(3), false).suspect).toBe(true);
+    expect(guard.guard('c', slots(30), false).suspect).toBe(false);
+  });
+
+  it('changes nothing when the poll fails (no commit)', () => {
+    const guard = new CallGuard();
+    guard.guard('c', slots(5), false).commit();
+    guard.guard('c', [], false); // the poll failed elsewhere: never committed
+    expect(guard.guard('c', [], false).suspect).toBe(true);
+  });
+
+  it('a truncated answer brings only venues it saw before and keeps the last slots of venues it could not see', () => {
+    const guard = new CallGuard();
+    guard.guard('c', [slot(1, '20:00'), slot(2, '20:30')], false).commit();
+    const truncated = guard.guard('c', [slot(2, '20:30'), slot(2, '21:00'), slot(3, '20:15')], true);
+    const keys = truncated.slots.map((s) => `${s.venueId}|${s.localStart.slice(11, 16)}`).sort();
+    expect(keys).toEqual(['resy:1|20:00', 'resy:2|20:30', 'resy:2|21:00']);
+    expect(truncated.truncated).toBe(true);
+  });
+});

@@ -1,0 +1,52 @@
+import type { ServerResponse } from 'node:http';
+import { flatHit, sendJson, startFakeResy, type RecordedRequest } from './fake-resy.js';
+
+/** A venue of the scripted market: where it is and which local starts it offers (both party sizes). */
+export interface ScriptedVenue {
+  readonly id: number;
+  readonly lat: number;
+  readonly lng: number;
+  starts: string[];
+}
+
+const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/**
+ * A small Resy on 127.0.0.1 whose venues each test edits: the venue search filtered by bounding
+ * box, day and [time_filter − 30 min, time_filter + 30 min), ranked by slot count, paged with
+ * `total_pages`; and `/4/find` with a venue's whole day. `emptyFilter` makes the searches of one
+ * time filter answer an empty page (a partial outage of one call).
+ */
+export async function startScriptedMarket() {
+  const venues = new Map<number, ScriptedVenue>();
+  const state = { emptyFilter: null as string | null, emptyAnswers: 0, searchHidden: new Set<number>() };
+  const search = (req: RecordedRequest, res: ServerResponse) => {
+    const { page, per_page: perPage, slot_filter: filter, geo } = req.body;
+    if (state.emptyFilter === filter.time_filter) {
+      state.emptyAnswers++;
+      return sendJson(res, 200, { search: { hits: [] } });
+    }
+    const [s, w, n, e] = geo.bounding_box as [number, number, number, number];
+    const t = minutes(filter.time_filter);
+    const matching = [...venues.values()]
+      .filter((v) => !state.searchHidden.has(v.id) && v.lat >= s && v.lat < n && v.lng >= w && v.lng < e)
+      .map((v) => ({
+        v,
+        starts: v.starts.filter((st) => st.startsWith(filter.day) && Math.abs(minutes(st.slice(11, 16)) - t) <= 30 && minutes(st.slice(11, 16)) - t < 30),
+      }))
+      .filter((x) => x.starts.length > 0)
+      .sort((a, b) => b.starts.length - a.starts.length || a.v.id - b.v.id);
+    const hits = matching.slice((page - 1) * perPage, page * perPage).map((x) => flatHit(x.v.id, `Venue ${x.v.id}`, x.starts));
+    sendJson(res, 200, { search: { hits, pagination: { total_pages: Math.ceil(matching.length / perPage) } } });
+  };
+  const find = (req: RecordedRequest, res: ServerResponse) => {
+    const url = new URL(req.path, 'http://x');
+    const v = venues.get(Number(url.searchParams.get('venue_id')));
+    const day = url.searchParams.get('day') ?? '';
+    if (!v) return sendJson(res, 200, { results: { venues: [] } });
+    const hit = flatHit(v.id, `Venue ${v.id}`, v.starts.filter((st) => st.startsWith(day)));
+    sendJson(res, 200, { results: { venues: [{ venue: hit, slots: hit.availability?.slots ?? [] }] } });
+  };
+  const fake = await startFakeResy((req, res) => (req.path.startsWith('/4/find') ? find(req, res) : search(req, res)));
+  return { ...fake, venues, state };
+}
