@@ -2,13 +2,15 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
 import { loadConfig } from '@dropwatch/core';
 import { createOrm } from '@dropwatch/db';
-import { runNotify } from '@dropwatch/discovery';
+import { runNotifyWorker } from '@dropwatch/discovery';
 import { createLogger } from '../logger.js';
 
 /**
- * Bree job `notify` (every NOTIFY_INTERVAL_MS, singleton by the `notify` lease): a thin shell over
- * runNotify. Parses its workerData, opens its own ORM, runs once (fan-out then webhook
- * deliveries), posts the stats, exits; a failure throws so Bree's error handler sees it.
+ * Bree job `notify`: ONE long-lived worker thread (started with the scheduler, restarted by it if
+ * it dies), a thin shell over runNotifyWorker. Parses its workerData, opens its ORM for the life
+ * of the worker, posts the stats of every pass that did something, and on Bree's 'cancel' lets
+ * the pass in flight finish, closes the ORM and says 'done'. A failure throws so Bree's error
+ * handler sees it (and the scheduler restarts the job).
  */
 export const notifyWorkerDataSchema = z.object({
   databaseUrl: z.string().regex(/^postgres(ql)?:\/\//),
@@ -16,21 +18,36 @@ export const notifyWorkerDataSchema = z.object({
   settings: z.record(z.string(), z.string()),
 });
 
-/** The fan-out connection, the delivery connection, and the lease/job_runs one. */
+/** The fan-out connection, the delivery connection, and the lease/job_runs one (LISTEN has its own). */
 const JOB_POOL_MAX = 3;
 
 async function main(): Promise<void> {
   const data = notifyWorkerDataSchema.parse(workerData);
   const config = loadConfig(data.settings);
   const logger = createLogger(config.LOG_LEVEL).child({ job: 'notify' });
+  const abort = new AbortController();
+  parentPort?.on('message', (message) => {
+    if (message === 'cancel') abort.abort();
+  });
   const orm = await createOrm({
     databaseUrl: data.databaseUrl,
     poolMax: Math.min(config.DB_POOL_MAX, JOB_POOL_MAX),
     applicationName: 'dropwatch-job-notify',
   });
   try {
-    const stats = await runNotify({ orm, config, logger });
-    parentPort?.postMessage({ job: 'notify', stats });
+    const totals = await runNotifyWorker({
+      orm,
+      config,
+      logger,
+      databaseUrl: data.databaseUrl,
+      signal: abort.signal,
+      onPass: (stats, reason, err) => {
+        if (err || stats.drops > 0 || stats.webhooks.claimed > 0) {
+          parentPort?.postMessage({ job: 'notify', reason, stats, ...(err ? { error: err.message } : {}) });
+        }
+      },
+    });
+    parentPort?.postMessage({ job: 'notify', totals });
   } finally {
     await orm.close(true);
   }

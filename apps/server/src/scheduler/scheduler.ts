@@ -1,14 +1,20 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getMarket, type Config } from '@dropwatch/core';
-import { NOTIFY_INTERVAL_MS } from '@dropwatch/discovery';
 import type Bree from 'bree';
 import type { Logger } from '../logger.js';
 import { configToSettings } from './job-settings.js';
+import { JobSupervisor } from './supervisor.js';
 import { TsxBree } from './tsx-bree.js';
 
 /** Jobs this process schedules (DESIGN §6). */
 export type JobName = 'discovery' | 'retention' | 'notify';
+/**
+ * Jobs that run as ONE long-lived worker thread each, from start() until stop() sends 'cancel':
+ * no interval, so no worker boot (a fresh import of the whole module graph) per run. The
+ * supervisor restarts one that dies. Retention stays a cron job.
+ */
+export const LONG_LIVED_JOBS: readonly JobName[] = ['discovery', 'notify'];
 
 export interface JobMessage {
   readonly name: string;
@@ -25,15 +31,15 @@ export interface SchedulerOptions {
   /** Job directory and extension (default: this build's own jobs, `.ts` under tsx, `.js` when compiled). */
   readonly jobsDir?: string;
   readonly extension?: 'ts' | 'js';
-  /** Run each job once at start instead of waiting one interval (default true for discovery). */
-  readonly runDiscoveryAtStart?: boolean;
-  /** Called with what a job posts (its stats), and with each failure. */
+  /** Called with what a job posts (its stats) and with each restart of a long-lived job, and with each failure. */
   readonly onMessage?: (m: JobMessage) => void;
   readonly onError?: (name: string, err: Error) => void;
 }
 
 export interface Scheduler {
   readonly bree: Bree;
+  /** Restarts of each long-lived job since start (a crashed or unexpectedly ended worker). */
+  readonly restarts: ReadonlyMap<string, number>;
   start(): Promise<void>;
   /** Stops scheduling, asks running jobs to cancel, waits up to timeoutMs, then terminates them. */
   stop(timeoutMs: number): Promise<void>;
@@ -45,21 +51,15 @@ const DEFAULT_JOBS_DIR = path.join(path.dirname(here), '..', 'jobs');
 
 const text = (msg: unknown): string => (msg instanceof Error ? msg.message : String(msg));
 
-/** Bree with the discovery job every DISCOVERY_TICK_SECONDS and retention on RETENTION_CRON. */
+/** Bree with discovery and notify as long-lived workers, and retention on RETENTION_CRON. */
 export async function createScheduler(options: SchedulerOptions): Promise<Scheduler> {
   const { config, databaseUrl, logger } = options;
   const log = logger.child({ component: 'scheduler' });
   const names = options.jobs ?? ['discovery', 'retention', 'notify'];
   const discoveryData = { databaseUrl, settings: configToSettings(config) };
   const jobs: Bree.JobOptions[] = [];
-  if (names.includes('discovery')) {
-    jobs.push({
-      name: 'discovery',
-      interval: config.DISCOVERY_TICK_SECONDS * 1000,
-      ...(options.runDiscoveryAtStart === false ? {} : { timeout: 0 }),
-      worker: { workerData: discoveryData },
-    });
-  }
+  // `timeout: false`: Bree itself never starts them; the supervisor does, once, at start().
+  if (names.includes('discovery')) jobs.push({ name: 'discovery', timeout: false, worker: { workerData: discoveryData } });
   if (names.includes('retention')) {
     // The retention job's own shell decides its workerData shape; it is loaded lazily so a
     // process without the job file (tests of discovery alone) does not need it.
@@ -72,8 +72,8 @@ export async function createScheduler(options: SchedulerOptions): Promise<Schedu
     });
   }
   if (names.includes('notify')) {
-    // Singleton across replicas by its lease; Bree never overlaps it with itself in this process.
-    jobs.push({ name: 'notify', interval: NOTIFY_INTERVAL_MS, worker: { workerData: discoveryData } });
+    // Singleton across replicas by its lease, held for the worker's life; one worker per process.
+    jobs.push({ name: 'notify', timeout: false, worker: { workerData: discoveryData } });
   }
   const extension = options.extension ?? DEFAULT_EXTENSION;
   const bree = new TsxBree({
@@ -98,15 +98,27 @@ export async function createScheduler(options: SchedulerOptions): Promise<Schedu
       options.onMessage?.({ name: m.name, message: m.message });
     },
   });
+  const supervisor = new JobSupervisor({
+    bree,
+    jobs: LONG_LIVED_JOBS.filter((name) => names.includes(name)),
+    logger: log,
+    onRestart: (name, event) => options.onMessage?.({ name, message: event }),
+    onError: options.onError,
+  });
   let stopping: Promise<void> | undefined;
   return {
     bree,
+    get restarts() {
+      return supervisor.restarts;
+    },
     start: async () => {
-      await bree.start();
+      await bree.start(); // the cron jobs
+      supervisor.start();
       log.info({ jobs: jobs.map((j) => j.name), tickSeconds: config.DISCOVERY_TICK_SECONDS }, 'scheduler started');
     },
     stop: (timeoutMs) =>
       (stopping ??= (async () => {
+        supervisor.stop();
         let timer: NodeJS.Timeout | undefined;
         const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
         const result = await Promise.race([bree.stop().then(() => 'stopped' as const), timedOut]);

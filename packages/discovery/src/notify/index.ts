@@ -1,3 +1,5 @@
 export * from './notify-limits.js';
 export { normalizeVenueName } from './venue-name.js';
-export { runNotify, type NotifyOptions, type NotifyStats } from './run-notify.js';
+export { runNotify, runNotifyPass, type NotifyOptions, type NotifyStats } from './run-notify.js';
+export { runNotifyWorker, type NotifyWakeReason, type NotifyWorkerOptions, type NotifyWorkerStats } from './notify-worker.js';
+export { NOTIFY_LISTEN_APPLICATION_NAME, type DropsWakeReason } from './drops-listener.js';

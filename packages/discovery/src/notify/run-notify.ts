@@ -52,6 +52,8 @@ export interface NotifyStats {
   cursorRaces: number;
   cursor: string | null;
   durationMs: number;
+  /** The pass stopped with work left (batch limit reached, or deliveries released): run again now. */
+  more: boolean;
 }
 
 const pgRunner =
@@ -145,16 +147,9 @@ async function runBatch(db: PgClient, opts: NotifyOptions, batchSize: number): P
   }
 }
 
-/**
- * The notify job (DESIGN §6), under the `notify` lease: fan out new drops batch by batch, then
- * deliver due webhooks (outside those transactions). Writes one job_runs row.
- */
-export async function runNotify(opts: NotifyOptions): Promise<NotifyStats> {
-  const started = Date.now();
-  const startedAt = new Date(started);
-  const em = opts.orm.em.fork();
-  const holder = opts.holder ?? `${hostname()}:${process.pid}`;
-  const stats: NotifyStats = {
+/** Stats of a pass before it ran anything. */
+export function emptyNotifyStats(): NotifyStats {
+  return {
     status: 'ok',
     batches: 0,
     drops: 0,
@@ -165,29 +160,56 @@ export async function runNotify(opts: NotifyOptions): Promise<NotifyStats> {
     cursorRaces: 0,
     cursor: null,
     durationMs: 0,
+    more: false,
   };
+}
+
+/**
+ * One fan-out pass WITHOUT the lease (the caller holds it): batches until the cursor is caught
+ * up or NOTIFY_MAX_BATCHES_PER_RUN, then due webhooks. Fills `stats` as it goes (so a failure
+ * still reports what committed); `stats.more` says another pass has work right away.
+ */
+export async function runNotifyPass(opts: NotifyOptions, stats: NotifyStats = emptyNotifyStats()): Promise<NotifyStats> {
+  const log = opts.logger;
+  await withPgConnection(opts.orm, async (db) => {
+    for (let i = 0; i < NOTIFY_MAX_BATCHES_PER_RUN; i++) {
+      const batch = await runBatch(db, opts, opts.batchSize ?? NOTIFY_BATCH_SIZE);
+      stats.batches++;
+      stats.drops += batch.drops;
+      stats.matched += batch.matched;
+      stats.notifications += batch.inserted;
+      stats.deliveriesQueued += batch.deliveries;
+      stats.cursor = encodeCursor(batch.cursor);
+      if (batch.raced) stats.cursorRaces++;
+      if (!batch.full) return;
+    }
+    stats.more = true; // stopped at the batch limit with a full last batch
+  });
+  if (opts.deliver !== false) {
+    stats.webhooks = await withPgConnection(opts.orm, (db) =>
+      deliverDueWebhooks(db, log, { ...opts.delivery, allowPrivate: opts.config.WEBHOOK_ALLOW_PRIVATE }),
+    );
+    if (stats.webhooks.released > 0) stats.more = true;
+  }
+  return stats;
+}
+
+/**
+ * One notify run (DESIGN §6) under the `notify` lease: a pass (runNotifyPass), skipped when
+ * another holder has the lease. Writes one job_runs row. The long-lived worker
+ * (runNotifyWorker) holds the lease itself and calls runNotifyPass.
+ */
+export async function runNotify(opts: NotifyOptions): Promise<NotifyStats> {
+  const started = Date.now();
+  const startedAt = new Date(started);
+  const em = opts.orm.em.fork();
+  const holder = opts.holder ?? `${hostname()}:${process.pid}`;
+  const stats = emptyNotifyStats();
   const log = opts.logger.child({ job: 'notify' });
   try {
-    const leased = await withLease(em, { name: NOTIFY_LEASE_NAME, holder, ttlMs: NOTIFY_LEASE_TTL_MS }, async () => {
-      await withPgConnection(opts.orm, async (db) => {
-        for (let i = 0; i < NOTIFY_MAX_BATCHES_PER_RUN; i++) {
-          const batch = await runBatch(db, opts, opts.batchSize ?? NOTIFY_BATCH_SIZE);
-          stats.batches++;
-          stats.drops += batch.drops;
-          stats.matched += batch.matched;
-          stats.notifications += batch.inserted;
-          stats.deliveriesQueued += batch.deliveries;
-          stats.cursor = encodeCursor(batch.cursor);
-          if (batch.raced) stats.cursorRaces++;
-          if (!batch.full) break;
-        }
-      });
-      if (opts.deliver !== false) {
-        stats.webhooks = await withPgConnection(opts.orm, (db) =>
-          deliverDueWebhooks(db, log, { ...opts.delivery, allowPrivate: opts.config.WEBHOOK_ALLOW_PRIVATE }),
-        );
-      }
-    });
+    const leased = await withLease(em, { name: NOTIFY_LEASE_NAME, holder, ttlMs: NOTIFY_LEASE_TTL_MS }, () =>
+      runNotifyPass({ ...opts, logger: log }, stats),
+    );
     if (!leased.ran) {
       stats.status = 'skipped';
       stats.heldBy = leased.heldBy;

@@ -1,0 +1,170 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { DROPS_CHANNEL } from '../tick/feed-cache.js';
+import {
+  NOTIFY_LISTEN_RETRY_MAX_MS,
+  NOTIFY_LISTEN_RETRY_MIN_MS,
+  NOTIFY_VISIBILITY_MAX_WAIT_MS,
+  NOTIFY_VISIBILITY_POLL_MS,
+} from './notify-limits.js';
+
+/** Application name of the notify worker's LISTEN connection (tests find its backend by it). */
+export const NOTIFY_LISTEN_APPLICATION_NAME = 'dropwatch-notify-listen';
+
+/**
+ * Why the listener wakes the worker: a `NOTIFY dropwatch_drops` arrived; drops NOTIFY'd earlier
+ * have become readable by the exactly-once cursor; or the LISTEN connection was re-opened (a
+ * notification may have been missed while it was down).
+ */
+export type DropsWakeReason = 'notify' | 'visible' | 'reconnect';
+
+export interface DropsListenerOptions {
+  readonly databaseUrl: string;
+  readonly logger: Pick<Logger, 'warn' | 'info' | 'debug'>;
+  readonly onWake: (reason: DropsWakeReason) => void;
+}
+
+/**
+ * The notify worker's own connection running `LISTEN dropwatch_drops` (the discovery poller
+ * NOTIFYs it inside each bucket transaction that records drops, so it arrives at COMMIT).
+ *
+ * A drop NOTIFY'd now may still be hidden from the cursor (`tx_id < pg_snapshot_xmin`) by an older
+ * transaction open anywhere in the cluster, so a pass run at once can find nothing. The listener
+ * then remembers the snapshot's xmax at the notification and, one cheap query every
+ * NOTIFY_VISIBILITY_POLL_MS while something is pending, waits for the xmin to pass it: every
+ * transaction that was open has ended, and the worker is woken once more ('visible'). The API's
+ * PgDropListener does the same for feed subscribers.
+ *
+ * If the connection breaks it is re-opened with backoff and the worker is woken ('reconnect').
+ */
+export class DropsListener {
+  private client: pg.Client | undefined;
+  private stopped = false;
+  private retryMs = NOTIFY_LISTEN_RETRY_MIN_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** xmax at the latest NOTIFY still waiting for the cluster's xmin to pass it. */
+  private visibleTarget: bigint | null = null;
+  private visibilityTimer: NodeJS.Timeout | undefined;
+  private visibilitySince = 0;
+  /** Times the connection was re-opened after it broke. */
+  reconnects = 0;
+
+  constructor(private readonly options: DropsListenerOptions) {}
+
+  /** Resolves once the first LISTEN is in place; throws if that first connect fails. */
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.visibilityTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: NOTIFY_LISTEN_APPLICATION_NAME });
+    client.on('notification', (msg) => {
+      if (msg.channel !== DROPS_CHANNEL || this.stopped) return;
+      this.options.onWake('notify');
+      this.watchVisibility(client);
+    });
+    client.on('error', (err) => {
+      this.options.logger.warn({ err: err.message }, 'notify LISTEN connection failed; re-opening');
+      this.reconnectLater(client);
+    });
+    client.on('end', () => this.reconnectLater(client));
+    try {
+      await client.connect();
+      await client.query(`listen ${DROPS_CHANNEL}`);
+    } catch (err) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    if (this.stopped) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.client = client;
+    this.retryMs = NOTIFY_LISTEN_RETRY_MIN_MS;
+  }
+
+  private watchVisibility(client: pg.Client): void {
+    client
+      .query<{ xmin: string; xmax: string }>(
+        'select pg_snapshot_xmin(s)::text as xmin, pg_snapshot_xmax(s)::text as xmax from pg_current_snapshot() s',
+      )
+      .then(({ rows }) => {
+        const xmin = BigInt(rows[0]?.xmin ?? '0');
+        const xmax = BigInt(rows[0]?.xmax ?? '0');
+        if (xmin >= xmax) return; // nothing in flight: the pass the NOTIFY started sees everything
+        if (this.visibleTarget === null || xmax > this.visibleTarget) this.visibleTarget = xmax;
+        if (!this.visibilityTimer) {
+          this.visibilitySince = Date.now();
+          this.pollVisibility(client);
+        }
+      })
+      .catch(() => undefined); // a broken connection is handled by its 'error'/'end' handlers
+  }
+
+  private pollVisibility(client: pg.Client): void {
+    this.visibilityTimer = setTimeout(() => {
+      client
+        .query<{ xmin: string }>('select pg_snapshot_xmin(pg_current_snapshot())::text as xmin')
+        .then(({ rows }) => {
+          const target = this.visibleTarget;
+          const xmin = BigInt(rows[0]?.xmin ?? '0');
+          if (target === null || xmin >= target || Date.now() - this.visibilitySince > NOTIFY_VISIBILITY_MAX_WAIT_MS) {
+            this.visibilityTimer = undefined;
+            this.visibleTarget = null;
+            if (!this.stopped) this.options.onWake('visible');
+            return;
+          }
+          if (!this.stopped && this.client === client) this.pollVisibility(client);
+          else this.visibilityTimer = undefined;
+        })
+        .catch(() => {
+          this.visibilityTimer = undefined;
+        });
+    }, NOTIFY_VISIBILITY_POLL_MS);
+  }
+
+  private reconnectLater(broken: pg.Client): void {
+    if (this.stopped || this.client !== broken) return;
+    this.client = undefined;
+    broken.removeAllListeners('end');
+    void broken.end().catch(() => undefined);
+    clearTimeout(this.visibilityTimer);
+    this.visibilityTimer = undefined;
+    this.visibleTarget = null;
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect().then(
+        () => {
+          if (this.stopped) return;
+          this.reconnects++;
+          this.options.logger.info({ reconnects: this.reconnects }, 'notify LISTEN connection re-opened');
+          this.options.onWake('reconnect');
+        },
+        (err: unknown) => {
+          this.options.logger.warn({ err: (err as Error).message, retryMs: this.retryMs }, 'notify LISTEN reconnect failed');
+          this.retryMs = Math.min(this.retryMs * 2, NOTIFY_LISTEN_RETRY_MAX_MS);
+          this.scheduleReconnect();
+        },
+      );
+    }, this.retryMs);
+  }
+}
