@@ -46,6 +46,8 @@ export class DropsListener {
   private visibleTarget: bigint | null = null;
   private visibilityTimer: NodeJS.Timeout | undefined;
   private visibilitySince = 0;
+  /** The listener's own queries, one at a time (a burst of NOTIFYs must not pile queries onto one client). */
+  private queries: Promise<unknown> = Promise.resolve();
   /** Times the connection was re-opened after it broke. */
   reconnects = 0;
 
@@ -97,11 +99,17 @@ export class DropsListener {
     this.retryMs = NOTIFY_LISTEN_RETRY_MIN_MS;
   }
 
+  private query<T extends pg.QueryResultRow>(client: pg.Client, sql: string): Promise<pg.QueryResult<T>> {
+    const result = this.queries.then(() => client.query<T>(sql));
+    this.queries = result.catch(() => undefined);
+    return result;
+  }
+
   private watchVisibility(client: pg.Client): void {
-    client
-      .query<{ xmin: string; xmax: string }>(
-        'select pg_snapshot_xmin(s)::text as xmin, pg_snapshot_xmax(s)::text as xmax from pg_current_snapshot() s',
-      )
+    this.query<{ xmin: string; xmax: string }>(
+      client,
+      'select pg_snapshot_xmin(s)::text as xmin, pg_snapshot_xmax(s)::text as xmax from pg_current_snapshot() s',
+    )
       .then(({ rows }) => {
         const xmin = BigInt(rows[0]?.xmin ?? '0');
         const xmax = BigInt(rows[0]?.xmax ?? '0');
@@ -117,8 +125,7 @@ export class DropsListener {
 
   private pollVisibility(client: pg.Client): void {
     this.visibilityTimer = setTimeout(() => {
-      client
-        .query<{ xmin: string }>('select pg_snapshot_xmin(pg_current_snapshot())::text as xmin')
+      this.query<{ xmin: string }>(client, 'select pg_snapshot_xmin(pg_current_snapshot())::text as xmin')
         .then(({ rows }) => {
           const target = this.visibleTarget;
           const xmin = BigInt(rows[0]?.xmin ?? '0');
