@@ -1,16 +1,10 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createTRPCClient, httpSubscriptionLink, type TRPCClient } from '@trpc/client';
-import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { EventSource } from 'eventsource';
 import pg from 'pg';
 import pino from 'pino';
-import superjson from 'superjson';
-import { appRouter, createRequestContextFactory, issueToken, PgDropListener, type AppRouter } from '@dropwatch/api';
 import { loadConfig } from '@dropwatch/core';
-import { NOTIFY_INTERVAL_MS, runNotify } from '@dropwatch/discovery';
+import { runNotify } from '@dropwatch/discovery';
 import type { BenchContext, Scenario } from '../harness.js';
-import { median, quantile } from '../stats.js';
+import { median } from '../stats.js';
+import { notifyLatency } from './notify/latency.js';
 
 /** The population of DESIGN's fan-out benchmark. */
 const USERS = 10_000;
@@ -19,10 +13,6 @@ const VENUES = 1_000;
 const DROPS = 1_000;
 /** Throughput rounds (each: reset the cursor, drop the notifications, run the job function). */
 const THROUGHPUT_ROUNDS = 3;
-/** Latency: users with a live onNew subscription, and drops committed one by one at random moments. */
-const SUBSCRIBERS = 20;
-const LATENCY_DROPS = 60;
-const LATENCY_SPREAD_MS = 400;
 const LATENCY_DEADLINE_MS = 60_000;
 
 const silent = pino({ level: 'silent' });
@@ -108,106 +98,9 @@ async function throughput(ctx: BenchContext, sql: pg.Client, config: ReturnType<
   }
 }
 
-type Client = TRPCClient<AppRouter>;
-
-function subscriber(url: string, token: string): Client {
-  return createTRPCClient<AppRouter>({
-    links: [
-      httpSubscriptionLink({
-        url,
-        transformer: superjson,
-        EventSource,
-        eventSourceOptions: () => ({
-          fetch: (input: string | URL, init?: RequestInit) =>
-            fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } }),
-        }),
-      }),
-    ],
-  });
-}
-
-async function latency(ctx: BenchContext, sql: pg.Client, config: ReturnType<typeof loadConfig>): Promise<void> {
-  const listener = new PgDropListener(ctx.databaseUrl, silent);
-  await listener.start();
-  const createContext = createRequestContextFactory({ orm: ctx.orm, config, drops: listener });
-  const handler = createHTTPHandler({ router: appRouter, createContext: ({ req }) => createContext(req.headers.authorization) });
-  const server = http.createServer((req, res) => void handler(req, res));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  const received = new Map<string, number>();
-  const subs: { unsubscribe(): void }[] = [];
-  const users: { n: number }[] = [];
-  for (let n = 1; n <= SUBSCRIBERS; n++) {
-    const { token } = await issueToken(ctx.orm.em.fork(), { userName: `fan-${n}`, role: 'user' });
-    const client = subscriber(url, token);
-    subs.push(client.notifications.onNew.subscribe(undefined, { onData: (e) => received.set(`${n}:${e.data.drop.id}`, performance.now()) }));
-    users.push({ n });
-  }
-  await sleep(1_000); // let every SSE stream open
-
-  // The job, as Bree runs it: every NOTIFY_INTERVAL_MS, never overlapping itself.
-  const runStarts: number[] = [];
-  const runMs: number[] = [];
-  let stop = false;
-  const job = (async () => {
-    while (!stop) {
-      const started = performance.now();
-      runStarts.push(started);
-      await runNotify({ orm: ctx.orm, config, logger: silent, deliver: false, recordRun: false });
-      runMs.push(performance.now() - started);
-      await sleep(Math.max(0, NOTIFY_INTERVAL_MS - (performance.now() - started)));
-    }
-  })();
-
-  const committed: { key: string; at: number }[] = [];
-  for (let i = 0; i < LATENCY_DROPS; i++) {
-    const u = users[i % users.length]!;
-    const venue = `resy:f${(u.n * 7) % VENUES}`;
-    const { rows } = await sql.query<{ id: string }>(
-      `insert into drop_events (bucket_id, slot_id, slot_key, venue_id, market, slot_date, slot_time, party_sizes)
-       values ('nyc_bench_lat', md5(random()::text), $1, $2, 'nyc', current_date + 1, '21:00', '{2}') returning id::text`,
-      [1_000_000 + i, venue],
-    );
-    committed.push({ key: `${u.n}:${rows[0]!.id}`, at: performance.now() });
-    await sleep(Math.random() * LATENCY_SPREAD_MS);
-  }
-  const deadline = performance.now() + LATENCY_DEADLINE_MS;
-  while (committed.some((c) => !received.has(c.key)) && performance.now() < deadline) await sleep(50);
-  stop = true;
-  await job;
-  for (const s of subs) s.unsubscribe();
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
-  await listener.stop();
-
-  const total: number[] = [];
-  const beyond: number[] = [];
-  for (const c of committed) {
-    const got = received.get(c.key);
-    if (got === undefined) continue;
-    total.push(got - c.at);
-    // The run that picked the drop up is the first one that started after its commit.
-    const runStart = runStarts.find((s) => s >= c.at) ?? c.at;
-    beyond.push(got - runStart);
-  }
-  const missing = committed.length - total.length;
-  ctx.record({
-    case: `onNew latency, ${SUBSCRIBERS} SSE subscribers, job every ${NOTIFY_INTERVAL_MS / 1000} s`,
-    variant: 'commit → onNew',
-    metrics: { drops: committed.length, missing, p50Ms: Math.round(median(total)), p99Ms: Math.round(quantile(total, 0.99)) },
-  });
-  ctx.record({
-    case: `onNew latency, ${SUBSCRIBERS} SSE subscribers, job every ${NOTIFY_INTERVAL_MS / 1000} s`,
-    variant: 'job run start → onNew (beyond the interval)',
-    metrics: { p50Ms: Math.round(median(beyond)), p99Ms: Math.round(quantile(beyond, 0.99)), jobRunMedianMs: Math.round(median(runMs)) },
-  });
-  ctx.log(`latency: commit→onNew p50 ${Math.round(median(total))} ms p99 ${Math.round(quantile(total, 0.99))} ms; beyond interval p50 ${Math.round(median(beyond))} ms p99 ${Math.round(quantile(beyond, 0.99))} ms; missing ${missing}`);
-}
-
 export const fanoutScenario: Scenario = {
   name: 'fanout',
-  description: `notify job: ${USERS} users × ${WATCHES_PER_USER} watches, ${DROPS} drops → notifications/s; drop commit → notifications.onNew latency over SSE`,
+  description: `notify job: ${USERS} users × ${WATCHES_PER_USER} watches, ${DROPS} drops → notifications/s; drop commit → notifications.onNew (SSE) and → webhook received, old interval job vs long-lived LISTEN worker`,
   async run(ctx) {
     const config = loadConfig({ NOTIFY_COOLDOWN_MINUTES: '0', LOG_LEVEL: 'silent' });
     const sql = new pg.Client({ connectionString: ctx.databaseUrl, application_name: 'bench-fanout' });
@@ -215,7 +108,7 @@ export const fanoutScenario: Scenario = {
     try {
       await seedPopulation(sql);
       await throughput(ctx, sql, config);
-      await latency(ctx, sql, config);
+      await notifyLatency(ctx, sql, config, VENUES);
     } finally {
       await sql.end();
     }

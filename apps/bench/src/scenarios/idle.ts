@@ -1,0 +1,148 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { withDatabase } from '@dropwatch/db';
+import { adminQuery, freePort } from '@dropwatch/db/testing';
+import type { BenchContext, Scenario } from '../harness.js';
+import { median, quantile } from '../stats.js';
+
+/** The built server, as `npm start` runs it (`npm run bench` builds first). */
+const SERVER_MAIN = fileURLToPath(new URL('../../../server/dist/main.js', import.meta.url));
+const UP_WITHIN_MS = 120_000;
+const STOP_WITHIN_MS = 15_000;
+const SAMPLE_SECONDS = 5;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function settings(): { seconds: number; venues: number[] } {
+  const seconds = Number(process.env.BENCH_IDLE_SECONDS ?? '300');
+  const venues = (process.env.BENCH_IDLE_VENUES ?? '300,2000').split(',').map((v) => Number(v.trim()));
+  if (!Number.isFinite(seconds) || seconds < SAMPLE_SECONDS || venues.some((v) => !Number.isInteger(v) || v < 1)) {
+    throw new Error(`BENCH_IDLE_SECONDS must be ≥ ${SAMPLE_SECONDS} and BENCH_IDLE_VENUES a list of positive integers`);
+  }
+  return { seconds, venues };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** CPU seconds of the whole process, every thread included (utime + stime, fields 14 and 15). */
+async function cpuTicks(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces: split after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? 'NaN');
+  return kb / 1024;
+}
+
+async function waitUp(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + UP_WITHIN_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} before it was up`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`server not up within ${UP_WITHIN_MS} ms`);
+    await sleep(250);
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  process.kill(child.pid, 'SIGTERM');
+  const timer = setTimeout(() => {
+    if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+  }, STOP_WITHIN_MS);
+  await gone;
+  clearTimeout(timer);
+}
+
+async function measure(ctx: BenchContext, venues: number, seconds: number, ticksPerSecond: number): Promise<void> {
+  const dbName = `dw_bench_idle_${venues}_${process.pid}`;
+  await adminQuery(ctx.adminUrl, `drop database if exists "${dbName}" with (force)`);
+  await adminQuery(ctx.adminUrl, `create database "${dbName}"`);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let stderr = '';
+  const child = spawn(process.execPath, [SERVER_MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      DATABASE_URL: withDatabase(ctx.adminUrl, dbName),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      SIM_VENUES: String(venues),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString('utf8')).slice(-4_000);
+  });
+  try {
+    await waitUp(url, child);
+    const pid = child.pid!;
+    ctx.log(`${venues} venues: server up (pid ${pid}); sampling for ${seconds} s`);
+    const shares: number[] = [];
+    const rss: number[] = [await rssMb(pid)];
+    const startTicks = await cpuTicks(pid);
+    const startAt = performance.now();
+    let lastTicks = startTicks;
+    let lastAt = startAt;
+    while (performance.now() - startAt < seconds * 1000) {
+      await sleep(SAMPLE_SECONDS * 1000);
+      if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} while sampled: ${stderr}`);
+      const ticks = await cpuTicks(pid);
+      const at = performance.now();
+      shares.push((ticks - lastTicks) / ticksPerSecond / ((at - lastAt) / 1000));
+      rss.push(await rssMb(pid));
+      lastTicks = ticks;
+      lastAt = at;
+    }
+    const cpuShare = (lastTicks - startTicks) / ticksPerSecond / ((lastAt - startAt) / 1000);
+    ctx.record({
+      case: `idle server, simulated market, no users, ${seconds} s`,
+      variant: `SIM_VENUES=${venues}`,
+      metrics: {
+        cpuPctOfOneCore: cpuShare * 100,
+        cpuPctP99Of5s: quantile(shares, 0.99) * 100,
+        rssMbP50: median(rss),
+        rssMbMax: Math.max(...rss),
+      },
+    });
+    ctx.log(
+      `${venues} venues: CPU ${(cpuShare * 100).toFixed(1)}% of one core (5 s windows p99 ${(quantile(shares, 0.99) * 100).toFixed(1)}%), ` +
+        `RSS p50 ${median(rss).toFixed(0)} MB max ${Math.max(...rss).toFixed(0)} MB`,
+    );
+  } finally {
+    await stopChild(child);
+    await adminQuery(ctx.adminUrl, `drop database if exists "${dbName}" with (force)`);
+  }
+}
+
+export const idleScenario: Scenario = {
+  name: 'idle',
+  description:
+    'the built server (node apps/server/dist/main.js) on a fresh database, default simulated market, no users: CPU share of one core and RSS, ' +
+    'sampled from /proc for BENCH_IDLE_SECONDS (300) at each BENCH_IDLE_VENUES (300,2000)',
+  async run(ctx) {
+    const { seconds, venues } = settings();
+    const ticksPerSecond = clockTicks();
+    for (const v of venues) await measure(ctx, v, seconds, ticksPerSecond);
+  },
+};
