@@ -5,8 +5,9 @@ import { ensureBucketsScenario } from './ensure-buckets.js';
 import { fanoutScenario } from './fanout.js';
 import { feedReadsScenario } from './feed-reads.js';
 import { httpScenario } from './http.js';
+import { idleScenario } from './idle.js';
 import { pruneScenario } from './prune.js';
 import { tickScenario } from './tick.js';
 
 /** Every scenario `npm run bench` knows, in the order it runs them. */
-export const SCENARIOS: Scenario[] = [ensureBucketsScenario, bucketHealthScenario, pruneScenario, tickScenario, feedReadsScenario, httpScenario, fanoutScenario, detectionScenario];
+export const SCENARIOS: Scenario[] = [ensureBucketsScenario, bucketHealthScenario, pruneScenario, tickScenario, feedReadsScenario, httpScenario, fanoutScenario, detectionScenario, idleScenario];
