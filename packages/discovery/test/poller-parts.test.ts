@@ -137,6 +137,17 @@ describe('call guard', () => {
     expect(guard.guard('c', slots(30), false).suspect).toBe(false);
   });
 
+  it('calls an empty or collapsed answer doubtful (asked again at once), and an empty one of a new split box', () => {
+    const guard = new CallGuard();
+    expect(guard.doubtful('new', 0, true)).toBe(true);
+    expect(guard.doubtful('new', 0, false)).toBe(false);
+    expect(guard.doubtful('new', 3, true)).toBe(false);
+    guard.guard('c', slots(40), false).commit();
+    expect(guard.doubtful('c', 0, false)).toBe(true);
+    expect(guard.doubtful('c', 3, false)).toBe(true);
+    expect(guard.doubtful('c', 30, false)).toBe(false);
+  });
+
   it('changes nothing when the poll fails (no commit)', () => {
     const guard = new CallGuard();
     guard.guard('c', slots(5), false).commit();

@@ -20,8 +20,12 @@
  * every DISCOVERY_BUCKET_COOLDOWN_SECONDS, and after provider errors it backs off exponentially.
  */
 
-/** Weight of the prior: the market mean counts as this many seconds of observation. */
-export const PRIOR_SECONDS = 1_800;
+/**
+ * Weight of the prior: the market mean counts as this many seconds of observation. Short, so a
+ * fresh worker tells hot keys from cold ones within minutes (a key is observed as long as the
+ * worker runs, whatever its poll interval).
+ */
+export const PRIOR_SECONDS = 120;
 /** Observations older than this weigh half as much (the learned rates follow the day). */
 export const RATE_HALF_LIFE_SECONDS = 3 * 3_600;
 /** The least rate assumed anywhere (one drop in six hours), so every score grows with age. */

@@ -344,10 +344,13 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   };
 
   const pickFastTarget = (nowMs: number): FastTarget | undefined => {
+    // A day's answer can only fold into its calibrated buckets whose searches have shown their range.
+    const ready = new Set<string>();
+    for (const b of buckets.values()) if (b.calibrated && b.coverage) ready.add(`${b.market}|${b.date}`);
     let best: FastTarget | undefined;
     let bestAt = Infinity;
     for (const t of plan.targets) {
-      if (fastInFlight.has(t.key) || !replicas.owns(t.venueId)) continue;
+      if (fastInFlight.has(t.key) || !replicas.owns(t.venueId) || !ready.has(`${t.market}|${t.date}`)) continue;
       const last = fastLast.get(t.key) ?? -Infinity;
       if (nowMs - last < FAST_LANE_MIN_INTERVAL_MS) continue;
       if (last < bestAt) {

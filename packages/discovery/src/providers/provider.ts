@@ -44,8 +44,10 @@ export interface SnapshotStats {
   readonly suspectCalls?: number;
   /** Boxes still truncated at the deepest tiling (guarded, see call-guard). */
   readonly truncatedCalls?: number;
-  /** Boxes searched (one per call when the market is not split). */
+  /** Boxes searched (one per call when the market is not split), retries of doubtful answers included. */
   readonly tiles?: number;
+  /** Doubtful (empty or collapsed) box answers asked again at once. */
+  readonly doubtfulRetries?: number;
 }
 
 export interface Snapshot {

@@ -4,8 +4,9 @@
  * above the bucket-level suspect threshold, and would close every drop that call alone saw. So
  * each call's last answer is remembered, and:
  * - an answer that is empty, or under SUSPECT_SHRINK_RATIO of a last answer of at least
- *   SUSPECT_MIN_PREV slots, is suspect for exactly the slots that call returned last time: they
- *   are carried into this snapshot (nothing of them closes) until a second such answer confirms;
+ *   SUSPECT_MIN_PREV slots, is first asked again at once (SUSPECT_RETRIES times); if the answers
+ *   stay that way the call is suspect for exactly the slots it returned last time: they are
+ *   carried into this snapshot (nothing of them closes) until the next poll's answers confirm;
  * - an answer still truncated at the deepest tiling (only the top of the ranking seen) may bring
  *   slots only of venues that call saw before, and carries the last slots of venues it could not
  *   see: a venue that shows up only because the truncated list shifted never becomes a drop, and
@@ -38,8 +39,23 @@ export interface GuardedAnswer {
   readonly commit: () => void;
 }
 
+function collapsed(lastCount: number, count: number): boolean {
+  return lastCount > 0 && (count === 0 || (lastCount >= SUSPECT_MIN_PREV && count < lastCount * SUSPECT_SHRINK_RATIO));
+}
+
 export class CallGuard {
   private readonly memory = new Map<string, Remembered>();
+
+  /**
+   * Whether an answer of `count` slots deserves to be asked again at once before it is believed:
+   * it would be suspect, or it is empty from a box just made by a split (which has no memory yet,
+   * while its parent had matches).
+   */
+  doubtful(key: string, count: number, splitBox: boolean): boolean {
+    const last = this.memory.get(key);
+    if (!last) return splitBox && count === 0;
+    return collapsed(last.slots.length, count);
+  }
 
   guard(key: string, answer: readonly CallSlot[], truncated: boolean): GuardedAnswer {
     const last = this.memory.get(key);
@@ -54,10 +70,7 @@ export class CallGuard {
       const slots = [...answer.filter((s) => known.has(s.venueId)), ...last.slots.filter((s) => !seen.has(s.venueId))];
       return { slots, suspect: false, truncated, commit: remember(slots, false) };
     }
-    const lastCount = last?.slots.length ?? 0;
-    const collapsed =
-      lastCount > 0 && (answer.length === 0 || (lastCount >= SUSPECT_MIN_PREV && answer.length < lastCount * SUSPECT_SHRINK_RATIO));
-    if (collapsed && last && !last.pending) {
+    if (last && !last.pending && collapsed(last.slots.length, answer.length)) {
       return { slots: [...answer, ...last.slots], suspect: true, truncated, commit: remember(last.slots, true) };
     }
     return { slots: answer, suspect: false, truncated, commit: remember(answer, false) };

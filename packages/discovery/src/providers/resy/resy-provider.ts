@@ -11,6 +11,8 @@ export const RESY_PROVIDER_NAME = 'resy';
 /** Hour filters around the anchor: anchor − 1 h, anchor, anchor + 1 h. */
 const HOUR_OFFSETS = [-60, 0, 60] as const;
 const RESY_SITE = 'https://resy.com';
+/** A doubtful answer (see CallGuard.doubtful) is asked again at once at most this many times. */
+export const SUSPECT_RETRIES = 2;
 
 export interface ResyProviderOptions {
   readonly baseUrl: string;
@@ -39,7 +41,7 @@ interface PollState {
   readonly bucket: ProviderBucket;
   readonly venues: Map<string, VenueInfo>;
   readonly slots: Map<string, MergedSlot>;
-  readonly stats: SearchCallStats & { malformed: number; suspectCalls: number; truncatedCalls: number; tiles: number };
+  readonly stats: SearchCallStats & { malformed: number; suspectCalls: number; truncatedCalls: number; tiles: number; doubtfulRetries: number };
   readonly commits: (() => void)[];
   readonly signal: AbortSignal;
 }
@@ -91,7 +93,7 @@ export class ResyProvider implements Provider {
       bucket,
       venues: new Map(),
       slots: new Map(),
-      stats: { requests: 0, retries: 0, malformed: 0, suspectCalls: 0, truncatedCalls: 0, tiles: 0 },
+      stats: { requests: 0, retries: 0, malformed: 0, suspectCalls: 0, truncatedCalls: 0, tiles: 0, doubtfulRetries: 0 },
       commits: [],
       signal: signal ? AbortSignal.any([signal, controller.signal]) : controller.signal,
     };
@@ -139,14 +141,24 @@ export class ResyProvider implements Provider {
     const tiling = this.tilingFor(callKey, bucket.market.slug, bucket.market.boundingBox, size, time);
     const answered = new Map<string, number>();
     const searchBox = async (tile: Tile): Promise<void> => {
-      state.stats.tiles += 1;
-      const answer = await this.searchBox(state, tile.box, size, time, () => tiling.split(tile));
-      if ('children' in answer) {
-        await Promise.all(answer.children.map(searchBox));
+      const boxKey = `${callKey}|${tile.path}`;
+      for (let attempt = 0; ; attempt++) {
+        state.stats.tiles += 1;
+        const answer = await this.searchBox(state, tile.box, size, time, () => tiling.split(tile));
+        if ('children' in answer) {
+          await Promise.all(answer.children.map(searchBox));
+          return;
+        }
+        const slotCount = answer.hits.reduce((n, h) => n + h.slots.length, 0);
+        // An empty or collapsed page is often one bad answer: ask again before believing it.
+        if (attempt < SUSPECT_RETRIES && this.guard.doubtful(boxKey, slotCount, tile.path.length > 0)) {
+          state.stats.doubtfulRetries += 1;
+          continue;
+        }
+        answered.set(tile.path, answer.hits.length);
+        this.takeBox(state, boxKey, size, answer);
         return;
       }
-      answered.set(tile.path, answer.hits.length);
-      this.takeBox(state, `${callKey}|${tile.path}`, size, answer);
     };
     await Promise.all(tiling.current().map(searchBox));
     tiling.settle(answered, this.options.perPage * this.options.maxPages);
