@@ -106,6 +106,12 @@ describe('feed procedures over HTTP (seeded rows)', () => {
     const b = await c.health.buckets.query({ market: 'nyc' });
     expect(b.buckets.map((x) => x.bucketId)).toEqual([`nyc_${today}_20:30`, `nyc_${tomorrow}_20:30`]);
     expect(b.buckets.every((x) => !x.stale)).toBe(true);
+    // Each bucket's own poll interval, as the poller left it.
+    await h.sql.query(`update discovery_buckets set poll_interval_seconds = 12.34 where bucket_id = $1`, [`nyc_${today}_20:30`]);
+    const polled = await c.health.buckets.query({ market: 'nyc' });
+    expect(polled.buckets.map((x) => x.pollIntervalSeconds)).toEqual([12.3, null]);
+    const metrics = await (await fetch(`${h.app.url}/metrics`)).text();
+    expect(metrics).toContain(`dropwatch_bucket_poll_interval_seconds{bucket="nyc_${today}_20:30"} 12.34`);
     await h.sql.query(`insert into job_runs (job, started_at, finished_at, status, stats) values
       ('discovery', now() - interval '2 seconds', now(), 'ok', '{"drops": 3, "providerErrors": {"timeout": 2}}')`);
     const jobs = await c.health.jobs.query();

@@ -31,8 +31,8 @@ export const HEALTH_BUCKETS_LIMIT = 500;
 export const HEALTH_JOBS_LIMIT = 50;
 /** health.tables: tables of the public schema listed at most. */
 export const HEALTH_TABLES_LIMIT = 200;
-/** A bucket is stale when not scanned for this many cooldowns (or ticks, whichever is longer). */
-export const STALE_BUCKET_FACTOR = 3;
+/** A bucket is stale when not scanned for this many times its maximum staleness (or housekeeping passes, if longer). */
+export const STALE_BUCKET_FACTOR = 2;
 /** The scheduler is considered alive when discovery ran within this many ticks. */
 export const HEARTBEAT_TICKS = 5;
 

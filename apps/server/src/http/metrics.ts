@@ -9,6 +9,8 @@ export const METRICS_DB_TIMEOUT_MS = 2_000;
 const PROVIDER_ERROR_WINDOW_MINUTES = 60;
 /** Discovery runs read for the provider-error sum at most. */
 const PROVIDER_ERROR_RUNS_LIMIT = 500;
+/** Buckets exported with their poll interval at most (5 markets × 14 days × 6 anchors). */
+const BUCKET_INTERVALS_LIMIT = 420;
 
 export interface HttpMetrics {
   readonly registry: Registry;
@@ -26,6 +28,8 @@ interface ScrapeRow {
   tick_failed: number | null;
   provider_errors: Record<string, number> | string | null;
   cursor_lag_seconds: number | null;
+  requests_per_second: number | null;
+  poll_intervals: Record<string, number> | string | null;
 }
 
 /**
@@ -76,6 +80,17 @@ export function createMetrics(orm: MikroORM): HttpMetrics {
     help: 'Age of the oldest open writing transaction: how far the exactly-once feed cursor lags',
     registers: [registry],
   });
+  const requestRate = new Gauge({
+    name: 'dropwatch_discovery_requests_per_second',
+    help: 'Provider requests a second sent during the last discovery pass (all lanes)',
+    registers: [registry],
+  });
+  const pollInterval = new Gauge({
+    name: 'dropwatch_bucket_poll_interval_seconds',
+    help: 'Seconds between the last two polls of each bucket (the poller polls busy buckets more often)',
+    labelNames: ['bucket'] as const,
+    registers: [registry],
+  });
   const dbUp = new Gauge({ name: 'dropwatch_metrics_db_up', help: '1 when the scrape could read the database', registers: [registry] });
 
   const collectFromDb = async (): Promise<void> => {
@@ -109,8 +124,13 @@ export function createMetrics(orm: MikroORM): HttpMetrics {
            (select (stats ->> 'failed')::float8 from last_tick where stats ->> 'failed' ~ '^[0-9.]+$') as tick_failed,
            (select coalesce(jsonb_object_agg(code, n), '{}'::jsonb) from errors) as provider_errors,
            (select coalesce(max(extract(epoch from now() - a.xact_start)), 0)::float8
-              from pg_stat_activity a where a.backend_xid is not null) as cursor_lag_seconds`,
-        [PROVIDER_ERROR_WINDOW_MINUTES, PROVIDER_ERROR_RUNS_LIMIT],
+              from pg_stat_activity a where a.backend_xid is not null) as cursor_lag_seconds,
+           (select (stats ->> 'requests')::float8 / nullif((stats ->> 'durationMs')::float8 / 1000, 0) from last_tick
+             where stats ->> 'requests' ~ '^[0-9.]+$' and stats ->> 'durationMs' ~ '^[0-9.]+$') as requests_per_second,
+           (select coalesce(jsonb_object_agg(b.bucket_id, b.poll_interval_seconds), '{}'::jsonb)
+              from (select bucket_id, poll_interval_seconds from discovery_buckets
+                    where poll_interval_seconds is not null order by bucket_id limit ?) b) as poll_intervals`,
+        [PROVIDER_ERROR_WINDOW_MINUTES, PROVIDER_ERROR_RUNS_LIMIT, BUCKET_INTERVALS_LIMIT],
       );
       const [row] = await Promise.race([query, timeout]);
       if (row?.tick_seconds != null) tickSeconds.set(Number(row.tick_seconds));
@@ -121,6 +141,10 @@ export function createMetrics(orm: MikroORM): HttpMetrics {
       const errs = typeof row?.provider_errors === 'string' ? (JSON.parse(row.provider_errors) as Record<string, number>) : row?.provider_errors;
       for (const [code, n] of Object.entries(errs ?? {})) providerErrors.set({ code }, Number(n));
       cursorLag.set(Number(row?.cursor_lag_seconds ?? 0));
+      if (row?.requests_per_second != null) requestRate.set(Number(row.requests_per_second));
+      pollInterval.reset();
+      const intervals = typeof row?.poll_intervals === 'string' ? (JSON.parse(row.poll_intervals) as Record<string, number>) : row?.poll_intervals;
+      for (const [bucket, seconds] of Object.entries(intervals ?? {})) pollInterval.set({ bucket }, Number(seconds));
       dbUp.set(1);
     } catch {
       dbUp.set(0);

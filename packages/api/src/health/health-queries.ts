@@ -8,6 +8,7 @@ export interface BucketRow {
   time_slot: string;
   scanned_at: Date | null;
   slot_count: number;
+  poll_interval_seconds: number | null;
   baseline_complete: boolean;
   stale: boolean;
   last_error: string | null;
@@ -23,7 +24,7 @@ export function bucketsSql(market: string | undefined, staleSeconds: number) {
   const where = market ? 'where b.market = ?' : '';
   const sql = `
 select b.bucket_id, b.market, to_char(b.date, 'YYYY-MM-DD') as date, b.time_slot, b.scanned_at,
-       b.slot_count, b.baseline_complete, b.last_error, b.last_error_at,
+       b.slot_count, b.poll_interval_seconds, b.baseline_complete, b.last_error, b.last_error_at,
        (b.scanned_at is null or b.scanned_at < now() - make_interval(secs => ?)) as stale
 from discovery_buckets b
 ${where}

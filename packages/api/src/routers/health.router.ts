@@ -5,9 +5,12 @@ import { HEARTBEAT_TICKS, STALE_BUCKET_FACTOR } from '../limits.js';
 import { adminProcedure, publicProcedure, router } from '../trpc.js';
 import { bucketsInput, bucketsOutput, jobsOutput, lastScanOutput, statusOutput, tablesOutput } from './health.schemas.js';
 
-/** A bucket not scanned for this long is stale. */
+/**
+ * A bucket not scanned for this long is stale: the poller polls quiet buckets rarely, but never
+ * leaves one longer than DISCOVERY_MAX_STALENESS_SECONDS when its budget allows.
+ */
 export function staleAfterSeconds(config: Config): number {
-  return STALE_BUCKET_FACTOR * Math.max(config.DISCOVERY_BUCKET_COOLDOWN_SECONDS, config.DISCOVERY_TICK_SECONDS);
+  return STALE_BUCKET_FACTOR * Math.max(config.DISCOVERY_MAX_STALENESS_SECONDS, config.DISCOVERY_TICK_SECONDS);
 }
 
 const asRecord = (v: unknown): Record<string, unknown> =>
@@ -50,6 +53,7 @@ export const healthRouter = router({
           timeSlot: r.time_slot,
           scannedAt: r.scanned_at ? new Date(r.scanned_at) : null,
           slotCount: Number(r.slot_count),
+          pollIntervalSeconds: r.poll_interval_seconds === null ? null : Math.round(Number(r.poll_interval_seconds) * 10) / 10,
           baselineComplete: r.baseline_complete,
           stale: r.stale,
           lastError: r.last_error,

@@ -17,6 +17,8 @@ export const bucketsOutput = z.object({
       timeSlot: z.string(),
       scannedAt: z.date().nullable(),
       slotCount: z.number().int(),
+      /** Seconds between the bucket's last two polls: the poller polls busy buckets more often. */
+      pollIntervalSeconds: z.number().nullable(),
       baselineComplete: z.boolean(),
       stale: z.boolean(),
       lastError: z.string().nullable(),
