@@ -125,6 +125,9 @@ async function measure(ctx: BenchContext, venues: number, seconds: number, ticks
         rssMbMax: Math.max(...rss),
       },
     });
+    // The series shows whether a peak is start-up (first windows) or steady state.
+    ctx.log(`${venues} venues: CPU % per ${SAMPLE_SECONDS} s window: ${shares.map((x) => (x * 100).toFixed(0)).join(' ')}`);
+    ctx.log(`${venues} venues: RSS MB per sample: ${rss.map((x) => x.toFixed(0)).join(' ')}`);
     ctx.log(
       `${venues} venues: CPU ${(cpuShare * 100).toFixed(1)}% of one core (5 s windows p99 ${(quantile(shares, 0.99) * 100).toFixed(1)}%), ` +
         `RSS p50 ${median(rss).toFixed(0)} MB max ${Math.max(...rss).toFixed(0)} MB`,
