@@ -15,14 +15,16 @@ const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.sl
  * A small Resy on 127.0.0.1 whose venues each test edits: the venue search filtered by bounding
  * box, day and [time_filter − 30 min, time_filter + 30 min), ranked by slot count, paged with
  * `total_pages`; and `/4/find` with a venue's whole day. `emptyFilter` makes the searches of one
- * time filter answer an empty page (a partial outage of one call).
+ * time filter answer an empty page (a partial outage of one call), `emptyNext` the next n searches of one.
  */
 export async function startScriptedMarket() {
   const venues = new Map<number, ScriptedVenue>();
-  const state = { emptyFilter: null as string | null, emptyAnswers: 0, searchHidden: new Set<number>() };
+  const state = { emptyFilter: null as string | null, emptyNext: null as { filter: string; count: number } | null, emptyAnswers: 0, searchHidden: new Set<number>() };
   const search = (req: RecordedRequest, res: ServerResponse) => {
     const { page, per_page: perPage, slot_filter: filter, geo } = req.body;
-    if (state.emptyFilter === filter.time_filter) {
+    const next = state.emptyNext;
+    if (state.emptyFilter === filter.time_filter || (next && next.filter === filter.time_filter && next.count > 0)) {
+      if (next && next.filter === filter.time_filter) next.count--;
       state.emptyAnswers++;
       return sendJson(res, 200, { search: { hits: [] } });
     }

@@ -57,13 +57,32 @@ export class CallGuard {
     return collapsed(last.slots.length, count);
   }
 
-  guard(key: string, answer: readonly CallSlot[], truncated: boolean): GuardedAnswer {
+  /**
+   * A tail answer: every venue with at most `tailSlots` slots was read, the head above it was
+   * not. Venues read are taken as answered; a venue of the last answer that is not in it is gone
+   * if it had at most `tailSlots` slots there, and carried if it had more (it sits in the head).
+   */
+  tail(key: string, answer: readonly CallSlot[], tailSlots: number): GuardedAnswer {
     const last = this.memory.get(key);
-    const remember = (slots: readonly CallSlot[], pending: boolean) => () => {
+    const seen = new Set(answer.map((s) => s.venueId));
+    const counts = new Map<string, number>();
+    for (const s of last?.slots ?? []) counts.set(s.venueId, (counts.get(s.venueId) ?? 0) + 1);
+    const head = (last?.slots ?? []).filter((s) => !seen.has(s.venueId) && (counts.get(s.venueId) ?? 0) > tailSlots);
+    const slots = [...answer, ...head];
+    return { slots, suspect: false, truncated: false, commit: this.remember(key, slots, false) };
+  }
+
+  private remember(key: string, slots: readonly CallSlot[], pending: boolean): () => void {
+    return () => {
       this.memory.delete(key);
       this.memory.set(key, { slots, pending });
       if (this.memory.size > CALL_MEMORY_MAX) this.memory.delete(this.memory.keys().next().value!);
     };
+  }
+
+  guard(key: string, answer: readonly CallSlot[], truncated: boolean): GuardedAnswer {
+    const last = this.memory.get(key);
+    const remember = (slots: readonly CallSlot[], pending: boolean) => this.remember(key, slots, pending);
     if (truncated && last) {
       const seen = new Set(answer.map((s) => s.venueId));
       const known = new Set(last.slots.map((s) => s.venueId));

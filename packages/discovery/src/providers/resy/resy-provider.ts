@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { RequestBudget } from '../../budget/request-budget.js';
 import type { Provider, ProviderBucket, Snapshot, SnapshotSlot, VenueDay, VenueDayQuery, VenueInfo } from '../provider.js';
 import { ProviderError } from '../provider.js';
-import { CallGuard, type CallSlot } from './call-guard.js';
+import { CALL_MEMORY_MAX, CallGuard, type CallSlot } from './call-guard.js';
 import { getVenueFind, postSearch, type ResyHttpOptions, type SearchCallStats } from './resy-http.js';
 import { parseFindVenue, parseHit, slotSchema, totalPagesOf, type ParsedHit } from './resy-schema.js';
 import { Tiling, TILINGS_MAX, type Box, type Tile } from './search-tiles.js';
@@ -13,6 +13,10 @@ const HOUR_OFFSETS = [-60, 0, 60] as const;
 const RESY_SITE = 'https://resy.com';
 /** A doubtful answer (see CallGuard.doubtful) is asked again at once at most this many times. */
 export const SUSPECT_RETRIES = 2;
+/** Venues with at most this many slots in a call are its tail: where drops happen. */
+export const TAIL_SLOTS = 2;
+/** A box is scanned whole at least this often; in between only its tail is read. */
+export const FULL_SCAN_EVERY_MS = 60_000;
 
 export interface ResyProviderOptions {
   readonly baseUrl: string;
@@ -46,10 +50,32 @@ interface PollState {
   readonly signal: AbortSignal;
 }
 
-/** One box's answer: every hit of the pages read, and whether the ranking went on past the cap. */
+/**
+ * One box's answer: the hits of the pages read; whether the ranking went on past the cap
+ * (truncated) or a page was missing (incomplete); the box's page count when known.
+ */
 interface BoxAnswer {
+  readonly mode: 'full' | 'tail';
   readonly hits: readonly ParsedHit[];
   readonly truncated: boolean;
+  readonly incomplete: boolean;
+  readonly pages: number | undefined;
+}
+
+interface BoxRequest {
+  readonly state: PollState;
+  readonly box: Box;
+  readonly size: number;
+  readonly time: string;
+  readonly split: () => Tile[] | null;
+}
+
+interface FetchedPage {
+  readonly hits: ParsedHit[];
+  readonly full: boolean;
+  readonly totalPages: number | undefined;
+  readonly exhausted: boolean;
+  readonly empty: boolean;
 }
 
 /**
@@ -68,6 +94,8 @@ export class ResyProvider implements Provider {
   private readonly tilings = new Map<string, Tiling>();
   /** Per (market, party size, hour): the latest tiling's leaves, the start of a new call's tiling. */
   private readonly seeds = new Map<string, string[]>();
+  /** Per box of a call: its page count and when it was last scanned whole. */
+  private readonly boxes = new Map<string, { pages: number; fullAt: number }>();
 
   constructor(private readonly options: ResyProviderOptions) {
     this.budget = new RequestBudget(options.maxRps, options.fastLaneShare ?? 0);
@@ -140,28 +168,40 @@ export class ResyProvider implements Provider {
     const callKey = `${bucket.bucketId}|${size}|${time}`;
     const tiling = this.tilingFor(callKey, bucket.market.slug, bucket.market.boundingBox, size, time);
     const answered = new Map<string, number>();
+    const now = Date.now();
     const searchBox = async (tile: Tile): Promise<void> => {
       const boxKey = `${callKey}|${tile.path}`;
+      const known = this.boxes.get(boxKey);
+      const tail = known !== undefined && known.pages > 1 && now - known.fullAt < FULL_SCAN_EVERY_MS;
       for (let attempt = 0; ; attempt++) {
         state.stats.tiles += 1;
-        const answer = await this.searchBox(state, tile.box, size, time, () => tiling.split(tile));
+        const request = { state, box: tile.box, size, time, split: () => tiling.split(tile) };
+        const answer = tail ? await this.searchTail(request, known.pages) : await this.searchBox(request);
         if ('children' in answer) {
           await Promise.all(answer.children.map(searchBox));
           return;
         }
         const slotCount = answer.hits.reduce((n, h) => n + h.slots.length, 0);
-        // An empty or collapsed page is often one bad answer: ask again before believing it.
-        if (attempt < SUSPECT_RETRIES && this.guard.doubtful(boxKey, slotCount, tile.path.length > 0)) {
+        // An empty or collapsed answer is often one bad answer: ask again before believing it. (A
+        // tail answer is small by design; its pages are checked one by one instead.)
+        if (answer.mode === 'full' && attempt < SUSPECT_RETRIES && this.guard.doubtful(boxKey, slotCount, tile.path.length > 0)) {
           state.stats.doubtfulRetries += 1;
           continue;
         }
-        answered.set(tile.path, answer.hits.length);
+        if (answer.mode === 'full') answered.set(tile.path, answer.hits.length);
+        const pages = answer.pages;
+        state.commits.push(() => {
+          const fullAt = answer.mode === 'full' && !answer.incomplete ? now : (known?.fullAt ?? 0);
+          this.boxes.delete(boxKey);
+          this.boxes.set(boxKey, { pages: pages ?? known?.pages ?? 1, fullAt });
+          if (this.boxes.size > CALL_MEMORY_MAX) this.boxes.delete(this.boxes.keys().next().value!);
+        });
         this.takeBox(state, boxKey, size, answer);
         return;
       }
     };
     await Promise.all(tiling.current().map(searchBox));
-    tiling.settle(answered, this.options.perPage * this.options.maxPages);
+    if (answered.size > 0) tiling.settle(answered, this.options.perPage * this.options.maxPages);
     this.seeds.set(`${bucket.market.slug}|${size}|${time}`, tiling.paths());
   }
 
@@ -176,53 +216,113 @@ export class ResyProvider implements Provider {
   }
 
   /**
-   * Pages of one box, ranked by availability: stops at the page count, on a short page, after a
-   * page with a hit that has no slots (everything ranked after it has none either), or at maxPages. When the ranking goes on
-   * past the cap, `split` is asked for the box's quadrants; with them the box's own hits are
-   * dropped (the quadrants cover it), without (deepest tiling) the box answers truncated.
+   * One page of a box's ranking. A page after the first that comes back empty although the
+   * count (or a full page before it) said it exists is asked again (SUSPECT_RETRIES times): one
+   * bad page would otherwise cut off the end of the ranking, where the venues that drop sit.
    */
-  private async searchBox(
-    state: PollState,
-    box: Box,
-    partySize: number,
-    time: string,
-    split: () => Tile[] | null,
-  ): Promise<BoxAnswer | { children: Tile[] }> {
-    const { perPage, maxPages } = this.options;
-    const hits: ParsedHit[] = [];
-    for (let page = 1; page <= maxPages; page++) {
+  private async fetchPage(req: BoxRequest, page: number, expectHits: boolean): Promise<FetchedPage> {
+    const { perPage } = this.options;
+    for (let attempt = 0; ; attempt++) {
       const body = {
         availability: true,
         page,
         per_page: perPage,
-        slot_filter: { day: state.bucket.date, party_size: partySize, time_filter: time },
+        slot_filter: { day: req.state.bucket.date, party_size: req.size, time_filter: req.time },
         types: ['venue'],
         order_by: 'availability',
-        geo: { bounding_box: [...box] },
+        geo: { bounding_box: [...req.box] },
         query: '',
       };
-      const res = await postSearch(this.http, body, state.stats, state.signal);
+      const res = await postSearch(this.http, body, req.state.stats, req.state.signal);
+      const count = totalPagesOf(res);
+      const pastTheEnd = count !== undefined && page > count;
+      if (res.search.hits.length === 0 && expectHits && !pastTheEnd && attempt < SUSPECT_RETRIES) {
+        req.state.stats.doubtfulRetries += 1;
+        continue;
+      }
+      const hits: ParsedHit[] = [];
       let exhausted = false;
       for (const raw of res.search.hits) {
         const hit = parseHit(raw);
         if (!hit) {
-          state.stats.malformed += 1;
+          req.state.stats.malformed += 1;
           continue;
         }
         if (hit.slots.length === 0) exhausted = true;
         hits.push(hit);
       }
-      const totalPages = totalPagesOf(res);
-      if (exhausted || res.search.hits.length < perPage) return { hits, truncated: false };
-      if (totalPages !== undefined && page >= totalPages) return { hits, truncated: false };
+      return { hits, full: res.search.hits.length >= perPage, totalPages: count, exhausted, empty: res.search.hits.length === 0 };
+    }
+  }
+
+  /**
+   * A box's whole ranking: stops at the page count, on a short page, after a page with a hit
+   * that has no slots (everything ranked after it has none either), or at maxPages. When the
+   * ranking goes on past the cap, `split` is asked for the box's quadrants; with them the box's
+   * own hits are dropped (the quadrants cover it), without (deepest tiling) the box answers
+   * truncated. A page missing in the middle makes the answer incomplete.
+   */
+  private async searchBox(req: BoxRequest): Promise<BoxAnswer | { children: Tile[] }> {
+    const { maxPages } = this.options;
+    const hits: ParsedHit[] = [];
+    let expected: number | undefined;
+    for (let page = 1; page <= maxPages; page++) {
+      const got = await this.fetchPage(req, page, page > 1);
+      hits.push(...got.hits);
+      if (page > 1 && got.empty && (expected === undefined || page <= expected)) {
+        return { mode: 'full', hits, truncated: false, incomplete: true, pages: undefined };
+      }
+      expected = got.totalPages ?? expected;
+      if (got.exhausted || !got.full) return { mode: 'full', hits, truncated: false, incomplete: false, pages: page };
+      if (got.totalPages !== undefined && page >= got.totalPages) return { mode: 'full', hits, truncated: false, incomplete: false, pages: page };
       // The count already says the ranking runs past the cap: split now, not after maxPages.
-      if (totalPages !== undefined && totalPages > maxPages) {
-        const children = split();
+      if (got.totalPages !== undefined && got.totalPages > maxPages) {
+        const children = req.split();
         if (children) return { children };
       }
     }
-    const children = split();
-    return children ? { children } : { hits, truncated: true };
+    const children = req.split();
+    return children ? { children } : { mode: 'full', hits, truncated: true, incomplete: false, pages: maxPages };
+  }
+
+  /**
+   * The tail of a box's ranking: the venues with at most TAIL_SLOTS slots, which the ranking (by
+   * slot count) puts last, and which are where drops happen — a venue that can drop has no
+   * regular slots, only the few tables that open. It starts at the page where the last full scan
+   * ended, follows the count forward, and walks back until a page starts with a venue above
+   * TAIL_SLOTS. Venues above it are carried from the box's last answer (call-guard); a full scan
+   * every FULL_SCAN_EVERY_MS refreshes them. Without a page count it scans the whole box.
+   */
+  private async searchTail(req: BoxRequest, lastPages: number): Promise<BoxAnswer | { children: Tile[] }> {
+    const { maxPages } = this.options;
+    let page = Math.min(lastPages, maxPages);
+    let got = await this.fetchPage(req, page, true);
+    if (got.totalPages === undefined) return this.searchBox(req);
+    if (got.totalPages > maxPages) {
+      const children = req.split();
+      if (children) return { children };
+    }
+    const total = Math.min(got.totalPages, maxPages);
+    if (total === 0) return { mode: 'full', hits: [], truncated: false, incomplete: false, pages: 0 };
+    if (got.empty && total < page) {
+      // The ranking got shorter: its last page is earlier.
+      page = total;
+      got = await this.fetchPage(req, page, true);
+    }
+    if (got.empty) return { mode: 'tail', hits: [], truncated: false, incomplete: true, pages: undefined };
+    const pages: FetchedPage[] = [got];
+    for (let next = page + 1; next <= total; next++) {
+      const more = await this.fetchPage(req, next, true);
+      if (more.empty) return { mode: 'tail', hits: [], truncated: false, incomplete: true, pages: undefined };
+      pages.push(more);
+    }
+    let first = page;
+    while (first > 1 && (pages[0]!.hits[0]?.slots.length ?? 0) <= TAIL_SLOTS) {
+      const before = await this.fetchPage(req, --first, true);
+      if (before.empty) return { mode: 'tail', hits: [], truncated: false, incomplete: true, pages: undefined };
+      pages.unshift(before);
+    }
+    return { mode: 'tail', hits: pages.flatMap((p) => p.hits), truncated: false, incomplete: false, pages: total };
   }
 
   /** A box's complete (or guarded) answer into the poll's snapshot. */
@@ -233,7 +333,10 @@ export class ResyProvider implements Provider {
       if (!state.venues.has(info.id)) state.venues.set(info.id, info);
       slots.push(...callSlots(info, hit, partySize, state.stats));
     }
-    const guarded = this.guard.guard(boxKey, slots, answer.truncated);
+    const guarded =
+      answer.mode === 'tail' && !answer.incomplete
+        ? this.guard.tail(boxKey, slots, TAIL_SLOTS)
+        : this.guard.guard(boxKey, slots, answer.truncated || answer.incomplete);
     if (guarded.suspect) state.stats.suspectCalls += 1;
     if (guarded.truncated) state.stats.truncatedCalls += 1;
     state.commits.push(guarded.commit);

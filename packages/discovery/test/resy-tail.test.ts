@@ -1,0 +1,64 @@
+import { getMarket } from '@dropwatch/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ResyProvider, type ProviderBucket } from '../src/index.js';
+import { startScriptedMarket } from './support/scripted-market.js';
+
+const day = '2030-01-05';
+const bucket: ProviderBucket = { bucketId: `nyc_${day}_20:30`, market: getMarket('nyc'), date: day, timeSlot: '20:30' };
+const [south, west] = getMarket('nyc').boundingBox;
+let market: Awaited<ReturnType<typeof startScriptedMarket>>;
+
+beforeAll(async () => {
+  market = await startScriptedMarket();
+});
+afterAll(async () => {
+  await market.close();
+});
+
+const provider = () =>
+  new ResyProvider({ baseUrl: market.url, apiKey: 'k', perPage: 20, maxPages: 10, maxRps: 1_000, timeoutMs: 2_000, retryBaseMs: 5 });
+const place = (id: number, starts: string[]) =>
+  market.venues.set(id, { id, lat: south + 0.001 * (id % 50), lng: west + 0.001 * Math.floor(id / 50), starts });
+const at = (hhmm: string) => `${day} ${hhmm}:00`;
+const venuesOf = (slots: readonly { venueId: string }[]) => new Set(slots.map((s) => s.venueId));
+
+describe('Resy provider: the tail of the ranking between full scans', () => {
+  it('reads only the pages of venues with few slots, carries the head, and sees a new opening there', async () => {
+    market.venues.clear();
+    // 140 venues with three slots each (pages 1–7 of 20) and 10 with one (page 8).
+    for (let id = 1; id <= 140; id++) place(id, [at('20:15'), at('20:30'), at('20:45')]);
+    for (let id = 141; id <= 150; id++) place(id, [at('20:05')]);
+    const p = provider();
+    const first = await p.fetchSnapshot(bucket, [2]);
+    expect(venuesOf(first.slots).size).toBe(150);
+    const fullRequests = first.stats.requests;
+
+    place(151, [at('20:10')]);
+    market.requests.length = 0;
+    const second = await p.fetchSnapshot(bucket, [2]);
+    const pages = market.requests.filter((r) => r.body.slot_filter?.time_filter === '20:30').map((r) => r.body.page);
+    // The tail of the 20:30 call: its last page, then back one page to where three-slot venues start.
+    expect(pages.sort()).toEqual([7, 8]);
+    expect(second.stats.requests).toBeLessThan(fullRequests);
+    // Every venue is still in the snapshot (the head carried), and the new one-slot venue is seen.
+    expect(venuesOf(second.slots).size).toBe(151);
+    expect(second.slots.filter((s) => s.venueId === 'resy:151')).toHaveLength(1);
+  });
+
+  it('a tail venue that is gone from the tail closes; an empty tail page is asked again before anything closes', async () => {
+    market.venues.clear();
+    for (let id = 1; id <= 60; id++) place(id, [at('20:15'), at('20:30'), at('20:45')]);
+    for (let id = 61; id <= 65; id++) place(id, [at('20:05')]);
+    const p = provider();
+    await p.fetchSnapshot(bucket, [2]);
+    market.venues.get(61)!.starts = [];
+    const gone = await p.fetchSnapshot(bucket, [2]);
+    expect(venuesOf(gone.slots).has('resy:61')).toBe(false);
+    expect(venuesOf(gone.slots).size).toBe(64);
+    // One tail page answers empty: asked again, nothing is lost.
+    market.state.emptyNext = { filter: '20:30', count: 1 };
+    const after = await p.fetchSnapshot(bucket, [2]);
+    expect(venuesOf(after.slots).size).toBe(64);
+    expect(after.stats.doubtfulRetries).toBeGreaterThanOrEqual(1);
+  });
+});
