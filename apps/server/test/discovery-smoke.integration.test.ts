@@ -44,7 +44,7 @@ describe('npm start with nothing configured (simulated market)', () => {
     const deadline = Date.now() + 120_000;
     let dropLine: Record<string, unknown> | undefined;
     while (!dropLine && Date.now() < deadline && proc.exitCode === null) {
-      dropLine = lines.find((l) => l.msg === 'discovery tick' && Number(l.drops) > 0);
+      dropLine = lines.find((l) => l.msg === 'discovery pass' && Number(l.drops) > 0);
       if (!dropLine) await new Promise((r) => setTimeout(r, 200));
     }
     expect(dropLine, `no drops logged; last lines: ${JSON.stringify(lines.slice(-5))}`).toBeDefined();

@@ -149,7 +149,9 @@ export const SETTINGS = {
   VENUE_METRICS_RETENTION_DAYS: intSetting(90, 14, 365, 'Days of venue_metrics kept'),
   JOB_RUNS_RETENTION_DAYS: intSetting(14, 1, 90, 'Days of job_runs and webhook_deliveries kept'),
   PRUNE_BATCH_SIZE: intSetting(10000, 100, 100000, 'Rows per batched delete statement'),
-  BUCKET_SLOT_CAP: intSetting(5000, 100, 100000, 'Slots stored per bucket at most'),
+  // A dense market (2 000 venues) shows ~8 000 slots in one bucket: a cap below that hides the
+  // latest times of the day from the diff.
+  BUCKET_SLOT_CAP: intSetting(20000, 100, 100000, 'Slots stored per bucket at most'),
   FEED_JUST_OPENED_CAP: intSetting(500, 1, 5000, 'Just-opened drops kept in the feed cache per market'),
   FEED_STILL_OPEN_CAP: intSetting(1000, 1, 10000, 'Still-open drops kept in the feed cache per market'),
   STILL_OPEN_EVENTS_LIMIT: intSetting(10000, 100, 50000, 'Open drops read at most by one query'),

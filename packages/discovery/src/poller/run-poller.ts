@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { getMarket, localDate, type Config } from '@dropwatch/core';
@@ -124,6 +125,8 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     wakeUp = undefined;
     w?.();
   };
+  // Every poll and request of this worker listens on the signal.
+  setMaxListeners(0, signal);
   signal.addEventListener('abort', wake, { once: true });
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {

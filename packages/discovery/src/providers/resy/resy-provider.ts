@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { RequestBudget } from '../../budget/request-budget.js';
 import type { Provider, ProviderBucket, Snapshot, SnapshotSlot, VenueDay, VenueDayQuery, VenueInfo } from '../provider.js';
@@ -125,6 +126,8 @@ export class ResyProvider implements Provider {
       commits: [],
       signal: signal ? AbortSignal.any([signal, controller.signal]) : controller.signal,
     };
+    // Every request of the poll listens on it (tens at once in a split market).
+    setMaxListeners(0, state.signal, controller.signal);
     const calls = partySizes.flatMap((size) => hourFilters(bucket.timeSlot).map((time) => ({ size, time })));
     try {
       await Promise.all(calls.map(({ size, time }) => this.searchCall(state, size, time)));
