@@ -1,12 +1,11 @@
 import pino from 'pino';
-import { addDays, loadConfig, windowDates, type Config } from '@dropwatch/core';
-import { createProvider } from '@dropwatch/discovery';
+import { addDays, windowDates, type Config } from '@dropwatch/core';
 import { startFakeResyMarket, timeToMinutes, type FakeResyHandle, type FakeResyMarket } from '../fake-resy/index.js';
 import type { BenchContext, Scenario } from '../harness.js';
 import { readDetectionOptions, type DetectionOptions, type VariantName } from './detection/options.js';
 import { SCORE_TAIL_MS, scoreDetection, type DetectionScope, type DetectionScore } from './detection/score.js';
 import { bucketProgress, openVariantDatabase, readDrops, seedWatches } from './detection/variant-db.js';
-import { sleep, VARIANTS } from './detection/variants.js';
+import { sleep, variantSetup, VARIANTS } from './detection/variants.js';
 
 /**
  * What the benchmark asks a design to find: the buckets' searches (time_filter anchor − 1 h,
@@ -60,14 +59,15 @@ async function runVariant(
 ): Promise<VariantOutcome> {
   const { options, size } = setup;
   const tag = `${variant} ${size}`;
-  const config = loadConfig({
+  const logger = pino({ level: options.logLevel, base: { variant, venues: size } }, pino.destination(2));
+  const env = {
     RESY_API_KEY: 'bench-key',
     RESY_BASE_URL: fake.url,
     RESY_MAX_RPS: String(options.rps),
     DISCOVERY_MARKETS: 'nyc',
     LOG_LEVEL: options.logLevel,
-  });
-  const logger = pino({ level: config.LOG_LEVEL, base: { variant, venues: size } }, pino.destination(2));
+  };
+  const { config, provider } = variantSetup(variant, env, logger);
   const db = await openVariantDatabase(ctx.adminUrl, `dw_bench_detection_${variant}_${size}_${process.pid}`);
   const started = Date.now();
   const controller = new AbortController();
@@ -76,7 +76,6 @@ async function runVariant(
   let settled = false;
   try {
     await seedWatches(db.sql, setup.watched, setup.watchFrom, setup.watchTo);
-    const provider = createProvider(config, logger);
     const run = VARIANTS[variant]({ orm: db.orm, config, provider, logger, signal: controller.signal })
       .then((c) => {
         counters = c;

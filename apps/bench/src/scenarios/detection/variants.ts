@@ -1,8 +1,23 @@
-import type { Config } from '@dropwatch/core';
+import { loadConfig, type Config } from '@dropwatch/core';
 import type { MikroORM } from '@dropwatch/db';
-import { runDiscoveryTick, runPoller, VenueCache, type Provider } from '@dropwatch/discovery';
+import { createProvider, runDiscoveryTick, runPoller, VenueCache, type Provider } from '@dropwatch/discovery';
 import type { Logger } from 'pino';
+import { LegacyResyProvider } from './legacy-resy-provider.js';
 import type { VariantName } from './options.js';
+
+/**
+ * Each design with the settings and provider it ships with: the old one with the cooldown and
+ * slot cap it had (30 s, 5 000) and its Resy search (legacy-resy-provider); the new one with
+ * today's defaults and provider.
+ */
+export function variantSetup(variant: VariantName, env: Record<string, string>, logger: Logger): { config: Config; provider: Provider } {
+  if (variant === 'old') {
+    const config = loadConfig({ ...env, DISCOVERY_BUCKET_COOLDOWN_SECONDS: '30', BUCKET_SLOT_CAP: '5000' });
+    return { config, provider: new LegacyResyProvider(config) };
+  }
+  const config = loadConfig(env);
+  return { config, provider: createProvider(config, logger) };
+}
 
 export interface VariantRunOptions {
   readonly orm: MikroORM;
