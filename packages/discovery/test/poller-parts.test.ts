@@ -43,7 +43,7 @@ describe('request budget', () => {
 });
 
 const view = (over: Partial<BucketView> = {}): BucketView => ({
-  calibrated: true, lastPollAt: 0, errorStreak: 0, rate: 0.01, cost: 6, watched: false, anchorMinute: 15 * 60, ...over,
+  calibrated: true, baselinePolls: 3, lastPollAt: 0, errorStreak: 0, rate: 0.01, cost: 6, watched: false, anchorMinute: 15 * 60, ...over,
 });
 const limits = { cooldownSeconds: 5, maxStalenessSeconds: 240 };
 
@@ -56,11 +56,14 @@ describe('bucket priority', () => {
   });
 
   it('puts calibration first, then starving buckets, then the score', () => {
-    const calibrating = bucketScore(view({ calibrated: false, lastPollAt: null }), 10_000, limits)!;
+    const calibrating = bucketScore(view({ calibrated: false, baselinePolls: 0, lastPollAt: null }), 10_000, limits)!;
     const starving = bucketScore(view({ rate: RATE_FLOOR }), 250_000, limits)!;
     const busy = bucketScore(view({ rate: 1 }), 200_000, limits)!;
     expect(calibrating).toBeGreaterThan(starving);
     expect(starving).toBeGreaterThan(busy);
+    // A bucket nearer its baseline is finished first, however long another has waited.
+    const second = bucketScore(view({ calibrated: false, baselinePolls: 1, lastPollAt: 5_000 }), 10_000, limits)!;
+    expect(second).toBeGreaterThan(calibrating);
   });
 
   it('scores expected delay cleared per request: rate × age² / cost, weighted for watches and prime time', () => {

@@ -15,7 +15,8 @@
  *
  * w weighs what users value: buckets with watched venues in them (WATCHED_WEIGHT) and prime-time
  * anchors (PRIME_WEIGHT). Two rules override the score: a bucket still calibrating goes first (no
- * drop can be seen before its baseline), and a bucket unpolled for DISCOVERY_MAX_STALENESS_SECONDS
+ * drop can be seen before its baseline; one bucket is finished before the next is started, so drops
+ * show up early and its later calibration polls can read only the tail), and a bucket unpolled for DISCOVERY_MAX_STALENESS_SECONDS
  * goes next, oldest first, so no bucket starves however little it drops. A bucket polls at most
  * every DISCOVERY_BUCKET_COOLDOWN_SECONDS, and after provider errors it backs off exponentially.
  */
@@ -88,6 +89,8 @@ function decayed(cell: RateCell | undefined, nowMs: number): RateCell {
 /** What the scheduler knows of one bucket. */
 export interface BucketView {
   readonly calibrated: boolean;
+  /** Calibration polls done so far (a bucket closer to its baseline is finished first). */
+  readonly baselinePolls: number;
   /** When its last poll started (ms), null if never polled. */
   readonly lastPollAt: number | null;
   /** Provider failures in a row. */
@@ -106,6 +109,8 @@ export interface PriorityLimits {
 
 /** Above every scored bucket: calibration first, then starving buckets. */
 const CALIBRATING = 2e12;
+/** Calibration finishes bucket by bucket: each poll done outranks any wait. */
+const CALIBRATION_STEP = 1e9;
 const STARVING = 1e12;
 
 /** The bucket's priority now, or null while it may not be polled (cooldown, backoff). */
@@ -114,7 +119,7 @@ export function bucketScore(b: BucketView, nowMs: number, limits: PriorityLimits
   const wait = limits.cooldownSeconds * 2 ** Math.min(b.errorStreak, MAX_BACKOFF_DOUBLINGS);
   if (age < Math.min(wait, limits.maxStalenessSeconds)) return null;
   const ageScore = Number.isFinite(age) ? age : limits.maxStalenessSeconds * 10;
-  if (!b.calibrated) return CALIBRATING + ageScore;
+  if (!b.calibrated) return CALIBRATING + b.baselinePolls * CALIBRATION_STEP + Math.min(ageScore, CALIBRATION_STEP / 2);
   if (age >= limits.maxStalenessSeconds) return STARVING + ageScore;
   const prime = b.anchorMinute >= PRIME_FROM_MINUTE && b.anchorMinute < PRIME_TO_MINUTE;
   const w = (b.watched ? WATCHED_WEIGHT : 1) * (prime ? PRIME_WEIGHT : 1);

@@ -76,6 +76,7 @@ interface BucketState {
   readonly timeSlot: string;
   readonly anchorMinute: number;
   calibrated: boolean;
+  baselinePolls: number;
   scannedAt: Date | string | null;
   lastPollAt: number | null;
   lastAppliedAt: number | null;
@@ -158,8 +159,10 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     await partitions.ensure(orm.em.fork(), now);
     const rows = await db(async (c) => {
       await ensureBuckets(c, config, now);
-      const res = await c.query<{ bucket_id: string; market: string; date: string; time_slot: string; scanned_at: Date | null; calibrated: boolean }>(
-        `select bucket_id, market, date::text as date, time_slot, scanned_at, baseline_polls >= $2 as calibrated
+      const res = await c.query<{
+        bucket_id: string; market: string; date: string; time_slot: string; scanned_at: Date | null; calibrated: boolean; baseline_polls: number;
+      }>(
+        `select bucket_id, market, date::text as date, time_slot, scanned_at, baseline_polls, baseline_polls >= $2 as calibrated
          from discovery_buckets where market = any($1::text[]) order by bucket_id limit $3`,
         [config.DISCOVERY_MARKETS, config.DISCOVERY_BASELINE_POLLS, POLLER_BUCKETS_LIMIT],
       );
@@ -172,13 +175,14 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
       const known = buckets.get(r.bucket_id);
       if (known) {
         known.calibrated = r.calibrated;
+        known.baselinePolls = r.baseline_polls;
         if (!searching.has(r.bucket_id)) known.scannedAt = r.scanned_at;
         continue;
       }
       const lastPollAt = r.scanned_at ? new Date(r.scanned_at).getTime() : null;
       buckets.set(r.bucket_id, {
         id: r.bucket_id, market: r.market, date: r.date, timeSlot: r.time_slot, anchorMinute: minuteOf(r.time_slot),
-        calibrated: r.calibrated, scannedAt: r.scanned_at, lastPollAt, lastAppliedAt: lastPollAt, errorStreak: 0,
+        calibrated: r.calibrated, baselinePolls: r.baseline_polls, scannedAt: r.scanned_at, lastPollAt, lastAppliedAt: lastPollAt, errorStreak: 0,
         cost: provider.callsPerPoll(config.DISCOVERY_PARTY_SIZES, r.time_slot), coverage: null,
       });
     }
@@ -238,7 +242,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
       if (d < 0) continue;
       const score = bucketScore(
         {
-          calibrated: b.calibrated, lastPollAt: b.lastPollAt, errorStreak: b.errorStreak, cost: b.cost, anchorMinute: b.anchorMinute,
+          calibrated: b.calibrated, baselinePolls: b.baselinePolls, lastPollAt: b.lastPollAt, errorStreak: b.errorStreak, cost: b.cost, anchorMinute: b.anchorMinute,
           rate: rates.rate(b.market, d, b.timeSlot, nowMs), watched: plan.watchedDays.has(`${b.market}|${b.date}`),
         },
         nowMs,
@@ -318,8 +322,8 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   /** Re-reads one bucket's row (after another worker polled it, or to see calibration end). */
   const reloadBucket = async (b: BucketState) => {
     const { rows } = await db((c) =>
-      c.query<{ scanned_at: Date | null; calibrated: boolean }>(
-        'select scanned_at, baseline_polls >= $2 as calibrated from discovery_buckets where bucket_id = $1',
+      c.query<{ scanned_at: Date | null; calibrated: boolean; baseline_polls: number }>(
+        'select scanned_at, baseline_polls, baseline_polls >= $2 as calibrated from discovery_buckets where bucket_id = $1',
         [b.id, config.DISCOVERY_BASELINE_POLLS],
       ),
     ).catch(() => ({ rows: [] }));
@@ -327,6 +331,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     if (row && !searching.has(b.id)) {
       b.scannedAt = row.scanned_at;
       b.calibrated = row.calibrated;
+      b.baselinePolls = row.baseline_polls;
     }
   };
 
