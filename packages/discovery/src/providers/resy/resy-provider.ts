@@ -14,8 +14,8 @@ const HOUR_OFFSETS = [-60, 0, 60] as const;
 const RESY_SITE = 'https://resy.com';
 /** A doubtful answer (see CallGuard.doubtful) is asked again at once at most this many times. */
 export const SUSPECT_RETRIES = 2;
-/** Venues with at most this many slots in a call are its tail: where drops happen. */
-export const TAIL_SLOTS = 2;
+/** Venues with at most this many slots in a call are its tail: where drops happen (a venue that can drop has only the table that opened). */
+export const TAIL_SLOTS = 1;
 /** A box is scanned whole at least this often; in between only its tail is read. */
 export const FULL_SCAN_EVERY_MS = 60_000;
 
