@@ -52,6 +52,13 @@ const DEFAULT_JOBS_DIR = path.join(path.dirname(here), '..', 'jobs');
 const text = (msg: unknown): string => (msg instanceof Error ? msg.message : String(msg));
 
 /** Bree with discovery and notify as long-lived workers, and retention on RETENTION_CRON. */
+/**
+ * A worker thread's V8 heap starts with a young generation sized for throughput (tens of MB
+ * each); the long-lived jobs allocate little per second, and a smaller nursery keeps the
+ * process's resident memory down when all threads start at once.
+ */
+const LONG_LIVED_LIMITS = { maxYoungGenerationSizeMb: 8 } as const;
+
 export async function createScheduler(options: SchedulerOptions): Promise<Scheduler> {
   const { config, databaseUrl, logger } = options;
   const log = logger.child({ component: 'scheduler' });
@@ -59,7 +66,9 @@ export async function createScheduler(options: SchedulerOptions): Promise<Schedu
   const discoveryData = { databaseUrl, settings: configToSettings(config) };
   const jobs: Bree.JobOptions[] = [];
   // `timeout: false`: Bree itself never starts them; the supervisor does, once, at start().
-  if (names.includes('discovery')) jobs.push({ name: 'discovery', timeout: false, worker: { workerData: discoveryData } });
+  if (names.includes('discovery')) {
+    jobs.push({ name: 'discovery', timeout: false, worker: { workerData: discoveryData, resourceLimits: LONG_LIVED_LIMITS } });
+  }
   if (names.includes('retention')) {
     // The retention job's own shell decides its workerData shape; it is loaded lazily so a
     // process without the job file (tests of discovery alone) does not need it.
@@ -73,7 +82,7 @@ export async function createScheduler(options: SchedulerOptions): Promise<Schedu
   }
   if (names.includes('notify')) {
     // Singleton across replicas by its lease, held for the worker's life; one worker per process.
-    jobs.push({ name: 'notify', timeout: false, worker: { workerData: discoveryData } });
+    jobs.push({ name: 'notify', timeout: false, worker: { workerData: discoveryData, resourceLimits: LONG_LIVED_LIMITS } });
   }
   const extension = options.extension ?? DEFAULT_EXTENSION;
   const bree = new TsxBree({
