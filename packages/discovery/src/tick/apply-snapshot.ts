@@ -4,7 +4,7 @@ import type { VenueInfo } from '../providers/provider.js';
 import { SUSPECT_MIN_PREV, SUSPECT_SHRINK_RATIO } from '../suspect-rules.js';
 import { DROPS_CHANNEL } from './feed-cache.js';
 import type { PgClient } from './pg-session.js';
-import { isPrimeTime, type PreparedSnapshot } from './prepared-snapshot.js';
+import { isPrimeTime, type PreparedSlot, type PreparedSnapshot } from './prepared-snapshot.js';
 import { writeVenues, type VenueCache } from './venue-writes.js';
 
 /** PostgreSQL errors worth one more try of the whole bucket transaction. */
@@ -151,25 +151,7 @@ async function applyInTransaction(
   let reopened = 0;
   if (candidates.length > 0 || closingIds.length > 0) {
     const cand = candidates.map((k) => snap.byKey.get(k)!);
-    const res = await client.query<{ kind: string; id: string | null; venue_id: string | null; n: string }>(
-      PREPARED.applyDrops([
-        bucket.bucketId,
-        bucket.market,
-        now,
-        config.DROP_DEDUPE_MINUTES,
-        cand.map((c) => c.key),
-        cand.map((c) => c.slotId),
-        cand.map((c) => c.venueId),
-        cand.map((c) => c.slotDate),
-        cand.map((c) => c.slotTime),
-        cand.map((c) => c.partySizes.join(',')),
-        cand.map((c) => c.bookingUrl),
-        cand.map((c) => isPrimeTime(c.slotTime)),
-        closingIds,
-        closingMinutes,
-        ...minuteBounds(closingMinutes, now),
-      ]),
-    );
+    const res = await client.query<ApplyDropsRow>(applyDropsQuery(config, bucket, now, cand, closingIds, closingMinutes));
     for (const r of res.rows) {
       if (r.kind === 'drop' && r.id !== null && r.venue_id !== null) drops.push({ id: r.id, venueId: r.venue_id });
       else if (r.kind === 'written') rowsWritten += Number(r.n);
@@ -182,6 +164,41 @@ async function applyInTransaction(
   const venues = ctx.venueCache.pick(snap.venues.values(), dropped, now, config.VENUE_TOUCH_MINUTES);
   rowsWritten += await writeVenues(client, bucket.market, venues, dropped, now, config.VENUE_TOUCH_MINUTES);
   return { status: 'applied', drops, closes, reopened, rowsWritten, venuesWritten: venues };
+}
+
+export interface ApplyDropsRow {
+  readonly kind: string;
+  readonly id: string | null;
+  readonly venue_id: string | null;
+  readonly n: string;
+}
+
+/** The drop statement (phase 2 of the diff) for these candidates and closing drops. */
+export function applyDropsQuery(
+  config: Config,
+  bucket: { readonly bucketId: string; readonly market: string },
+  now: Date,
+  cand: readonly PreparedSlot[],
+  closingIds: readonly string[],
+  closingMinutes: readonly (Date | string)[],
+) {
+  return PREPARED.applyDrops([
+    bucket.bucketId,
+    bucket.market,
+    now,
+    config.DROP_DEDUPE_MINUTES,
+    cand.map((c) => c.key),
+    cand.map((c) => c.slotId),
+    cand.map((c) => c.venueId),
+    cand.map((c) => c.slotDate),
+    cand.map((c) => c.slotTime),
+    cand.map((c) => c.partySizes.join(',')),
+    cand.map((c) => c.bookingUrl),
+    cand.map((c) => isPrimeTime(c.slotTime)),
+    closingIds,
+    closingMinutes,
+    ...minuteBounds(closingMinutes, now),
+  ]);
 }
 
 /**

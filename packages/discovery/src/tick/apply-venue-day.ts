@@ -1,8 +1,8 @@
 import type { Config } from '@dropwatch/core';
-import { notifyDrops, type ApplyContext } from './apply-snapshot.js';
+import { applyDropsQuery, notifyDrops, type ApplyContext, type ApplyDropsRow } from './apply-snapshot.js';
 import { PREPARED } from './bucket-sql.js';
 import type { PgClient } from './pg-session.js';
-import { isPrimeTime, type PreparedSnapshot } from './prepared-snapshot.js';
+import type { PreparedSnapshot } from './prepared-snapshot.js';
 import { writeVenues } from './venue-writes.js';
 
 /**
@@ -97,26 +97,7 @@ async function insertDrops(
 ): Promise<{ id: string; venueId: string }[]> {
   if (keys.length === 0) return [];
   const cand = keys.map((k) => snap.byKey.get(k)!);
-  const res = await client.query<{ kind: string; id: string | null; venue_id: string | null }>(
-    PREPARED.applyDrops([
-      bucket.bucketId,
-      bucket.market,
-      now,
-      config.DROP_DEDUPE_MINUTES,
-      cand.map((c) => c.key),
-      cand.map((c) => c.slotId),
-      cand.map((c) => c.venueId),
-      cand.map((c) => c.slotDate),
-      cand.map((c) => c.slotTime),
-      cand.map((c) => c.partySizes.join(',')),
-      cand.map((c) => c.bookingUrl),
-      cand.map((c) => isPrimeTime(c.slotTime)),
-      [],
-      [],
-      now,
-      now,
-    ]),
-  );
+  const res = await client.query<ApplyDropsRow>(applyDropsQuery(config, bucket, now, cand, [], []));
   const drops: { id: string; venueId: string }[] = [];
   for (const r of res.rows) if (r.kind === 'drop' && r.id !== null && r.venue_id !== null) drops.push({ id: r.id, venueId: r.venue_id });
   return drops;
