@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * The whole schema of DESIGN §4. drop_events and user_notifications are partitioned by UTC day
+ * The whole schema. drop_events and user_notifications are partitioned by UTC day
  * with no default partition: DETACH … CONCURRENTLY refuses to run while a default partition
  * exists, and retention depends on it. Partitions are made by dropwatch_ensure_partitions(),
  * which the migration, the server start, each discovery tick and the retention job call.

@@ -1,6 +1,6 @@
 /**
  * Every bound of the API in one place: zod input ranges and the LIMIT of every list query.
- * DESIGN §5.1 fixes the ranges of the feed inputs.
+ * The ranges of the feed inputs.
  */
 export const JUST_OPENED_MINUTES = { min: 1, max: 120, default: 10 } as const;
 export const JUST_OPENED_LIMIT = { min: 1, max: 2000, default: 500 } as const;
@@ -9,7 +9,7 @@ export const NEW_DROPS_LIMIT = { min: 1, max: 500, default: 200 } as const;
 /** newDrops without a cursor starts this far back at most (the retention window). */
 export const NEW_DROPS_MAX_WITHIN_MINUTES = 30 * 24 * 60;
 export const BOARD_LIMIT = { min: 1, max: 500, default: 100 } as const;
-/** Segment size of feed.live on the wire; the cache caps bound what exists (DESIGN §5.2). */
+/** Segment size of feed.live on the wire; the cache caps bound what exists. */
 export const LIVE_LIMIT = { min: 1, max: 5000, default: 100 } as const;
 
 /** Filters: at most this many party sizes / dates in one request. */

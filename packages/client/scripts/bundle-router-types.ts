@@ -114,7 +114,7 @@ function generate(): string {
     ...imports,
     ...[...helpers.values()],
     body,
-    '/** The drop every feed returns (DESIGN §5.1). */',
+    '/** The drop every feed returns. */',
     "export type DropDto = RouterOutputs['feed']['justOpened']['drops'][number];",
     '',
   ].join('\n');

@@ -7,5 +7,5 @@ import type { RouterOutputs } from '@dropwatch/api';
 
 export type { AppRouter, RouterInputs, RouterOutputs } from '@dropwatch/api';
 
-/** The drop every feed returns (DESIGN §5.1). */
+/** The drop every feed returns. */
 export type DropDto = RouterOutputs['feed']['justOpened']['drops'][number];

@@ -16,7 +16,7 @@ import { addWatch, connect, createUser, insertDrop, notificationsOf, seedVenue, 
 import { startReceiver, type Receiver } from './webhook-receiver.js';
 
 /**
- * The exactly-once cursor lags by the oldest open transaction of the whole cluster (DESIGN §4):
+ * The exactly-once cursor lags by the oldest open transaction of the whole cluster:
  * on a shared server another session's long transaction holds drops back, so deadlines are generous.
  */
 const VISIBLE_WITHIN_MS = 90_000;

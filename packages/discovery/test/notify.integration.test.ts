@@ -5,7 +5,7 @@ import { runNotify, type NotifyOptions } from '../src/index.js';
 import { addWatch, connect, createUser, dayFromToday, insertDrop, notificationsOf, seedVenue, silentLogger, waitFor } from './notify-fixtures.js';
 
 /**
- * The exactly-once cursor lags by the oldest open transaction of the whole cluster (DESIGN §4):
+ * The exactly-once cursor lags by the oldest open transaction of the whole cluster:
  * on a shared server another session's long transaction holds drops back, so waits are generous.
  */
 const VISIBLE_WITHIN_MS = 90_000;

@@ -58,7 +58,7 @@ afterAll(async () => {
 });
 
 describe('Resy provider: requests and paging', () => {
-  it('sends the search body and headers of DESIGN §3.2 for each party size × hour filter', async () => {
+  it("sends the venue search body and Resy's headers for each party size × hour filter", async () => {
     fake.setHandler((_req, res) => sendJson(res, 200, { search: { hits: [] } }));
     await provider().fetchSnapshot(bucket, [2, 4]);
     expect(fake.requests).toHaveLength(6);

@@ -6,7 +6,7 @@ import type { BenchContext, Scenario } from '../harness.js';
 import { median } from '../stats.js';
 import { notifyLatency } from './notify/latency.js';
 
-/** The population of DESIGN's fan-out benchmark. */
+/** The population of the fan-out benchmark. */
 const USERS = 10_000;
 const WATCHES_PER_USER = 5;
 const VENUES = 1_000;
@@ -59,7 +59,7 @@ async function resetNotify(sql: pg.Client, beforeTx: bigint): Promise<void> {
 }
 
 /**
- * The cursor only reads transactions below the cluster's snapshot xmin (DESIGN §4): on a shared
+ * The cursor only reads transactions below the cluster's snapshot xmin: on a shared
  * server another session's long transaction holds the seeded drops back, so wait for them.
  */
 async function waitVisible(sql: pg.Client, tx: bigint): Promise<void> {

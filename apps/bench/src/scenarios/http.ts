@@ -18,7 +18,7 @@ const serverMain = fileURLToPath(new URL('../../../server/dist/main.js', import.
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
 const ROUNDS = 3;
-/** feed.live `limit`s measured: ≈ 20 KB and ≈ 190 KB answers, the sizes DESIGN §5.2 cites. */
+/** feed.live `limit`s measured: ≈ 20 KB and ≈ 190 KB answers. */
 const LIMITS = [20, 200];
 
 /** A feed_cache payload in the shape the tick writes (DTO drops, ISO dates). */

@@ -17,7 +17,7 @@ export interface CachedResponse {
 export type CacheOutcome = 'hit' | 'miss' | 'shared' | 'not_modified' | 'uncacheable';
 
 /**
- * The serialized-response cache of feed.live (DESIGN §5.2). Keyed by the request's path and
+ * The serialized-response cache of feed.live. Keyed by the request's path and
  * query (its tRPC input, batched or not) within a generation; a generation ends on every
  * `NOTIFY dropwatch_drops` (the tick rebuilt the feed cache: new feed_cache version) or after
  * `ttlMs` (a writer that forgot to notify). Concurrent misses of one key share one render, so a

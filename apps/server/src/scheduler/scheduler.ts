@@ -7,7 +7,7 @@ import { configToSettings } from './job-settings.js';
 import { JobSupervisor } from './supervisor.js';
 import { TsxBree } from './tsx-bree.js';
 
-/** Jobs this process schedules (DESIGN §6). */
+/** Jobs this process schedules. */
 export type JobName = 'discovery' | 'retention' | 'notify';
 /**
  * Jobs that run as ONE long-lived worker thread each, from start() until stop() sends 'cancel':

@@ -4,7 +4,7 @@ import Bree from 'bree';
 
 /**
  * Bree whose workers can run TypeScript job files in development: on Node 20 `--import tsx`
- * in a worker's execArgv does not load `.ts` (STACK.md), so a `.ts` job starts from a tiny
+ * in a worker's execArgv does not load `.ts` (Unknown file extension), so a `.ts` job starts from a tiny
  * eval'd bootstrap that registers tsx's ESM loader in the worker and then imports the job.
  * Compiled `.js` jobs start the ordinary way.
  */

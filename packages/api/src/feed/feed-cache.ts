@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { dropDto, type DropDto } from './drop-dto.js';
 import type { SqlRunner } from './sql-runner.js';
 
-/** The feed_cache row of a market (DESIGN §5.2), written by the discovery tick. */
+/** The feed_cache row of a market, written by the discovery poller. */
 export const feedCacheKey = (market: string) => `market:${market}`;
 
 /** A drop as stored in the jsonb payload: the DTO with ISO date strings. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The exactly-once cursor of DESIGN §4: (tx_id, id) of the last drop a reader has seen. On the
+ * The exactly-once cursor (docs/architecture.md): (tx_id, id) of the last drop a reader has seen. On the
  * wire it is opaque: base64url of "txid:id". Both parts are unsigned 64-bit integers
  * (tx_id is an xid8, id a bigint identity), kept as decimal strings.
  *

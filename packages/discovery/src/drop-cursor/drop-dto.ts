@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { rarity } from '@dropwatch/core';
 
-/** The drop every feed returns (DESIGN §5.1). Dates travel as Date through superjson. */
+/** The drop every feed returns. Dates travel as Date through superjson. */
 export const dropDto = z.object({
   id: z.string(),
   market: z.string(),

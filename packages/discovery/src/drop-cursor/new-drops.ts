@@ -22,7 +22,7 @@ export interface NewDropsPage {
 }
 
 /**
- * The exactly-once page (DESIGN §4): rows after the cursor whose writing transaction is below
+ * The exactly-once page: rows after the cursor whose writing transaction is below
  * the snapshot's xmin -- so no transaction that could still commit a smaller (tx_id, id) is
  * passed over -- in (tx_id, id) order. The xmin comes from the same statement (same snapshot).
  * -- uses drop_events_tx_id_idx (tx_id, id) on each partition: a Merge Append of index range

@@ -1,4 +1,4 @@
-/** Bounds and names of the notify job (DESIGN §6). Every list query below takes its LIMIT from here. */
+/** Bounds and names of the notify job. Every list query below takes its LIMIT from here. */
 
 /** The job's row in consumer_cursors. */
 export const NOTIFY_CURSOR_NAME = 'notify';

@@ -47,7 +47,7 @@ export interface NotifyWorkerStats {
 }
 
 /**
- * The notify job as ONE long-lived worker (DESIGN §6): holds the `notify` lease for its life
+ * The notify job as ONE long-lived worker: holds the `notify` lease for its life
  * (renewed every NOTIFY_LEASE_CHECK_MS; a standby replica keeps trying to take it and takes over
  * when it expires), LISTENs on dropwatch_drops, and on each wake-up runs a pass (runNotifyPass:
  * fan-out batches through the exactly-once cursor, NOTIFY dropwatch_notifications, then due

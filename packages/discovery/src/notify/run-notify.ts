@@ -195,7 +195,7 @@ export async function runNotifyPass(opts: NotifyOptions, stats: NotifyStats = em
 }
 
 /**
- * One notify run (DESIGN §6) under the `notify` lease: a pass (runNotifyPass), skipped when
+ * One notify run under the `notify` lease: a pass (runNotifyPass), skipped when
  * another holder has the lease. Writes one job_runs row. The long-lived worker
  * (runNotifyWorker) holds the lease itself and calls runNotifyPass.
  */

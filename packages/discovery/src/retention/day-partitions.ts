@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { PARTITION_LIST_LIMIT } from './retention-config.js';
 import type { RetentionSession } from './retention-session.js';
 
-/** The tables partitioned by UTC day (DESIGN §4); their partitions are named <table>_pYYYYMMDD. */
+/** The tables partitioned by UTC day; their partitions are named <table>_pYYYYMMDD. */
 export type DayPartitionedTable = 'drop_events' | 'user_notifications';
 
 export type PartitionState = 'attached' | 'pending_detach' | 'detached';

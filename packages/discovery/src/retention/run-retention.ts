@@ -105,7 +105,7 @@ function partitionPlan(cutoffs: RetentionCutoffs): [DayPartitionedTable, string]
 }
 
 /**
- * The retention pass of DESIGN §7 — the daily job and `prune.now` both call this. Runs under the
+ * The retention pass — the daily job and `prune.now` both call this. Runs under the
  * `retention` lease: a second caller (another replica, the job vs prune.now) gets
  * `{ status: 'already_running', heldBy }` at once instead of waiting. Writes one job_runs row.
  */

@@ -1,5 +1,5 @@
 /**
- * The hot path of the tick (DESIGN §3.1 steps 3–5): every statement a bucket poll runs, with the
+ * The hot path of discovery (docs/architecture.md, "The diff"): every statement a bucket poll runs, with the
  * plan each relies on. The snapshot travels as arrays (`unnest`); the diff is SQL, and only
  * rows that change are written (anti-joins, never `ON CONFLICT DO UPDATE … WHERE false`, which
  * locks and WAL-logs every conflicting row anyway).

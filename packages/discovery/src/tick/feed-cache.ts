@@ -8,13 +8,13 @@ export const DROPS_CHANNEL = 'dropwatch_drops';
 export const FEED_JUST_OPENED_MINUTES = 10;
 /** Board entries kept per market. */
 export const FEED_BOARD_CAP = 500;
-/** A market's payload must stay under this (DESIGN §5.2). */
+/** A market's payload must stay under this. */
 export const FEED_PAYLOAD_MAX_BYTES = 2 * 1024 * 1024;
 
 /** The feed_cache key of a market. */
 export const feedCacheKey = (market: string): string => `market:${market}`;
 
-/** A drop in the DTO shape of DESIGN §5.1, dates as ISO strings (jsonb). */
+/** A drop in the feed's DTO shape, dates as ISO strings (jsonb). */
 export interface FeedCacheDrop {
   readonly id: string;
   readonly market: string;

@@ -25,7 +25,7 @@ export interface PreparedSnapshot {
 }
 
 /**
- * Fingerprints a snapshot's slots (DESIGN §2), merges duplicates and keeps at most `cap` slots
+ * Fingerprints a snapshot's slots (slot id = hash of provider, venue, local start), merges duplicates and keeps at most `cap` slots
  * (earliest first) so a bucket's stored slots stay bounded.
  */
 export function prepareSnapshot(provider: string, snapshot: Snapshot, cap: number): PreparedSnapshot {

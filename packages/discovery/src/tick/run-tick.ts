@@ -60,7 +60,7 @@ const processVenueCache = new VenueCache();
 const partitionGuards = new Map<number, PartitionGuard>();
 
 /**
- * One discovery tick (DESIGN §3.1, steps 1–9). Throws only when the tick itself cannot run
+ * One round-robin discovery tick over every due bucket (the design before the continuous poller, kept as the reference of the detection bench and as the diff's test driver). Throws only when the tick itself cannot run
  * (database unreachable); a failing bucket is counted and logged, the others go on.
  */
 export async function runDiscoveryTick(options: DiscoveryTickOptions): Promise<DiscoveryTickStats> {

@@ -1,4 +1,4 @@
-/** Bounds of webhook delivery (DESIGN §6). */
+/** Bounds of webhook delivery. */
 
 /** Each POST must answer within this. */
 export const WEBHOOK_TIMEOUT_MS = 5_000;

@@ -165,7 +165,7 @@ async function attempt<T>(options: ResyHttpOptions, request: ResyRequest<T>, sig
   throw classifyStatus(res, what);
 }
 
-/** Maps a non-200 response to the error codes of DESIGN §3.2. */
+/** Maps a non-200 response to a provider error code (auth, blocked, rate_limited, upstream). */
 export function classifyStatus(res: Response, what = 'resy search'): ProviderError {
   const status = res.status;
   if (status === 401 || status === 419) return new ProviderError('auth', `${what}: HTTP ${status} (credentials refused)`, { status });

@@ -55,7 +55,7 @@ interface BucketModel {
 }
 
 /**
- * A deterministic market (DESIGN §3.3): each bucket has a stable set of regular slots at its
+ * A deterministic market: each bucket has a stable set of regular slots at its
  * regular venues, plus churning slots born at a steady rate that live a few steps. Most churn
  * lands at venues with no regular slot in the bucket (drops once the baseline is known); hot
  * venues are picked less often and their slots live only a step or two.
