@@ -182,7 +182,9 @@ describe('discovery tick under concurrency', () => {
     await withPgConnection(t.orm, (engineA) =>
       withPgConnection(t.orm, async (engineB) => {
         await engineA.query('begin');
-        await engineA.query(`select pg_advisory_xact_lock(${gate}), pg_advisory_xact_lock(hashtextextended('dropwatch.bucket:' || $1, 0))`, [bucket]);
+        // A holds only the gate (not the bucket lock): B's try-lock then succeeds whatever order
+        // the executor takes the two locks in, and the test is about the row version B reads.
+        await engineA.query(`select pg_advisory_xact_lock(${gate})`);
         await engineA.query(`update discovery_buckets set scanned_at = scanned_at + interval '1 minute', poll_count = poll_count + 1 where bucket_id = $1`, [bucket]);
         const { rows: pid } = await engineB.query<{ pid: number }>('select pg_backend_pid() as pid');
         const read = engineB.query<{ locked: boolean; unchanged: boolean }>(lockBehindGate, [bucket, picked]);
