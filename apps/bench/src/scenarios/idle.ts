@@ -72,14 +72,20 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function measure(ctx: BenchContext, venues: number, seconds: number, ticksPerSecond: number): Promise<void> {
-  const dbName = `dw_bench_idle_${venues}_${process.pid}`;
+async function measure(
+  ctx: BenchContext,
+  build: { label: string; main: string },
+  venues: number,
+  seconds: number,
+  ticksPerSecond: number,
+): Promise<void> {
+  const dbName = `dw_bench_idle_${build.label}_${venues}_${process.pid}`;
   await adminQuery(ctx.adminUrl, `drop database if exists "${dbName}" with (force)`);
   await adminQuery(ctx.adminUrl, `create database "${dbName}"`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let stderr = '';
-  const child = spawn(process.execPath, [SERVER_MAIN], {
+  const child = spawn(process.execPath, [build.main], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -97,7 +103,7 @@ async function measure(ctx: BenchContext, venues: number, seconds: number, ticks
   try {
     await waitUp(url, child);
     const pid = child.pid!;
-    ctx.log(`${venues} venues: server up (pid ${pid}); sampling for ${seconds} s`);
+    ctx.log(`${build.label} ${venues} venues: server up (pid ${pid}); sampling for ${seconds} s`);
     const shares: number[] = [];
     const rss: number[] = [await rssMb(pid)];
     const startTicks = await cpuTicks(pid);
@@ -117,7 +123,7 @@ async function measure(ctx: BenchContext, venues: number, seconds: number, ticks
     const cpuShare = (lastTicks - startTicks) / ticksPerSecond / ((lastAt - startAt) / 1000);
     ctx.record({
       case: `idle server, simulated market, no users, ${seconds} s`,
-      variant: `SIM_VENUES=${venues}`,
+      variant: `${build.label} SIM_VENUES=${venues}`,
       metrics: {
         cpuPctOfOneCore: cpuShare * 100,
         cpuPctP99Of5s: quantile(shares, 0.99) * 100,
@@ -126,10 +132,10 @@ async function measure(ctx: BenchContext, venues: number, seconds: number, ticks
       },
     });
     // The series shows whether a peak is start-up (first windows) or steady state.
-    ctx.log(`${venues} venues: CPU % per ${SAMPLE_SECONDS} s window: ${shares.map((x) => (x * 100).toFixed(0)).join(' ')}`);
-    ctx.log(`${venues} venues: RSS MB per sample: ${rss.map((x) => x.toFixed(0)).join(' ')}`);
+    ctx.log(`${build.label} ${venues} venues: CPU % per ${SAMPLE_SECONDS} s window: ${shares.map((x) => (x * 100).toFixed(0)).join(' ')}`);
+    ctx.log(`${build.label} ${venues} venues: RSS MB per sample: ${rss.map((x) => x.toFixed(0)).join(' ')}`);
     ctx.log(
-      `${venues} venues: CPU ${(cpuShare * 100).toFixed(1)}% of one core (5 s windows p99 ${(quantile(shares, 0.99) * 100).toFixed(1)}%), ` +
+      `${build.label} ${venues} venues: CPU ${(cpuShare * 100).toFixed(1)}% of one core (5 s windows p99 ${(quantile(shares, 0.99) * 100).toFixed(1)}%), ` +
         `RSS p50 ${median(rss).toFixed(0)} MB max ${Math.max(...rss).toFixed(0)} MB`,
     );
   } finally {
@@ -142,10 +148,14 @@ export const idleScenario: Scenario = {
   name: 'idle',
   description:
     'the built server (node apps/server/dist/main.js) on a fresh database, default simulated market, no users: CPU share of one core and RSS, ' +
-    'sampled from /proc for BENCH_IDLE_SECONDS (300) at each BENCH_IDLE_VENUES (300,2000)',
+    'sampled from /proc for BENCH_IDLE_SECONDS (300) at each BENCH_IDLE_VENUES (300,2000), beside BENCH_IDLE_BASELINE (another build) when set',
   async run(ctx) {
     const { seconds, venues } = settings();
     const ticksPerSecond = clockTicks();
-    for (const v of venues) await measure(ctx, v, seconds, ticksPerSecond);
+    // BENCH_IDLE_BASELINE: another build's apps/server/dist/main.js (e.g. a worktree of an older
+    // commit, with its own node_modules), measured at the same time as this one.
+    const baseline = process.env.BENCH_IDLE_BASELINE;
+    const builds = [...(baseline ? [{ label: 'baseline', main: baseline }] : []), { label: 'this', main: SERVER_MAIN }];
+    for (const v of venues) await Promise.all(builds.map((b) => measure(ctx, b, v, seconds, ticksPerSecond)));
   },
 };
