@@ -28,10 +28,8 @@ export type PollResult =
       readonly outcome: ApplyOutcome;
       readonly polledAt: Date;
       readonly stats: SnapshotStats;
-      /** Slots in the snapshot, and the earliest and latest venue-local minute of the day they start at. */
-      readonly slots: number;
+      /** The earliest and latest venue-local minute of the day the snapshot's slots start at. */
       readonly minutes: readonly [number, number] | null;
-      readonly capped: number;
       readonly dbMs: number;
     };
 
@@ -79,9 +77,7 @@ export async function pollBucket(options: PollBucketOptions, ctx: ApplyContext, 
       outcome,
       polledAt,
       stats: snapshot.stats,
-      slots: prepared.slots.length,
       minutes: minuteRange(prepared.slots),
-      capped: prepared.capped,
       dbMs: performance.now() - t,
     };
   } catch (err) {
