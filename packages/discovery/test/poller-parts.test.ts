@@ -86,8 +86,10 @@ describe('bucket priority', () => {
     const unknown = rates.rate('nyc', 5, '20:30', 0);
     expect(hot).toBeGreaterThan(unknown);
     expect(unknown).toBeGreaterThan(cold);
-    expect(unknown).toBeCloseTo(60 / 1200);
+    expect(unknown).toBeLessThan(hot);
     expect(rates.rate('la', 0, '20:30', 0)).toBe(RATE_FLOOR);
+    // A key never seen leans on its days-ahead band: far days learned cold, near days hot.
+    expect(rates.rate('nyc', 11, '20:30', 0)).toBeLessThan(rates.rate('nyc', 1, '15:00', 0));
     // Old observations fade: after many half-lives the key is back near the market mean.
     expect(rates.rate('nyc', 0, '20:30', 10 * 24 * 3_600_000)).toBeLessThan(hot);
   });

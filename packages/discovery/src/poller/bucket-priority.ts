@@ -11,7 +11,9 @@
  * λ is learned per (market, days ahead, anchor time), not per bucket id: tomorrow's 20:30 bucket
  * inherits what today's 20:30 showed yesterday when the window rolls. It is a decaying
  * Gamma–Poisson estimate, (drops + prior) / (seconds observed + PRIOR_SECONDS), whose prior is
- * the market-wide mean, so a key with little history leans on the market.
+ * the rate of its days-ahead band (today and tomorrow, the week, beyond), whose prior in turn is
+ * the market-wide mean: a key with little history leans on its band, which pools many buckets
+ * and learns within minutes.
  *
  * w weighs what users value: buckets with watched venues in them (WATCHED_WEIGHT) and prime-time
  * anchors (PRIME_WEIGHT). Two rules override the score: a bucket still calibrating goes first (no
@@ -47,8 +49,14 @@ export interface RateCell {
   at: number;
 }
 
+/** Days-ahead bands the rates are pooled in: today and tomorrow, the week, beyond. */
+function band(daysAhead: number): string {
+  return daysAhead <= 1 ? 'near' : daysAhead <= 6 ? 'week' : 'far';
+}
+
 export class DropRates {
   private readonly cells = new Map<string, RateCell>();
+  private readonly bands = new Map<string, RateCell>();
   private readonly markets = new Map<string, RateCell>();
 
   static key(market: string, daysAhead: number, anchor: string): string {
@@ -60,6 +68,7 @@ export class DropRates {
     if (seconds < 0 || (seconds === 0 && drops === 0)) return;
     for (const [map, key] of [
       [this.cells, DropRates.key(market, daysAhead, anchor)],
+      [this.bands, `${market}|${band(daysAhead)}`],
       [this.markets, market],
     ] as const) {
       const cell = decayed(map.get(key), nowMs);
@@ -69,13 +78,20 @@ export class DropRates {
     }
   }
 
-  /** Drops a second expected in a bucket of this key. */
+  /**
+   * Drops a second expected in a bucket of this key: its own observations, shrunk towards its
+   * days-ahead band's rate, which is shrunk towards the market's (each prior weighs PRIOR_SECONDS).
+   * A key seen little leans on its band, which learns within minutes (it pools many buckets).
+   */
   rate(market: string, daysAhead: number, anchor: string, nowMs: number): number {
+    const shrunk = (cell: RateCell | undefined, prior: number) => {
+      const c = cell ? decayed({ ...cell }, nowMs) : { drops: 0, seconds: 0 };
+      return (c.drops + prior * PRIOR_SECONDS) / (c.seconds + PRIOR_SECONDS);
+    };
     const m = this.markets.get(market);
-    const prior = m && m.seconds > 0 ? m.drops / m.seconds : 0;
-    const cell = this.cells.get(DropRates.key(market, daysAhead, anchor));
-    const c = cell ? decayed({ ...cell }, nowMs) : { drops: 0, seconds: 0 };
-    return Math.max(RATE_FLOOR, (c.drops + prior * PRIOR_SECONDS) / (c.seconds + PRIOR_SECONDS));
+    const marketRate = m && m.seconds > 0 ? m.drops / m.seconds : 0;
+    const bandRate = shrunk(this.bands.get(`${market}|${band(daysAhead)}`), marketRate);
+    return Math.max(RATE_FLOOR, shrunk(this.cells.get(DropRates.key(market, daysAhead, anchor)), bandRate));
   }
 }
 

@@ -292,6 +292,8 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
         return;
       case 'calibrating':
         count((s) => (s.calibrating += 1));
+        // Its snapshot is prev now: what appears after it is a drop at the next applied poll.
+        b.lastAppliedAt = result.polledAt.getTime();
         break;
       case 'suspect':
         count((s) => (s.suspect += 1));
