@@ -7,7 +7,7 @@ export { FeedCacheReader, feedCacheKey } from './feed/feed-cache.js';
 export * as feedSql from './feed/feed-queries.js';
 export { bucketsSql } from './health/health-queries.js';
 export { emRunner, toPgPlaceholders, type SqlRunner } from './feed/sql-runner.js';
-export { DROPS_CHANNEL, LocalDropSignal, PgDropListener, type DropSignal } from './live/drop-signal.js';
+export { LocalDropSignal, PgDropListener, type DropSignal } from './live/drop-signal.js';
 export {
   bearerToken,
   generateToken,

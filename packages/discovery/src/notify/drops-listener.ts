@@ -12,7 +12,7 @@ import {
 export const NOTIFY_LISTEN_APPLICATION_NAME = 'dropwatch-notify-listen';
 
 /**
- * Why the listener wakes the worker: a `NOTIFY dropwatch_drops` arrived; drops NOTIFY'd earlier
+ * Why the listener wakes its owner: a NOTIFY arrived on one of its channels; drops NOTIFY'd earlier
  * have become readable by the exactly-once cursor; or the LISTEN connection was re-opened (a
  * notification may have been missed while it was down).
  */
@@ -21,21 +21,26 @@ export type DropsWakeReason = 'notify' | 'visible' | 'reconnect';
 export interface DropsListenerOptions {
   readonly databaseUrl: string;
   readonly logger: Pick<Logger, 'warn' | 'info' | 'debug'>;
-  readonly onWake: (reason: DropsWakeReason) => void;
+  /** `channel` is the NOTIFY's channel for 'notify', undefined for the other reasons. */
+  readonly onWake: (reason: DropsWakeReason, channel?: string) => void;
+  /** Channels to LISTEN on (default: dropwatch_drops alone); visibility is watched for dropwatch_drops. */
+  readonly channels?: readonly string[];
+  readonly applicationName?: string;
 }
 
 /**
- * The notify worker's own connection running `LISTEN dropwatch_drops` (the discovery poller
- * NOTIFYs it inside each bucket transaction that records drops, so it arrives at COMMIT).
+ * A dedicated connection running `LISTEN dropwatch_drops` (and any other channels asked for): the
+ * notify worker's wake-up, and the API's PgDropListener for its live subscribers. The discovery
+ * poller NOTIFYs inside each bucket transaction that records drops, so it arrives at COMMIT.
  *
  * A drop NOTIFY'd now may still be hidden from the cursor (`tx_id < pg_snapshot_xmin`) by an older
- * transaction open anywhere in the cluster, so a pass run at once can find nothing. The listener
+ * transaction open anywhere in the cluster, so a read at once can find nothing. The listener
  * then remembers the snapshot's xmax at the notification and, one cheap query every
  * NOTIFY_VISIBILITY_POLL_MS while something is pending, waits for the xmin to pass it: every
- * transaction that was open has ended, and the worker is woken once more ('visible'). The API's
- * PgDropListener does the same for feed subscribers.
+ * transaction that was open has ended, and the owner is woken once more ('visible').
  *
- * If the connection breaks it is re-opened with backoff and the worker is woken ('reconnect').
+ * If the connection breaks it is re-opened with backoff and the owner is woken ('reconnect').
+ * Its timers never keep a process alive on their own.
  */
 export class DropsListener {
   private client: pg.Client | undefined;
@@ -71,11 +76,15 @@ export class DropsListener {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: NOTIFY_LISTEN_APPLICATION_NAME });
+    const channels = this.options.channels ?? [DROPS_CHANNEL];
+    const client = new pg.Client({
+      connectionString: this.options.databaseUrl,
+      application_name: this.options.applicationName ?? NOTIFY_LISTEN_APPLICATION_NAME,
+    });
     client.on('notification', (msg) => {
-      if (msg.channel !== DROPS_CHANNEL || this.stopped) return;
-      this.options.onWake('notify');
-      this.watchVisibility(client);
+      if (!channels.includes(msg.channel) || this.stopped) return;
+      this.options.onWake('notify', msg.channel);
+      if (msg.channel === DROPS_CHANNEL) this.watchVisibility(client);
     });
     client.on('error', (err) => {
       this.options.logger.warn({ err: err.message }, 'notify LISTEN connection failed; re-opening');
@@ -84,7 +93,7 @@ export class DropsListener {
     client.on('end', () => this.reconnectLater(client));
     try {
       await client.connect();
-      await client.query(`listen ${DROPS_CHANNEL}`);
+      await client.query(channels.map((c) => `listen ${c}`).join('; '));
     } catch (err) {
       client.removeAllListeners('end');
       await client.end().catch(() => undefined);
@@ -142,6 +151,7 @@ export class DropsListener {
           this.visibilityTimer = undefined;
         });
     }, NOTIFY_VISIBILITY_POLL_MS);
+    this.visibilityTimer.unref();
   }
 
   private reconnectLater(broken: pg.Client): void {
@@ -173,5 +183,6 @@ export class DropsListener {
         },
       );
     }, this.retryMs);
+    this.retryTimer.unref();
   }
 }
