@@ -21,11 +21,21 @@ export interface CallSlot {
   readonly bookingUrl: string | null;
 }
 
+/** How a box was last read: its page count, and when it was last scanned whole (ms). */
+export interface BoxScan {
+  readonly pages: number;
+  readonly fullAt: number;
+}
+
 interface Remembered {
   readonly slots: readonly CallSlot[];
   /** A suspect answer was seen and is waiting for a second one. */
   readonly pending: boolean;
+  readonly scan: BoxScan;
 }
+
+/** The scan of a box whose page count is not known (it is scanned whole next time). */
+const NEVER_SCANNED: BoxScan = { pages: 1, fullAt: 0 };
 
 /** Calls remembered at most (about 28 buckets × 6 calls × their boxes); the oldest go first. */
 export const CALL_MEMORY_MAX = 20_000;
@@ -62,27 +72,32 @@ export class CallGuard {
    * not. Venues read are taken as answered; a venue of the last answer that is not in it is gone
    * if it had at most `tailSlots` slots there, and carried if it had more (it sits in the head).
    */
-  tail(key: string, answer: readonly CallSlot[], tailSlots: number): GuardedAnswer {
+  /** How the box was last read (the provider reads only its tail between full scans). */
+  scanOf(key: string): BoxScan | undefined {
+    return this.memory.get(key)?.scan;
+  }
+
+  tail(key: string, answer: readonly CallSlot[], tailSlots: number, scan: BoxScan): GuardedAnswer {
     const last = this.memory.get(key);
     const seen = new Set(answer.map((s) => s.venueId));
     const counts = new Map<string, number>();
     for (const s of last?.slots ?? []) counts.set(s.venueId, (counts.get(s.venueId) ?? 0) + 1);
     const head = (last?.slots ?? []).filter((s) => !seen.has(s.venueId) && (counts.get(s.venueId) ?? 0) > tailSlots);
     const slots = [...answer, ...head];
-    return { slots, suspect: false, truncated: false, commit: this.remember(key, slots, false) };
+    return { slots, suspect: false, truncated: false, commit: this.remember(key, slots, false, scan) };
   }
 
-  private remember(key: string, slots: readonly CallSlot[], pending: boolean): () => void {
+  private remember(key: string, slots: readonly CallSlot[], pending: boolean, scan: BoxScan): () => void {
     return () => {
       this.memory.delete(key);
-      this.memory.set(key, { slots, pending });
+      this.memory.set(key, { slots, pending, scan });
       if (this.memory.size > CALL_MEMORY_MAX) this.memory.delete(this.memory.keys().next().value!);
     };
   }
 
-  guard(key: string, answer: readonly CallSlot[], truncated: boolean): GuardedAnswer {
+  guard(key: string, answer: readonly CallSlot[], truncated: boolean, scan: BoxScan = NEVER_SCANNED): GuardedAnswer {
     const last = this.memory.get(key);
-    const remember = (slots: readonly CallSlot[], pending: boolean) => this.remember(key, slots, pending);
+    const remember = (slots: readonly CallSlot[], pending: boolean) => this.remember(key, slots, pending, scan);
     if (truncated && last) {
       const seen = new Set(answer.map((s) => s.venueId));
       const known = new Set(last.slots.map((s) => s.venueId));

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { RequestBudget } from '../../budget/request-budget.js';
 import type { Provider, ProviderBucket, Snapshot, SnapshotSlot, VenueDay, VenueDayQuery, VenueInfo } from '../provider.js';
 import { ProviderError } from '../provider.js';
-import { CALL_MEMORY_MAX, CallGuard, type CallSlot } from './call-guard.js';
+import { CallGuard, type BoxScan, type CallSlot } from './call-guard.js';
 import { getVenueFind, postSearch, type ResyHttpOptions, type SearchCallStats } from './resy-http.js';
 import { parseFindVenue, parseHit, slotSchema, totalPagesOf, type ParsedHit } from './resy-schema.js';
 import { Tiling, TILINGS_MAX, type Box, type Tile } from './search-tiles.js';
@@ -95,8 +95,6 @@ export class ResyProvider implements Provider {
   private readonly tilings = new Map<string, Tiling>();
   /** Per (market, party size, hour): the latest tiling's leaves, the start of a new call's tiling. */
   private readonly seeds = new Map<string, string[]>();
-  /** Per box of a call: its page count and when it was last scanned whole. */
-  private readonly boxes = new Map<string, { pages: number; fullAt: number }>();
 
   constructor(private readonly options: ResyProviderOptions) {
     this.budget = new RequestBudget(options.maxRps, options.fastLaneShare ?? 0);
@@ -174,7 +172,7 @@ export class ResyProvider implements Provider {
     const now = Date.now();
     const searchBox = async (tile: Tile): Promise<void> => {
       const boxKey = `${callKey}|${tile.path}`;
-      const known = this.boxes.get(boxKey);
+      const known = this.guard.scanOf(boxKey);
       const tail = known !== undefined && known.pages > 1 && now - known.fullAt < FULL_SCAN_EVERY_MS;
       for (let attempt = 0; ; attempt++) {
         state.stats.tiles += 1;
@@ -192,14 +190,11 @@ export class ResyProvider implements Provider {
           continue;
         }
         if (answer.mode === 'full') answered.set(tile.path, answer.hits.length);
-        const pages = answer.pages;
-        state.commits.push(() => {
-          const fullAt = answer.mode === 'full' && !answer.incomplete ? now : (known?.fullAt ?? 0);
-          this.boxes.delete(boxKey);
-          this.boxes.set(boxKey, { pages: pages ?? known?.pages ?? 1, fullAt });
-          if (this.boxes.size > CALL_MEMORY_MAX) this.boxes.delete(this.boxes.keys().next().value!);
-        });
-        this.takeBox(state, boxKey, size, answer);
+        const scan = {
+          pages: answer.pages ?? known?.pages ?? 1,
+          fullAt: answer.mode === 'full' && !answer.incomplete ? now : (known?.fullAt ?? 0),
+        };
+        this.takeBox(state, boxKey, size, answer, scan);
         return;
       }
     };
@@ -329,7 +324,7 @@ export class ResyProvider implements Provider {
   }
 
   /** A box's complete (or guarded) answer into the poll's snapshot. */
-  private takeBox(state: PollState, boxKey: string, partySize: number, answer: BoxAnswer): void {
+  private takeBox(state: PollState, boxKey: string, partySize: number, answer: BoxAnswer, scan: BoxScan): void {
     const slots: CallSlot[] = [];
     for (const hit of answer.hits) {
       const info = venueInfo(state.bucket.market.locationSlug, hit);
@@ -338,8 +333,8 @@ export class ResyProvider implements Provider {
     }
     const guarded =
       answer.mode === 'tail' && !answer.incomplete
-        ? this.guard.tail(boxKey, slots, TAIL_SLOTS)
-        : this.guard.guard(boxKey, slots, answer.truncated || answer.incomplete);
+        ? this.guard.tail(boxKey, slots, TAIL_SLOTS, scan)
+        : this.guard.guard(boxKey, slots, answer.truncated || answer.incomplete, scan);
     if (guarded.suspect) state.stats.suspectCalls += 1;
     if (guarded.truncated) state.stats.truncatedCalls += 1;
     state.commits.push(guarded.commit);
