@@ -61,4 +61,22 @@ describe('Resy provider: the tail of the ranking between full scans', () => {
     expect(venuesOf(after.slots).size).toBe(64);
     expect(after.stats.doubtfulRetries).toBeGreaterThanOrEqual(1);
   });
+
+  it('a box still truncated at the deepest tiling never reads only its tail: a venue shifting in is no drop, one shifting out does not close', async () => {
+    market.venues.clear();
+    // 50 one-slot venues at one point: no split separates them, and 2 pages of 20 show 40.
+    const point = (id: number) => market.venues.set(id, { id, lat: south + 0.0123, lng: west + 0.0123, starts: [at('20:20')] });
+    for (let id = 2; id <= 51; id++) point(id);
+    const q = new ResyProvider({ baseUrl: market.url, apiKey: 'k', perPage: 20, maxPages: 2, maxRps: 1_000, timeoutMs: 2_000, retryBaseMs: 5 });
+    const first = await q.fetchSnapshot(bucket, [2]);
+    expect(first.stats.truncatedCalls).toBeGreaterThanOrEqual(1);
+    expect(venuesOf(first.slots).has('resy:41')).toBe(true);
+    expect(venuesOf(first.slots).has('resy:42')).toBe(false);
+    // Venue 1 ranks first now and pushes venue 41 past the cap.
+    point(1);
+    const second = await q.fetchSnapshot(bucket, [2]);
+    expect(second.stats.truncatedCalls).toBeGreaterThanOrEqual(1);
+    expect(venuesOf(second.slots).has('resy:1')).toBe(false);
+    expect(venuesOf(second.slots).has('resy:41')).toBe(true);
+  });
 });

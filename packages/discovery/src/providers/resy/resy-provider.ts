@@ -297,8 +297,9 @@ export class ResyProvider implements Provider {
     let got = await this.fetchPage(req, page, true);
     if (got.totalPages === undefined) return this.searchBox(req);
     if (got.totalPages > maxPages) {
+      // Past the cap the tail is out of reach: split, or (deepest tiling) answer truncated.
       const children = req.split();
-      if (children) return { children };
+      return children ? { children } : this.searchBox(req);
     }
     const total = Math.min(got.totalPages, maxPages);
     if (total === 0) return { mode: 'full', hits: [], truncated: false, incomplete: false, pages: 0 };
