@@ -84,6 +84,20 @@ describe('the continuous poller', () => {
     expect(runs.length).toBeGreaterThan(0);
   });
 
+  it('a restarted worker (new provider, nothing in memory) resumes: no recalibration, no second drop, the open drop stays open', async () => {
+    market.venues.set(1, { id: 1, ...at(0.5, 0.5), starts: [start('20:00'), start('20:30')] });
+    await poll(calibrated, 'calibration');
+    market.venues.set(3, { id: 3, ...at(0.7, 0.3), starts: [start('21:15')] });
+    await poll(async () => (await drops()).length > 0, 'a drop');
+    const [before] = await q<{ baseline_polls: number; poll_count: number }>('select baseline_polls, poll_count from discovery_buckets');
+    provider = createProvider({ ...config, RESY_BASE_URL: market.url }, captureLogger().logger);
+    await poll(async () => (await pollCount()) >= before!.poll_count + 3, 'three polls after the restart');
+    const [after] = await q<{ baseline_polls: number }>('select baseline_polls from discovery_buckets');
+    expect(after!.baseline_polls).toBe(before!.baseline_polls);
+    const all = await drops();
+    expect(all.map((d) => [d.venue_id, d.slot_time, d.closed_at])).toEqual([['resy:3', '21:15', null]]);
+  });
+
   it('splits a search the page cap truncates, so every venue is seen and a venue shifting into view is no drop', async () => {
     // 70 venues with slots: more than 2 pages × 20 of one search. Clustered in one corner.
     for (let i = 1; i <= 70; i++) {
