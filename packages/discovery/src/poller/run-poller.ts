@@ -187,7 +187,8 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
       });
     }
     for (const id of buckets.keys()) if (!seen.has(id)) buckets.delete(id);
-    for (const key of fastLast.keys()) if (!plan.targets.some((t) => t.key === key)) fastLast.delete(key);
+    const targets = new Set(plan.targets.map((t) => t.key));
+    for (const key of fastLast.keys()) if (!targets.has(key)) fastLast.delete(key);
   };
 
   const recordPass = async () => {
