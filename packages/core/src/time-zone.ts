@@ -69,9 +69,12 @@ export function zonedToUtc(date: string, time: string, timeZone: string): Date {
     const p = localParts(new Date(t), timeZone);
     return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(t / 1000) * 1000;
   };
-  // The offsets half a day either side cover any transition near this wall time.
-  const before = offsetAt(wall - 43_200_000);
-  const after = offsetAt(wall + 43_200_000);
+  // The instant sought lies within [wall - 14 h, wall + 12 h] (offsets span UTC-12..UTC+14), so
+  // sampling the offset a whole day either side brackets any transition near it. Half a day was
+  // not enough: at UTC+12:45 and beyond (Chatham, Apia, Tonga) both samples fell on one side of
+  // the change and the answer was an hour off.
+  const before = offsetAt(wall - 86_400_000);
+  const after = offsetAt(wall + 86_400_000);
   const candidates = [wall - before, wall - after].sort((a, b) => a - b);
   for (const t of candidates) if (t + offsetAt(t) === wall) return new Date(t);
   // In a spring-forward gap no instant shows this wall time: take the one just after the gap.
