@@ -65,7 +65,8 @@ describe('webhooks.set/test/remove over HTTP', () => {
 
   it('refuses non-http(s) URLs and hosts resolving to loopback/private/link-local addresses by default', async () => {
     const c = await client(strict, 'strict-user');
-    for (const url of [receiverUrl, 'http://localhost:9/x', 'http://10.0.0.1/x', 'http://169.254.169.254/latest', 'http://[::1]/x', 'ftp://example.test/x', 'http://0.0.0.0/x']) {
+    for (const url of [receiverUrl, 'http://localhost:9/x', 'http://10.0.0.1/x', 'http://169.254.169.254/latest', 'http://[::1]/x', 'ftp://example.test/x', 'http://0.0.0.0/x',
+      'http://[::127.0.0.1]/x', 'http://[64:ff9b::7f00:1]/x', 'http://[64:ff9b::a9fe:a9fe]/x', 'http://[2002:7f00:1::]/x']) {
       expect(await codeOf(c.webhooks.set.mutate({ url })), url).toBe('BAD_REQUEST');
     }
     expect(await codeOf(c.webhooks.test.mutate())).toBe('NOT_FOUND');

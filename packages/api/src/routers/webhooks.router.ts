@@ -11,8 +11,9 @@ import { webhookRemoveOutput, webhookSetInput, webhookSetOutput, webhookTestOutp
 
 export const webhooksRouter = router({
   /**
-   * Sets the caller's webhook. Only http(s); a host resolving to a loopback, private, link-local
-   * or unspecified address is refused unless WEBHOOK_ALLOW_PRIVATE (delivery checks again).
+   * Sets the caller's webhook. Only http(s); a host resolving to any address that is not public
+   * unicast (loopback, private, link-local, reserved, or an IPv6 form wrapping one) is refused
+   * unless WEBHOOK_ALLOW_PRIVATE (delivery checks again).
    * Returns a new signing secret, once.
    */
   set: authedProcedure

@@ -1,49 +1,49 @@
 import { lookup as dnsLookup } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { AppError } from '@dropwatch/core';
 import { WEBHOOK_URL_MAX_LENGTH } from './webhook-limits.js';
 
+const NAT64_WELL_KNOWN = ipaddr.parseCIDR('64:ff9b::/96') as [ipaddr.IPv6, number];
+/** ::/96, the deprecated IPv4-compatible form (URL parsing turns [::127.0.0.1] into [::7f00:1]). */
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96') as [ipaddr.IPv6, number];
+
 /**
- * Addresses a webhook may not reach (unless WEBHOOK_ALLOW_PRIVATE): loopback, private,
- * link-local, unspecified, shared (CGNAT), multicast/broadcast, and their IPv6 forms, so a
- * webhook cannot be used to reach inside the network.
+ * The IPv4 address an IPv6 address carries when packets to it end up at that IPv4 host:
+ * IPv4-mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::/96, RFC 6052) and 6to4 (2002:abcd:efgh::/48,
+ * RFC 3056). Without unwrapping, [64:ff9b::7f00:1] or [2002:7f00:1::] would reach 127.0.0.1
+ * through a translator while looking like ordinary IPv6.
  */
-const BLOCKED = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  BLOCKED.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  BLOCKED.addSubnet(net, prefix, 'ipv6');
+function embeddedIPv4(v6: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  const p = v6.parts;
+  const v4 = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+  if (v6.isIPv4MappedAddress()) return v6.toIPv4Address();
+  if (v6.match(NAT64_WELL_KNOWN)) return v4(p[6] ?? 0, p[7] ?? 0);
+  if (v6.range() === '6to4') return v4(p[1] ?? 0, p[2] ?? 0);
+  return undefined;
 }
 
-/** True when `address` (an IP literal) is one a webhook must not reach. */
+/**
+ * True when `address` (an IP literal) is one a webhook must not reach (unless
+ * WEBHOOK_ALLOW_PRIVATE): everything ipaddr.js does not classify as plain 'unicast' (loopback,
+ * private, link-local, CGNAT, multicast, broadcast, reserved, documentation, benchmarking,
+ * Teredo, …), after unwrapping the IPv6 forms that carry an IPv4 address. A classification by a
+ * maintained table instead of our own list: a hand list missed NAT64 and 6to4 forms.
+ */
 export function isBlockedAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return BLOCKED.check(address, 'ipv4');
-  if (family === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped?.[1]) return BLOCKED.check(mapped[1], 'ipv4');
-    return BLOCKED.check(address, 'ipv6');
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    parsed = ipaddr.parse(address);
+  } catch {
+    return true;
   }
-  return true;
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6;
+    const inner = embeddedIPv4(v6);
+    if (inner) return inner.range() !== 'unicast';
+    if (v6.match(IPV4_COMPATIBLE)) return true;
+  }
+  return parsed.range() !== 'unicast';
 }
 
 /** Parses a webhook URL: http(s) only, no credentials, bounded length. Throws AppError BAD_INPUT. */
@@ -84,7 +84,7 @@ export async function assertWebhookTarget(url: URL, allowPrivate: boolean, looku
     throw new AppError('BAD_INPUT', 'webhook host does not resolve');
   }
   if (addresses.length === 0 || addresses.some((a) => isBlockedAddress(a.address))) {
-    throw new AppError('BAD_INPUT', 'webhook host resolves to a loopback, private or link-local address');
+    throw new AppError('BAD_INPUT', 'webhook host resolves to an address that is not public (loopback, private, link-local, reserved or a form wrapping one)');
   }
 }
 
