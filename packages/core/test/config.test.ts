@@ -63,6 +63,12 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['RESY_BASE_URL', 'not a url'],
     ['RETENTION_CRON', 'every day'],
+    ['RETENTION_CRON', '61 * * * *'],
+    ['RETENTION_CRON', '0 24 * * *'],
+    ['RETENTION_CRON', '0 3 32 * *'],
+    ['RETENTION_CRON', '0 3 * 13 *'],
+    ['RETENTION_CRON', '0 3 * * 8'],
+    ['RETENTION_CRON', '0 3 * * mon-xyz'],
     ['WEBHOOK_ALLOW_PRIVATE', 'yes'],
     ['PORT', 'abc'],
   ])('refuses %s=%s', (name, value) => {

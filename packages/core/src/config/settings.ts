@@ -1,3 +1,4 @@
+import { Cron } from 'croner';
 import { z } from 'zod';
 
 /**
@@ -35,6 +36,25 @@ function spec<T>(
 function intSetting(def: number, min: number, max: number, description: string) {
   return spec(String(def), `${min}–${max}`, description, intIn(min, max));
 }
+
+/**
+ * Five fields (Bree runs without a seconds field) that croner can parse, so `61 * * * *` fails at
+ * start-up naming the variable instead of later inside the scheduler.
+ */
+const cronExpression = z
+  .string()
+  .regex(/^(\S+\s+){4}\S+$/, 'must be a 5-field cron expression (minute hour day-of-month month day-of-week)')
+  .refine(
+    (expr) => {
+      try {
+        new Cron(expr, { paused: true });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'is not a valid cron expression (a field is out of range or malformed)' },
+  );
 
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
@@ -160,7 +180,7 @@ export const SETTINGS = {
     '30 3 * * *',
     'cron expression (first market zone)',
     'When the retention job runs',
-    z.string().regex(/^(\S+\s+){4}\S+$/, 'must be a 5-field cron expression'),
+    cronExpression,
   ),
   NOTIFY_COOLDOWN_MINUTES: intSetting(30, 0, 1440, 'Per user and venue, minutes between two notifications'),
   WEBHOOK_ALLOW_PRIVATE: spec(
