@@ -7,7 +7,7 @@ import { createLogger } from './logger.js';
 async function run(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.LOG_LEVEL);
-  const db = await openDatabase(config, logger, process.cwd());
+  const db = await openDatabase(config, logger, process.cwd(), { attach: true });
   try {
     const result = await migrate(db.url, config.PARTITION_PREMAKE_DAYS);
     logger.info(result, 'migrations applied');

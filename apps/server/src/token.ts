@@ -37,7 +37,7 @@ async function run(): Promise<number> {
   }
   const config = loadConfig(process.env);
   const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-  const db = await openDatabase(config, logger, process.cwd());
+  const db = await openDatabase(config, logger, process.cwd(), { attach: true });
   const orm = await createOrm({ databaseUrl: db.url, poolMax: 2, applicationName: 'dropwatch-token' });
   try {
     const em = orm.em.fork();
