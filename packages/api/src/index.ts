@@ -1,6 +1,6 @@
 export * from './context.js';
 export * from './router.js';
-export { adminProcedure, authedProcedure, publicProcedure, router, type ZodErrorShape } from './trpc.js';
+export { adminProcedure, authedProcedure, publicProcedure, router, MISSING_ENVELOPE, type ZodErrorShape, type ZodIssueShape } from './trpc.js';
 export { toDropDto, type DropDto, type DropRow } from './feed/drop-dto.js';
 export { encodeCursor, decodeCursor, type DropCursor } from './feed/cursor.js';
 export { FeedCacheReader, feedCacheKey } from './feed/feed-cache.js';

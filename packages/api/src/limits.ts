@@ -36,6 +36,13 @@ export const STALE_BUCKET_FACTOR = 2;
 /** The scheduler is considered alive when discovery ran within this many ticks. */
 export const HEARTBEAT_TICKS = 5;
 
+/**
+ * Procedures in one batched request at most; a larger batch is 400. One request of hundreds of
+ * procedures would hold a pool connection for seconds and starve everyone else. The client
+ * SDK's batch link splits at the same number.
+ */
+export const MAX_BATCH_SIZE = 25;
+
 /** Strings in inputs: ids and names are short. */
 export const MAX_ID_LENGTH = 120;
 export const MAX_NAME_LENGTH = 100;

@@ -14,7 +14,8 @@ const BUCKET_INTERVALS_LIMIT = 420;
 
 export interface HttpMetrics {
   readonly registry: Registry;
-  observeRequest(procedures: readonly string[], status: number, seconds: number): void;
+  /** `seconds` null: a stream (SSE subscription), counted but kept out of the latency histogram. */
+  observeRequest(procedures: readonly string[], status: number, seconds: number | null): void;
   liveCache(result: CacheOutcome): void;
   readonly subscribers: Gauge;
   /** Reads the database-derived gauges (bounded by METRICS_DB_TIMEOUT_MS). */
@@ -159,7 +160,7 @@ export function createMetrics(orm: MikroORM): HttpMetrics {
     observeRequest(procedures, status, seconds) {
       for (const procedure of procedures) {
         requests.inc({ procedure, status: String(status) });
-        latency.observe({ procedure }, seconds);
+        if (seconds !== null) latency.observe({ procedure }, seconds);
       }
     },
     liveCache: (result) => liveCache.inc({ result }),

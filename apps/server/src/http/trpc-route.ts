@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { appRouter, createRequestContextFactory, type DropSignal } from '@dropwatch/api';
+import { appRouter, createRequestContextFactory, MAX_BATCH_SIZE, type DropSignal } from '@dropwatch/api';
 import type { Config } from '@dropwatch/core';
 import type { MikroORM } from '@dropwatch/db';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
@@ -28,13 +28,26 @@ export interface TrpcRoute {
   closeSubscriptions(): void;
 }
 
-const KNOWN_PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
+const PROCEDURES = appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>;
+const KNOWN_PROCEDURES = new Set(Object.keys(PROCEDURES));
 
-/** Procedure names of a request path, for metric labels (unknown names collapse to one label). */
+/**
+ * Procedure names of a request path, for metric labels (unknown names collapse to one label).
+ * A path that is not valid percent-encoding is 'unknown' here: tRPC answers it (4xx), and a
+ * label must never be what fails the request.
+ */
 function proceduresOf(pathname: string): string[] {
-  const names = decodeURIComponent(pathname.slice(TRPC_PREFIX.length)).split(',');
-  return names.map((n) => (KNOWN_PROCEDURES.has(n) ? n : 'unknown'));
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname.slice(TRPC_PREFIX.length));
+  } catch {
+    return ['unknown'];
+  }
+  return decoded.split(',').map((n) => (KNOWN_PROCEDURES.has(n) ? n : 'unknown'));
 }
+
+/** Subscriptions are SSE streams open for minutes: not request latency. */
+const isStream = (procedures: readonly string[]) => procedures.some((n) => PROCEDURES[n]?._def.type === 'subscription');
 
 /**
  * tRPC at /trpc (batching on, SSE subscriptions on the same path) through the standalone
@@ -50,6 +63,7 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
     router: appRouter,
     basePath: TRPC_PREFIX,
     maxBodySize: MAX_BODY_BYTES,
+    maxBatchSize: MAX_BATCH_SIZE,
     createContext: ({ req }) => createContext(req.headers.authorization),
     onError,
   });
@@ -65,6 +79,7 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
     const response = await fetchRequestHandler({
       router: appRouter,
       endpoint: '/trpc',
+      maxBatchSize: MAX_BATCH_SIZE,
       req: new Request(new URL(req.url ?? '/', 'http://localhost'), { method: 'GET' }),
       // feed.live is public and its answer must not depend on who asks.
       createContext: () => createContext(null),
@@ -91,9 +106,10 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
       const started = process.hrtime.bigint();
       const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
       const procedures = proceduresOf(pathname);
+      const stream = isStream(procedures);
       res.once('finish', () => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        deps.metrics.observeRequest(procedures, res.statusCode, seconds);
+        deps.metrics.observeRequest(procedures, res.statusCode, stream ? null : seconds);
       });
       if (req.method === 'GET' && pathname === LIVE_PATH) {
         const outcome = await liveCache.serve(req, res, () => renderLive(req));

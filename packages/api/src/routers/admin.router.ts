@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import { issueToken, revokeToken, revokeUserTokens } from '../auth/api-tokens.js';
 import { MAX_NAME_LENGTH } from '../limits.js';
+import { textInput } from './common.schemas.js';
 import { adminProcedure, router } from '../trpc.js';
 
-const userName = z.string().trim().min(1).max(MAX_NAME_LENGTH).regex(/^[\w.@+-]+$/, 'letters, digits and _ . @ + - only');
+const userName = textInput().trim().min(1).max(MAX_NAME_LENGTH).regex(/^[\w.@+-]+$/, 'letters, digits and _ . @ + - only');
 
 const createInput = z
   .object({
     userName,
     admin: z.boolean().default(false),
-    label: z.string().max(MAX_NAME_LENGTH).optional(),
+    label: textInput().max(MAX_NAME_LENGTH).optional(),
   })
   .strict();
 const createOutput = z.object({
@@ -21,7 +22,7 @@ const createOutput = z.object({
 });
 
 const revokeInput = z
-  .object({ token: z.string().min(8).max(512).optional(), userName: userName.optional() })
+  .object({ token: textInput().min(8).max(512).optional(), userName: userName.optional() })
   .strict()
   .refine((v) => (v.token === undefined) !== (v.userName === undefined), 'give exactly one of token, userName');
 const revokeOutput = z.object({ revoked: z.number().int() });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { dropDto } from '@dropwatch/discovery';
 import { MAX_CURSOR_LENGTH } from '../limits.js';
-import { rowIdInput } from './watches.schemas.js';
+import { INT8_MAX, rowIdInput } from './common.schemas.js';
 
 /** notifications.list page size. */
 export const NOTIFICATIONS_LIMIT = { min: 1, max: 100, default: 50 } as const;
@@ -29,6 +29,11 @@ export function decodeNotificationCursor(value: string): NotificationCursor | nu
   const m = CURSOR_TEXT.exec(Buffer.from(value, 'base64url').toString('utf8'));
   if (!m?.[1] || !m[2]) return null;
   const c = { createdAt: m[1], id: m[2] };
+  // The pattern admits 9999-99-99T99:99:99 and 19-digit ids above int8: refuse what Postgres would.
+  const ms = c.createdAt.slice(0, 23);
+  const at = new Date(`${ms}Z`);
+  if (Number.isNaN(at.getTime()) || at.getUTCFullYear() < 1 || at.toISOString().slice(0, 23) !== ms) return null;
+  if (BigInt(c.id) > INT8_MAX) return null;
   return encodeNotificationCursor(c) === value ? c : null;
 }
 

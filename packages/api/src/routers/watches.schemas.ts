@@ -1,22 +1,21 @@
 import { z } from 'zod';
 import { MAX_ID_LENGTH, MAX_NAME_LENGTH } from '../limits.js';
-import { dateInput, marketInput } from './common.schemas.js';
+import { dateInput, marketInput, rowIdInput, textInput } from './common.schemas.js';
 
 /** A provider-qualified venue id: `resy:60029`. */
-const venueIdInput = z
-  .string()
+const venueIdInput = textInput()
   .max(MAX_ID_LENGTH)
   .regex(/^[a-z][a-z0-9]*:[A-Za-z0-9_-]+$/, 'must be provider:id, e.g. resy:60029');
 
 /** A local time of day HH:MM (00:00–23:59). */
-const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
+const timeOfDay = textInput().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
 
 export const watchAddInput = z
   .object({
     kind: z.enum(['include', 'exclude']).default('include'),
     venueId: venueIdInput.optional(),
     /** Matched normalized (lowercase, trimmed, accents folded). */
-    venueName: z.string().trim().min(1).max(MAX_NAME_LENGTH).optional(),
+    venueName: textInput().trim().min(1).max(MAX_NAME_LENGTH).optional(),
     market: marketInput.optional(),
     partySize: z.number().int().min(1).max(20).optional(),
     dateFrom: dateInput.optional(),
@@ -31,9 +30,6 @@ export const watchAddInput = z
   })
   .refine((w) => !w.dateFrom || !w.dateTo || w.dateFrom <= w.dateTo, { message: 'dateFrom is after dateTo', path: ['dateFrom'] })
   .refine((w) => !w.timeFrom || !w.timeTo || w.timeFrom <= w.timeTo, { message: 'timeFrom is after timeTo', path: ['timeFrom'] });
-
-/** Ids are bigint identities, as decimal strings on the wire. */
-export const rowIdInput = z.string().regex(/^[1-9]\d{0,18}$/, 'must be an id');
 
 export const watchRemoveInput = z.object({ id: rowIdInput }).strict();
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { WEBHOOK_URL_MAX_LENGTH } from '@dropwatch/discovery';
+import { textInput } from './common.schemas.js';
 
-export const webhookSetInput = z.object({ url: z.string().min(1).max(WEBHOOK_URL_MAX_LENGTH) }).strict();
+export const webhookSetInput = z.object({ url: textInput().min(1).max(WEBHOOK_URL_MAX_LENGTH) }).strict();
 
 export const webhookSetOutput = z.object({
   url: z.string(),
