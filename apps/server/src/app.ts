@@ -1,9 +1,10 @@
+import type { ServerResponse } from 'node:http';
 import type { Config } from '@dropwatch/core';
 import { createOrm, migrate, type MikroORM } from '@dropwatch/db';
 import { PgDropListener } from '@dropwatch/api';
 import { ensureFirstAdmin } from './auth/bootstrap-admin.js';
 import { openDatabase, type DatabaseHandle } from './database.js';
-import { handleHealthz } from './http/healthz.js';
+import { HealthProbe, healthRoutes, type Lifecycle } from './http/healthz.js';
 import { createMetrics, handleMetrics } from './http/metrics.js';
 import { createTrpcRoute, TRPC_PREFIX } from './http/trpc-route.js';
 import { startHttpServer, type HttpServer, type Routes } from './http/server.js';
@@ -30,13 +31,24 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** Starts the whole process: database, migrations, ORM, HTTP. Each step undone on failure. */
+/** Starts the whole process: HTTP port, database, migrations, ORM, routes, jobs. Each step undone on failure. */
 export async function startApp({ config, logger, baseDir }: AppOptions): Promise<App> {
   const undo: (() => Promise<void>)[] = [];
   const unwind = async () => {
     for (const step of undo.reverse()) await step().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
   };
+  const life: Lifecycle = { started: false, stopping: false, probe: undefined };
   try {
+    // The port is bound before anything else: a taken port (EADDRINUSE) fails in milliseconds,
+    // before Postgres starts, migrations run or a one-time admin token is printed into a start
+    // that then fails. Until the rest is up, /livez answers and everything else says 'starting'.
+    const routes: Routes = { ...healthRoutes(life) };
+    const servesApi = config.DROPWATCH_ROLE !== 'worker';
+    if (servesApi) routes[TRPC_PREFIX] = (_req, res) => sendStarting(res);
+    const http: HttpServer = await startHttpServer(config.HOST, config.PORT, routes, logger);
+    // Runs last on a failed start; a normal shutdown closes HTTP earlier, at its place below.
+    undo.push(() => http.close(0));
+
     const db: DatabaseHandle = await openDatabase(config, logger, baseDir);
     undo.push(() => db.stop());
 
@@ -46,16 +58,16 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
     const orm = await createOrm({ databaseUrl: db.url, poolMax: config.DB_POOL_MAX });
     undo.push(() => orm.close(true));
 
+    const probe = new HealthProbe(db.url, logger.child({ component: 'health' }));
+    undo.push(() => probe.close());
+
     await ensureFirstAdmin(orm, config, logger);
 
     const metrics = createMetrics(orm);
-    const routes: Routes = {
-      '/healthz': (_req, res) => handleHealthz(orm, res),
-      '/metrics': (_req, res) => handleMetrics(metrics, res),
-    };
-    // tRPC is served by `all` and `api` processes; a `worker` answers only /healthz and /metrics.
+    routes['/metrics'] = (_req, res) => handleMetrics(metrics, res);
+    // tRPC is served by `all` and `api` processes; a `worker` answers only health and /metrics.
     let closeSubscriptions = () => {};
-    if (config.DROPWATCH_ROLE !== 'worker') {
+    if (servesApi) {
       // ONE LISTEN connection per process; live subscribers and the feed.live cache hang off it.
       const drops = new PgDropListener(db.url, logger.child({ component: 'listen' }));
       await drops.start();
@@ -64,10 +76,11 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
       routes[TRPC_PREFIX] = (req, res) => route.handle(req, res);
       closeSubscriptions = () => route.closeSubscriptions();
     }
-    const http: HttpServer = await startHttpServer(config.HOST, config.PORT, routes, logger);
     undo.push(() => http.close(HTTP_GRACE_MS));
     // Runs before the HTTP close (undo runs in reverse): open SSE streams end first.
     undo.push(() => Promise.resolve(closeSubscriptions()));
+    life.probe = probe;
+    life.started = true;
     logger.info({ url: http.url, role: config.DROPWATCH_ROLE }, 'dropwatch listening');
 
     // Jobs run in `all` and `worker` processes; stopped first on shutdown (a running tick may finish).
@@ -82,10 +95,19 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
       url: http.url,
       orm,
       databaseUrl: db.url,
-      stop: () => (stopping ??= unwind()),
+      stop: () => {
+        life.stopping = true;
+        return (stopping ??= unwind());
+      },
     };
   } catch (err) {
+    life.stopping = true;
     await unwind();
     throw err;
   }
+}
+
+function sendStarting(res: ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+  res.end(JSON.stringify({ status: 'starting' }));
 }

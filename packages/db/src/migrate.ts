@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { migrationsList } from '@dropwatch/migrations';
 import { createOrm } from './orm.js';
 import { ensurePartitions } from './partitions.js';
 
@@ -30,5 +31,25 @@ export async function migrate(databaseUrl: string, premakeDays: number): Promise
   } finally {
     await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await lock.end();
+  }
+}
+
+/** Where MikroORM records applied migrations (its default table name). */
+const MIGRATIONS_TABLE = 'mikro_orm_migrations';
+
+/**
+ * Migrations this build knows that the database has not recorded as applied, read on a client
+ * the caller owns (readiness checks use their own connection, not the request pool). A database
+ * never migrated has them all pending.
+ */
+export async function pendingMigrations(client: pg.ClientBase): Promise<string[]> {
+  const names = migrationsList.map((m) => m.name);
+  try {
+    const { rows } = await client.query<{ name: string }>(`select name from ${MIGRATIONS_TABLE} where name = any($1)`, [names]);
+    const applied = new Set(rows.map((r) => r.name));
+    return names.filter((n) => !applied.has(n));
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return names; // undefined_table
+    throw err;
   }
 }

@@ -46,15 +46,21 @@ export async function startHttpServer(host: string, port: number, routes: Routes
   });
   const addr = server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
+  let closing: Promise<void> | undefined;
   return {
     server,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
-    async close(graceMs) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const force = setTimeout(() => server.closeAllConnections(), graceMs);
-      await closed;
-      clearTimeout(force);
+    // Idempotent: start-up binds first and must close the server on any later failure, while a
+    // normal shutdown closes it at its own place in the order.
+    close(graceMs) {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        await closed;
+        clearTimeout(force);
+      })();
+      return closing;
     },
   };
 }
