@@ -1,12 +1,13 @@
 import { ConfigError, loadConfig, type Config } from '@dropwatch/core';
 import { SHUTDOWN_TIMEOUT_MS, startApp, type App } from './app.js';
+import { readEnvironment } from './environment.js';
 import { createLogger } from './logger.js';
 
 /** The process entry: the only place that reads process.env. */
 async function main(): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(readEnvironment(process.cwd(), process.env));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`dropwatch: ${err.message}\n`);

@@ -1,11 +1,12 @@
 import { ConfigError, loadConfig } from '@dropwatch/core';
 import { migrate } from '@dropwatch/db';
 import { openDatabase } from './database.js';
+import { readEnvironment } from './environment.js';
 import { createLogger } from './logger.js';
 
 /** `npm run db:migrate`: apply migrations to DATABASE_URL (or the embedded Postgres) and exit. */
 async function run(): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = loadConfig(readEnvironment(process.cwd(), process.env));
   const logger = createLogger(config.LOG_LEVEL);
   const db = await openDatabase(config, logger, process.cwd(), { attach: true });
   try {

@@ -3,6 +3,7 @@ import { issueToken, revokeToken, revokeUserTokens } from '@dropwatch/api';
 import { loadConfig } from '@dropwatch/core';
 import { createOrm } from '@dropwatch/db';
 import { openDatabase } from './database.js';
+import { readEnvironment } from './environment.js';
 import { createLogger } from './logger.js';
 
 const USAGE = `usage:
@@ -35,7 +36,7 @@ async function run(): Promise<number> {
     process.stderr.write(`revoke needs exactly one of --token, --user\n${USAGE}\n`);
     return 2;
   }
-  const config = loadConfig(process.env);
+  const config = loadConfig(readEnvironment(process.cwd(), process.env));
   const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   const db = await openDatabase(config, logger, process.cwd(), { attach: true });
   const orm = await createOrm({ databaseUrl: db.url, poolMax: 2, applicationName: 'dropwatch-token' });
