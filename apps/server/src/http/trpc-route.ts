@@ -116,8 +116,8 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
         deps.metrics.liveCache(outcome);
         return;
       }
-      const isSubscription = procedures.length === 1 && procedures[0] === 'feed.onDrop';
-      if (isSubscription) {
+      // Every SSE stream (feed.onDrop, notifications.onNew, …) is counted and ended at shutdown.
+      if (stream) {
         deps.metrics.subscribers.inc();
         streams.add(res);
         res.once('close', () => {
