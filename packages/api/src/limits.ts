@@ -35,6 +35,8 @@ export const HEALTH_TABLES_LIMIT = 200;
 export const STALE_BUCKET_FACTOR = 2;
 /** The scheduler is considered alive when discovery ran within this many ticks. */
 export const HEARTBEAT_TICKS = 5;
+/** health.status: degraded after this many bucket cooldowns without one successful poll. */
+export const SCAN_QUIET_COOLDOWNS = 6;
 
 /**
  * Procedures in one batched request at most; a larger batch is 400. One request of hundreds of

@@ -46,6 +46,12 @@ export interface StatusRow {
   buckets: string;
   stale: string;
   auth_errors: string;
+  /** Buckets whose last poll failed (a failed poll sets last_error, a good one clears it). */
+  failed_last: string;
+  /** Newest scan of a bucket whose last poll succeeded: when discovery last saw the provider answer. */
+  last_good_scan_at: Date | null;
+  /** Newest poll of any bucket, failed or not. */
+  last_scan_at: Date | null;
 }
 
 /**
@@ -61,7 +67,10 @@ export async function queryStatus(run: SqlRunner, staleSeconds: number): Promise
        (select count(*) from discovery_buckets b
          where b.scanned_at is null or b.scanned_at < now() - make_interval(secs => ?))::text as stale,
        (select count(*) from discovery_buckets b
-         where b.last_error ~* '^\\W*(auth|blocked)')::text as auth_errors`,
+         where b.last_error ~* '^\\W*(auth|blocked)')::text as auth_errors,
+       (select count(*) from discovery_buckets b where b.last_error is not null)::text as failed_last,
+       (select max(b.scanned_at) from discovery_buckets b where b.last_error is null) as last_good_scan_at,
+       (select max(b.scanned_at) from discovery_buckets b) as last_scan_at`,
     [staleSeconds],
   );
   return rows[0];

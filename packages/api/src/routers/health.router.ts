@@ -1,7 +1,7 @@
 import type { Config } from '@dropwatch/core';
 import { emRunner } from '../feed/sql-runner.js';
 import { queryBuckets, queryLastJobs, queryStatus, queryTables } from '../health/health-queries.js';
-import { HEARTBEAT_TICKS, STALE_BUCKET_FACTOR } from '../limits.js';
+import { HEARTBEAT_TICKS, SCAN_QUIET_COOLDOWNS, STALE_BUCKET_FACTOR } from '../limits.js';
 import { adminProcedure, publicProcedure, router } from '../trpc.js';
 import { bucketsInput, bucketsOutput, jobsOutput, lastScanOutput, statusOutput, tablesOutput } from './health.schemas.js';
 
@@ -13,18 +13,32 @@ export function staleAfterSeconds(config: Config): number {
   return STALE_BUCKET_FACTOR * Math.max(config.DISCOVERY_MAX_STALENESS_SECONDS, config.DISCOVERY_TICK_SECONDS);
 }
 
+/**
+ * How long discovery may go without one successful poll: the poller polls some bucket every
+ * cooldown or so, so a few cooldowns (at least two housekeeping passes) of silence means every
+ * poll is failing: degraded. Longer than the stale horizon (every bucket stale by then): down.
+ */
+export function scanQuietLimits(config: Config): { degradedAfter: number; downAfter: number } {
+  const degradedAfter = Math.max(SCAN_QUIET_COOLDOWNS * config.DISCOVERY_BUCKET_COOLDOWN_SECONDS, 2 * config.DISCOVERY_TICK_SECONDS);
+  return { degradedAfter, downAfter: Math.max(staleAfterSeconds(config), 2 * degradedAfter) };
+}
+
 const asRecord = (v: unknown): Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 export const healthRouter = router({
-  /** ok | degraded | down, with the reasons: database, scheduler heartbeat, stale buckets, provider auth. */
+  /**
+   * ok | degraded | down, with the reasons: database, scheduler heartbeat, stale buckets, provider
+   * auth, most buckets failing their last poll, no successful poll for a while (down when longer).
+   */
   status: publicProcedure.output(statusOutput).query(async ({ ctx }) => {
     const checkedAt = new Date();
     let row;
     try {
       row = await queryStatus(emRunner(ctx.em), staleAfterSeconds(ctx.config));
-    } catch (err) {
-      return { status: 'down' as const, reasons: [`database: ${(err as Error).message.slice(0, 200)}`], checkedAt };
+    } catch {
+      // A fixed reason: the database's own error text (hosts, names) is not for anonymous callers.
+      return { status: 'down' as const, reasons: ['database: unreachable'], checkedAt };
     }
     const reasons: string[] = [];
     const heartbeatSeconds = HEARTBEAT_TICKS * ctx.config.DISCOVERY_TICK_SECONDS;
@@ -36,7 +50,25 @@ export const healthRouter = router({
     if (stale > 0) reasons.push(`buckets: ${stale} of ${Number(row?.buckets ?? 0)} stale`);
     const auth = Number(row?.auth_errors ?? 0);
     if (auth > 0) reasons.push(`provider: ${auth} buckets failing with auth/blocked errors`);
-    return { status: reasons.length === 0 ? ('ok' as const) : ('degraded' as const), reasons, checkedAt };
+    const buckets = Number(row?.buckets ?? 0);
+    const failed = Number(row?.failed_last ?? 0);
+    if (failed > 0 && failed * 2 > buckets) reasons.push(`provider: ${failed} of ${buckets} buckets failed their last poll`);
+    // Judged only once buckets exist (before the first pass, the heartbeat reason speaks). A
+    // failed poll moves scanned_at too, so "scanned at all" and "scanned successfully" differ:
+    // every bucket failing now is degraded (the provider reason above); nothing scanned at all,
+    // or no success, for longer than downAfter is down.
+    let down = false;
+    if (buckets > 0) {
+      const { degradedAfter, downAfter } = scanQuietLimits(ctx.config);
+      const secondsSince = (d: Date | null) => (d ? Math.round((checkedAt.getTime() - new Date(d).getTime()) / 1000) : Infinity);
+      const sinceGood = secondsSince(row?.last_good_scan_at ?? null);
+      const sinceAny = secondsSince(row?.last_scan_at ?? null);
+      if (sinceAny > degradedAfter) reasons.push(`discovery: no bucket polled for ${sinceAny}s`);
+      else if (row?.last_good_scan_at && sinceGood > degradedAfter) reasons.push(`discovery: no successful poll for ${sinceGood}s`);
+      down = sinceAny > downAfter || (row?.last_good_scan_at != null && sinceGood > downAfter);
+    }
+    const status = down ? ('down' as const) : reasons.length === 0 ? ('ok' as const) : ('degraded' as const);
+    return { status, reasons, checkedAt };
   }),
 
   /** Every bucket of the window (or of one market) with its scan state. One query. */
