@@ -39,6 +39,8 @@ describe('npm start with nothing configured (simulated market)', () => {
       buffered = parts.pop() ?? '';
       for (const p of parts) if (p.startsWith('{')) lines.push(JSON.parse(p) as Record<string, unknown>);
     });
+    let stderr = '';
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
 
     const deadline = Date.now() + 120_000;
@@ -54,5 +56,11 @@ describe('npm start with nothing configured (simulated market)', () => {
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(lines.some((l) => l.msg === 'scheduler stopped')).toBe(true);
+    // A normal run prints no warnings: no Node warnings (pg's DeprecationWarning for two queries
+    // at once on one client) and no warn/error log lines (Bree's "already running", …) beyond
+    // the one-time admin token of a first start.
+    expect(stderr).toBe('');
+    const warnings = lines.filter((l) => Number(l.level) >= 40 && !String(l.msg).startsWith('first start: created the admin user'));
+    expect(warnings).toEqual([]);
   }, 180_000);
 });
