@@ -18,6 +18,13 @@ export const SUSPECT_RETRIES = 2;
 export const TAIL_SLOTS = 1;
 /** A box is scanned whole at least this often; in between only its tail is read. */
 export const FULL_SCAN_EVERY_MS = 60_000;
+/**
+ * A call's last answer stands in for it in a poll that refreshes another party size for at most
+ * this long; an older one is asked again.
+ */
+export const CARRY_MAX_MS = 300_000;
+/** Calls whose last answer is kept for carrying (28 buckets × party sizes × hours, a few markets). */
+const CARRIED_CALLS_MAX = 4_000;
 
 export interface ResyProviderOptions {
   readonly baseUrl: string;
@@ -71,6 +78,13 @@ interface BoxRequest {
   readonly split: () => Tile[] | null;
 }
 
+/** One call's last answer as the snapshot took it, carried into polls that refresh other calls. */
+interface CallAnswer {
+  readonly slots: readonly CallSlot[];
+  readonly venues: readonly VenueInfo[];
+  readonly at: number;
+}
+
 interface FetchedPage {
   readonly hits: ParsedHit[];
   readonly full: boolean;
@@ -85,6 +99,12 @@ interface FetchedPage {
  * answered completely (search-tiles), and each box's answer passes the call guard (call-guard).
  * Hits merge by venue and start time. All-or-nothing: one failed call fails the poll (a partial
  * snapshot would close drops that are still open).
+ *
+ * Once every call of a bucket has answered, a poll refreshes the calls of one party size and
+ * carries the others' last answers (at most CARRY_MAX_MS old), taking the party sizes in turn.
+ * Most tables that open are offered at more than one party size, so such a slot is seen by
+ * whichever of its calls is refreshed first: at the same request rate per bucket its wait is
+ * halved, and the snapshot stays whole (a carried slot closes only once its own call is asked).
  */
 export class ResyProvider implements Provider {
   readonly name = RESY_PROVIDER_NAME;
@@ -95,6 +115,10 @@ export class ResyProvider implements Provider {
   private readonly tilings = new Map<string, Tiling>();
   /** Per (market, party size, hour): the latest tiling's leaves, the start of a new call's tiling. */
   private readonly seeds = new Map<string, string[]>();
+  /** Per search call (bucket, party size, hour): its last answer, carried while another size is asked. */
+  private readonly answers = new Map<string, CallAnswer>();
+  /** Per bucket: how many rotating polls it has had (which party size is asked next). */
+  private readonly turns = new Map<string, number>();
 
   constructor(private readonly options: ResyProviderOptions) {
     this.budget = new RequestBudget(options.maxRps, options.fastLaneShare ?? 0);
@@ -127,13 +151,22 @@ export class ResyProvider implements Provider {
     // Every request of the poll listens on it (tens at once in a split market).
     setMaxListeners(0, state.signal, controller.signal);
     const calls = partySizes.flatMap((size) => hourFilters(bucket.timeSlot).map((time) => ({ size, time })));
+    const { fresh, carried, turn } = this.planCalls(bucket.bucketId, partySizes, calls);
+    let answers: { key: string; answer: CallAnswer }[];
     try {
-      await Promise.all(calls.map(({ size, time }) => this.searchCall(state, size, time)));
+      answers = await Promise.all(fresh.map(({ size, time }) => this.searchCall(state, size, time)));
     } catch (err) {
       controller.abort();
       throw err;
     }
     for (const commit of state.commits) commit();
+    for (const { key, answer } of answers) this.rememberCall(key, answer);
+    for (const { size, key } of carried) {
+      const answer = this.answers.get(key)!;
+      for (const venue of answer.venues) if (!state.venues.has(venue.id)) state.venues.set(venue.id, venue);
+      mergeSlots(state, size, answer.slots);
+    }
+    if (turn !== undefined) this.turns.set(bucket.bucketId, turn + 1);
     const merged: SnapshotSlot[] = [...state.slots.values()].map((s) => ({
       venueId: s.venueId,
       localStart: s.localStart,
@@ -141,6 +174,38 @@ export class ResyProvider implements Provider {
       bookingUrl: s.bookingUrl,
     }));
     return { venues: state.venues, slots: merged, stats: state.stats };
+  }
+
+  /**
+   * Which calls this poll asks and which it carries: all are asked while any has no recent
+   * answer (a first poll, after a restart, after a long pause); otherwise one party size's.
+   */
+  private planCalls(
+    bucketId: string,
+    partySizes: readonly number[],
+    calls: readonly { size: number; time: string }[],
+  ): { fresh: { size: number; time: string }[]; carried: { size: number; key: string }[]; turn: number | undefined } {
+    const now = Date.now();
+    const keyed = calls.map((c) => ({ ...c, key: callKeyOf(bucketId, c.size, c.time) }));
+    const ready = keyed.every((c) => {
+      const a = this.answers.get(c.key);
+      return a !== undefined && now - a.at < CARRY_MAX_MS;
+    });
+    if (partySizes.length < 2 || !ready) return { fresh: [...calls], carried: [], turn: undefined };
+    const turn = this.turns.get(bucketId) ?? 0;
+    const size = partySizes[turn % partySizes.length];
+    return {
+      fresh: keyed.filter((c) => c.size === size),
+      carried: keyed.filter((c) => c.size !== size),
+      turn,
+    };
+  }
+
+  private rememberCall(key: string, answer: CallAnswer): void {
+    this.answers.delete(key);
+    this.answers.set(key, answer);
+    if (this.answers.size > CARRIED_CALLS_MAX) this.answers.delete(this.answers.keys().next().value!);
+    if (this.turns.size > CARRIED_CALLS_MAX) this.turns.delete(this.turns.keys().next().value!);
   }
 
   async fetchVenueDay(query: VenueDayQuery, signal?: AbortSignal): Promise<VenueDay> {
@@ -164,9 +229,10 @@ export class ResyProvider implements Provider {
   }
 
   /** One (party size, hour) search over the call's boxes, splitting any box that truncates. */
-  private async searchCall(state: PollState, size: number, time: string): Promise<void> {
+  private async searchCall(state: PollState, size: number, time: string): Promise<{ key: string; answer: CallAnswer }> {
     const { bucket } = state;
-    const callKey = `${bucket.bucketId}|${size}|${time}`;
+    const callKey = callKeyOf(bucket.bucketId, size, time);
+    const taken: CallSlot[] = [];
     const tiling = this.tilingFor(callKey, bucket.market.slug, bucket.market.boundingBox, size, time);
     const answered = new Map<string, number>();
     const now = Date.now();
@@ -194,13 +260,16 @@ export class ResyProvider implements Provider {
           pages: answer.pages ?? known?.pages ?? 1,
           fullAt: answer.mode === 'full' && !answer.incomplete ? now : (known?.fullAt ?? 0),
         };
-        this.takeBox(state, boxKey, size, answer, scan);
+        taken.push(...this.takeBox(state, boxKey, size, answer, scan));
         return;
       }
     };
     await Promise.all(tiling.current().map(searchBox));
     if (answered.size > 0) tiling.settle(answered, this.options.perPage * this.options.maxPages);
     this.seeds.set(`${bucket.market.slug}|${size}|${time}`, tiling.paths());
+    const venueIds = new Set(taken.map((s) => s.venueId));
+    const venues = [...venueIds].flatMap((id) => state.venues.get(id) ?? []);
+    return { key: callKey, answer: { slots: taken, venues, at: now } };
   }
 
   private tilingFor(callKey: string, market: string, root: Box, size: number, time: string): Tiling {
@@ -324,8 +393,8 @@ export class ResyProvider implements Provider {
     return { mode: 'tail', hits: pages.flatMap((p) => p.hits), truncated: false, incomplete: false, pages: total };
   }
 
-  /** A box's complete (or guarded) answer into the poll's snapshot. */
-  private takeBox(state: PollState, boxKey: string, partySize: number, answer: BoxAnswer, scan: BoxScan): void {
+  /** A box's complete (or guarded) answer into the poll's snapshot; returns what it took. */
+  private takeBox(state: PollState, boxKey: string, partySize: number, answer: BoxAnswer, scan: BoxScan): readonly CallSlot[] {
     const slots: CallSlot[] = [];
     for (const hit of answer.hits) {
       const info = venueInfo(state.bucket.market.locationSlug, hit);
@@ -339,15 +408,25 @@ export class ResyProvider implements Provider {
     if (guarded.suspect) state.stats.suspectCalls += 1;
     if (guarded.truncated) state.stats.truncatedCalls += 1;
     state.commits.push(guarded.commit);
-    for (const s of guarded.slots) {
-      const key = `${s.venueId}|${s.localStart}`;
-      let merged = state.slots.get(key);
-      if (!merged) {
-        merged = { venueId: s.venueId, localStart: s.localStart, sizes: new Set(), bookingUrl: s.bookingUrl };
-        state.slots.set(key, merged);
-      }
-      merged.sizes.add(partySize);
+    mergeSlots(state, partySize, guarded.slots);
+    return guarded.slots;
+  }
+}
+
+function callKeyOf(bucketId: string, size: number, time: string): string {
+  return `${bucketId}|${size}|${time}`;
+}
+
+/** One call's slots into the poll's snapshot, merged by venue and start time. */
+function mergeSlots(state: PollState, partySize: number, slots: readonly CallSlot[]): void {
+  for (const s of slots) {
+    const key = `${s.venueId}|${s.localStart}`;
+    let merged = state.slots.get(key);
+    if (!merged) {
+      merged = { venueId: s.venueId, localStart: s.localStart, sizes: new Set(), bookingUrl: s.bookingUrl };
+      state.slots.set(key, merged);
     }
+    merged.sizes.add(partySize);
   }
 }
 
