@@ -20,7 +20,7 @@ const provider = () =>
 const place = (id: number, starts: string[]) =>
   market.venues.set(id, { id, lat: south + 0.001 * (id % 50), lng: west + 0.001 * Math.floor(id / 50), starts });
 const at = (hhmm: string) => `${day} ${hhmm}:00`;
-const sizesAsked = () => new Set(market.requests.map((r) => r.body.slot_filter?.party_size as number));
+const sizesAsked = () => new Set(market.requests.map((r) => r.body.slot_filter?.party_size));
 /** The party sizes of a venue's slots, by start time. */
 const sizesOf = (snap: Snapshot, venue: number) =>
   snap.slots
