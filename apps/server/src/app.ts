@@ -85,7 +85,7 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
 
     // Jobs run in `all` and `worker` processes; stopped first on shutdown (a running tick may finish).
     if (config.DROPWATCH_ROLE !== 'api') {
-      const scheduler = await createScheduler({ config, databaseUrl: db.url, logger });
+      const scheduler = await createScheduler({ config, databaseUrl: db.url, logger, onMessage: (m) => metrics.observeJobMessage(m.message) });
       undo.push(() => scheduler.stop(JOBS_STOP_TIMEOUT_MS));
       await scheduler.start();
     }

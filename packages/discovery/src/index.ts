@@ -26,4 +26,4 @@ export { withPgConnection, type PgClient } from './tick/pg-session.js';
 export * from './drop-cursor/index.js';
 export * from './notify/index.js';
 export * from './webhooks/index.js';
-export { runPoller, type PollerOptions, type PollerStats } from './poller/run-poller.js';
+export { runPoller, type PollEvent, type PollerOptions, type PollerStats } from './poller/run-poller.js';

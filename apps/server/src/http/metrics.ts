@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MikroORM } from '@dropwatch/db';
 import type { ServerResponse } from 'node:http';
 import type { CacheOutcome } from './live-response-cache.js';
@@ -18,6 +18,8 @@ export interface HttpMetrics {
   observeRequest(procedures: readonly string[], status: number, seconds: number | null): void;
   liveCache(result: CacheOutcome): void;
   readonly subscribers: Gauge;
+  /** What a job posts to the main thread; the discovery worker's per-poll messages feed the counters. */
+  observeJobMessage(message: unknown): void;
   /** Reads the database-derived gauges (bounded by METRICS_DB_TIMEOUT_MS). */
   collectFromDb(): Promise<void>;
 }
@@ -33,14 +35,44 @@ interface ScrapeRow {
   poll_intervals: Record<string, number> | string | null;
 }
 
+/** What the discovery worker posts after each bucket poll (PollEvent of @dropwatch/discovery). */
+interface PollMessage {
+  readonly poll: { readonly durationMs: number; readonly drops: number; readonly errorCode: string | null };
+}
+
+const isPollMessage = (m: unknown): m is PollMessage => {
+  const poll = (m as { poll?: Record<string, unknown> } | null)?.poll;
+  return typeof poll === 'object' && poll !== null && typeof poll.durationMs === 'number' && typeof poll.drops === 'number';
+};
+
 /**
  * Prometheus metrics of one process, in their own registry (several apps can live in one test
- * process). Request counts and latency are observed in-process; discovery figures are read from
- * job_runs at scrape time (the tick runs in a worker thread, possibly in another replica), in
- * one bounded query.
+ * process). Requests, latency and the discovery counters (drops, poll durations, provider
+ * errors) count what THIS process did, from its worker's messages, so sum() over replicas adds
+ * up. The gauges read at scrape time (last tick, cursor lag, bucket intervals) describe the
+ * shared database, the same from every replica: aggregate them with max(), not sum().
  */
 export function createMetrics(orm: MikroORM): HttpMetrics {
   const registry = new Registry();
+  // Event-loop lag, heap, GC, CPU, file descriptors of this process.
+  collectDefaultMetrics({ register: registry });
+  const drops = new Counter({
+    name: 'dropwatch_discovery_drops_total',
+    help: 'Drops recorded by the bucket polls of this process',
+    registers: [registry],
+  });
+  const pollDuration = new Histogram({
+    name: 'dropwatch_discovery_poll_duration_seconds',
+    help: 'Duration of the bucket polls of this process (provider calls and the diff)',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const providerErrorsTotal = new Counter({
+    name: 'dropwatch_provider_errors_total',
+    help: 'Bucket polls of this process that failed at the provider, by error code',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
   const requests = new Counter({
     name: 'dropwatch_http_requests_total',
     help: 'tRPC requests by procedure and HTTP status (a batch counts once per procedure)',
@@ -164,6 +196,13 @@ export function createMetrics(orm: MikroORM): HttpMetrics {
       }
     },
     liveCache: (result) => liveCache.inc({ result }),
+    observeJobMessage(message) {
+      if (!isPollMessage(message)) return;
+      const { poll } = message;
+      pollDuration.observe(poll.durationMs / 1000);
+      if (poll.drops > 0) drops.inc(poll.drops);
+      if (poll.errorCode) providerErrorsTotal.inc({ code: poll.errorCode });
+    },
     collectFromDb,
   };
 }

@@ -107,7 +107,8 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
       const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
       const procedures = proceduresOf(pathname);
       const stream = isStream(procedures);
-      res.once('finish', () => {
+      // 'close', not 'finish': an SSE stream ends by the client going away, which never finishes.
+      res.once('close', () => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         deps.metrics.observeRequest(procedures, res.statusCode, stream ? null : seconds);
       });

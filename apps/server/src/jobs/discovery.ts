@@ -42,6 +42,8 @@ async function main(): Promise<void> {
       logger,
       signal: abort.signal,
       onStats: (s) => parentPort?.postMessage({ job: 'discovery', threadId, stats: s }),
+      // Each poll, so the main thread's metrics count this process's work (see metrics.ts).
+      onPoll: (poll) => parentPort?.postMessage({ job: 'discovery', threadId, poll }),
     });
     parentPort?.postMessage({ job: 'discovery', threadId, stats });
   } finally {

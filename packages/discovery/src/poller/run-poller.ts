@@ -46,6 +46,16 @@ export interface PollerOptions {
   readonly holder?: string | undefined;
   /** Called with the running totals after every housekeeping pass. */
   readonly onStats?: ((stats: PollerStats) => void) | undefined;
+  /** Called after every bucket poll (the process metrics count polls where they happen). */
+  readonly onPoll?: ((poll: PollEvent) => void) | undefined;
+}
+
+/** One finished bucket poll, as the process metrics see it. */
+export interface PollEvent {
+  readonly durationMs: number;
+  readonly drops: number;
+  /** The provider's error code when the poll failed at the provider. */
+  readonly errorCode: ProviderErrorCode | null;
 }
 
 export interface PollerStats {
@@ -259,6 +269,11 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
 
   const afterPoll = (b: BucketState, result: PollResult, startedAt: Date) => {
     count((s) => (s.polls += 1));
+    options.onPoll?.({
+      durationMs: Math.max(0, Date.now() - startedAt.getTime()),
+      drops: result.kind === 'done' && result.outcome.status === 'applied' ? result.outcome.drops.length : 0,
+      errorCode: result.kind === 'failed' ? result.code : null,
+    });
     if (result.stats) {
       const { stats } = result;
       count((s) => {
