@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -15,6 +16,18 @@ const REDACT = [
   'req.headers.authorization',
 ];
 
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return pino({ level, base: { service: 'dropwatch' }, redact: { paths: REDACT, censor: '<hidden>' } }, destination as never);
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * JSON lines by default (what log collectors read). 'pretty' formats them for a terminal in the
+ * same thread and synchronously, so the last lines of a shutdown are not lost in a buffer.
+ */
+export function createLogger(level: string, destination?: NodeJS.WritableStream, format: LogFormat = 'json'): Logger {
+  const options = { level, base: { service: 'dropwatch' }, redact: { paths: REDACT, censor: '<hidden>' } };
+  if (format === 'pretty') {
+    const out = destination ?? process.stdout;
+    const colorize = 'isTTY' in out && out.isTTY === true;
+    return pino(options, pretty({ sync: true, colorize, destination: out, ignore: 'pid,hostname,service' }));
+  }
+  return pino(options, destination as never);
 }

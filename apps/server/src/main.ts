@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
 
   // Handlers go in before anything starts: a signal during start-up waits for the start to
   // finish (or fail, which undoes itself) and then stops what started, embedded Postgres included.

@@ -7,7 +7,7 @@ import { createLogger } from './logger.js';
 /** `npm run db:migrate`: apply migrations to DATABASE_URL (or the embedded Postgres) and exit. */
 async function run(): Promise<void> {
   const config = loadConfig(readEnvironment(process.cwd(), process.env));
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
   const db = await openDatabase(config, logger, process.cwd(), { attach: true });
   try {
     const result = await migrate(db.url, config.PARTITION_PREMAKE_DAYS);

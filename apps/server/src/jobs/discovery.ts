@@ -24,7 +24,7 @@ const EXTRA_CONNECTIONS = 3;
 async function main(): Promise<void> {
   const data = discoveryWorkerDataSchema.parse(workerData);
   const config = loadConfig(data.settings);
-  const logger = createLogger(config.LOG_LEVEL).child({ job: 'discovery' });
+  const logger = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT).child({ job: 'discovery' });
   const abort = new AbortController();
   parentPort?.on('message', (message) => {
     if (message === 'cancel') abort.abort();

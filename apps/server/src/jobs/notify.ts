@@ -24,7 +24,7 @@ const JOB_POOL_MAX = 3;
 async function main(): Promise<void> {
   const data = notifyWorkerDataSchema.parse(workerData);
   const config = loadConfig(data.settings);
-  const logger = createLogger(config.LOG_LEVEL).child({ job: 'notify' });
+  const logger = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT).child({ job: 'notify' });
   const abort = new AbortController();
   parentPort?.on('message', (message) => {
     if (message === 'cancel') abort.abort();

@@ -13,6 +13,7 @@ import { createLogger } from '../logger.js';
 export const retentionWorkerDataSchema = z.object({
   databaseUrl: z.string().min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logFormat: z.enum(['json', 'pretty']).default('json'),
   retention: retentionConfigSchema,
 });
 export type RetentionWorkerData = z.input<typeof retentionWorkerDataSchema>;
@@ -20,7 +21,7 @@ export type RetentionWorkerData = z.input<typeof retentionWorkerDataSchema>;
 /** What the scheduler passes as this job's `worker.workerData`. */
 export function retentionWorkerData(config: Config, databaseUrl: string): RetentionWorkerData {
   const retention: RetentionConfig = retentionConfigSchema.parse(config);
-  return { databaseUrl, logLevel: config.LOG_LEVEL, retention };
+  return { databaseUrl, logLevel: config.LOG_LEVEL, logFormat: config.LOG_FORMAT, retention };
 }
 
 /** Connections the job's own ORM opens at most (leases and job_runs; DDL has its own). */
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   const parsed = retentionWorkerDataSchema.safeParse(workerData);
   if (!parsed.success) throw new Error(`retention job: invalid workerData: ${z.prettifyError(parsed.error)}`);
   const data = parsed.data;
-  const logger = createLogger(data.logLevel).child({ job: 'retention' });
+  const logger = createLogger(data.logLevel, undefined, data.logFormat).child({ job: 'retention' });
   const abort = new AbortController();
   parentPort?.on('message', (message) => {
     if (message === 'cancel') abort.abort();

@@ -197,6 +197,7 @@ export const SETTINGS = {
     'Log level',
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   ),
+  LOG_FORMAT: spec('json', 'json, pretty', 'Log lines as JSON, or pretty: human-readable, for development', z.enum(['json', 'pretty'])),
 } as const satisfies Record<string, SettingSpec<unknown>>;
 
 export type SettingName = keyof typeof SETTINGS;
