@@ -108,7 +108,10 @@ describe('start-up order', () => {
     const url = withDatabase(scratch.adminUrl, name);
     try {
       const config = loadConfig({ DATABASE_URL: url, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'silent' });
-      await expect(startApp({ config, logger: silent, baseDir: serverDir })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(startApp({ config, logger: silent, baseDir: serverDir })).rejects.toMatchObject({
+        code: 'EADDRINUSE',
+        message: `port ${port} on 127.0.0.1 is already in use (set PORT, or HOST)`,
+      });
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {

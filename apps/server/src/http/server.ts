@@ -38,9 +38,14 @@ export async function startHttpServer(host: string, port: number, routes: Routes
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      // Name the setting to change; the code stays for callers that test for it.
+      if (err.code === 'EADDRINUSE') {
+        reject(Object.assign(new Error(`port ${port} on ${host} is already in use (set PORT, or HOST)`, { cause: err }), { code: err.code }));
+      } else reject(err);
+    });
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
