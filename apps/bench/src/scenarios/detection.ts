@@ -214,6 +214,12 @@ function record(ctx: BenchContext, label: string, o: VariantOutcome): void {
       watchedOpenings: s.watchedOpenings,
       watchedMissed: s.watchedMissed,
       watchedP50S: round(s.watchedP50S),
+      p90NearS: round(s.p90NearS),
+      p90WeekS: round(s.p90WeekS),
+      p90FarS: round(s.p90FarS),
+      p90OneSizeS: round(s.p90OneSizeS),
+      crowdedOpenings: s.crowdedOpenings,
+      p90CrowdedS: round(s.p90CrowdedS),
     },
   });
   ctx.record({

@@ -60,6 +60,15 @@ export interface DetectionScore {
   watchedOpenings: number;
   watchedMissed: number;
   watchedP50S: number;
+  /** p90 of the openings for today and tomorrow, 2–6 days ahead, and beyond (where the wait comes from). */
+  p90NearS: number;
+  p90WeekS: number;
+  p90FarS: number;
+  /** p90 of the openings offered at one party size only (seen by half the calls). */
+  p90OneSizeS: number;
+  /** p90 of the openings at a venue that had another opening within an hour of it (two slots in one call). */
+  p90CrowdedS: number;
+  crowdedOpenings: number;
 }
 
 const slotOf = (venueId: string, date: string, time: string) => `${venueId}|${date}|${time}`;
@@ -97,6 +106,10 @@ export function scoreDetection(
   const used = new Set<DropRow>();
   const latencies: number[] = [];
   const watchedLatencies: number[] = [];
+  const byBand = { near: [] as number[], week: [] as number[], far: [] as number[] };
+  const oneSize: number[] = [];
+  const crowded: number[] = [];
+  let crowdedOpenings = 0;
   let openings = 0;
   let repeats = 0;
   let watchedOpenings = 0;
@@ -117,10 +130,18 @@ export function scoreDetection(
     openings++;
     const isWatched = watched.venueIds.has(o.venueId) && watched.dates.has(o.date);
     if (isWatched) watchedOpenings++;
+    const near = (p: Opening) =>
+      p !== o && p.venueId === o.venueId && p.date === o.date && Math.abs(timeToMinutes(p.time) - timeToMinutes(o.time)) < 60;
+    const isCrowded = market.activeOpenings(o.startMs + 1).some(near);
+    if (isCrowded) crowdedOpenings++;
     if (!fits) continue;
     const latency = (fits.openedAt - o.startMs) / 1000;
     latencies.push(latency);
     if (isWatched) watchedLatencies.push(latency);
+    const daysAhead = Math.round((Date.parse(o.date) - Date.parse(market.localDate(o.startMs))) / 86_400_000);
+    byBand[daysAhead <= 1 ? 'near' : daysAhead <= 6 ? 'week' : 'far'].push(latency);
+    if (o.partySizes.length === 1) oneSize.push(latency);
+    if (isCrowded) crowded.push(latency);
   }
 
   const inWindow = drops.filter((d) => d.openedAt >= t0 && d.openedAt <= t1);
@@ -150,5 +171,11 @@ export function scoreDetection(
     watchedOpenings,
     watchedMissed: watchedOpenings - watchedLatencies.length,
     watchedP50S: quantile(watchedLatencies, 0.5),
+    p90NearS: quantile(byBand.near, 0.9),
+    p90WeekS: quantile(byBand.week, 0.9),
+    p90FarS: quantile(byBand.far, 0.9),
+    p90OneSizeS: quantile(oneSize, 0.9),
+    p90CrowdedS: quantile(crowded, 0.9),
+    crowdedOpenings,
   };
 }
