@@ -1,6 +1,46 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The packages' dependency direction: each may import only the ones below it.
+ * core, migrations ← db ← discovery ← api ← server; the client imports the api's types only.
+ */
+const LAYERS = {
+  'packages/core': [],
+  migrations: [],
+  'packages/db': ['core', 'migrations'],
+  'packages/discovery': ['core', 'db'],
+  'packages/api': ['core', 'db', 'discovery'],
+  'apps/server': ['core', 'db', 'discovery', 'api', 'migrations'],
+};
+const PACKAGES = ['core', 'migrations', 'db', 'discovery', 'api', 'client', 'server', 'bench'];
+const forbidden = (allowed) => PACKAGES.filter((p) => !allowed.includes(p)).flatMap((p) => [`@dropwatch/${p}`, `@dropwatch/${p}/*`]);
+const layerRules = [
+  ...Object.entries(LAYERS).map(([dir, allowed]) => ({
+    files: [`${dir}/src/**/*.ts`, ...(dir === 'migrations' ? ['migrations/*.ts'] : [])],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: forbidden(allowed), message: `${dir} may import only: ${allowed.join(', ') || 'no other package'}.` }] },
+      ],
+    },
+  })),
+  {
+    files: ['packages/client/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@dropwatch/api', '@dropwatch/api/*'], allowTypeImports: true, message: 'The client imports the api\'s types only.' },
+            { group: forbidden(['api']), message: 'The client imports the api\'s types only.' },
+          ],
+        },
+      ],
+    },
+  },
+];
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/.dropwatch/**', '**/*.js', '**/*.cjs'] },
   js.configs.recommended,
@@ -15,6 +55,7 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  ...layerRules,
   {
     files: ['**/*.test.ts', '**/test/**/*.ts', 'apps/bench/**/*.ts'],
     rules: {
