@@ -26,6 +26,17 @@ describe('loadConfig', () => {
     expect(c.WEBHOOK_ALLOW_PRIVATE).toBe(true);
   });
 
+  it('reads CORS_ORIGINS as a list of origins, empty by default, and refuses paths and wildcards', () => {
+    expect(loadConfig({}).CORS_ORIGINS).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://127.0.0.1:5173' }).CORS_ORIGINS).toEqual([
+      'https://app.example.com',
+      'http://127.0.0.1:5173',
+    ]);
+    for (const bad of ['*', 'https://app.example.com/', 'app.example.com', 'ftp://x.example', 'https://a.example/path']) {
+      expect(() => loadConfig({ CORS_ORIGINS: bad })).toThrow(/CORS_ORIGINS=.* is invalid: .*origin/);
+    }
+  });
+
   it('names the variable, the value and the range of a bad value', () => {
     expect(() => loadConfig({ DROP_EVENTS_RETENTION_DAYS: '3' })).toThrow(
       /DROP_EVENTS_RETENTION_DAYS="3" is invalid: .*\(allowed: 7–30\)/,

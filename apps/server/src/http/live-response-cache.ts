@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { compress, COMPRESS_MIN_BYTES, encodingFor, type ContentEncoding } from './compression.js';
+import { addVary } from './cors.js';
 
 /** Distinct feed.live requests (input spellings) kept at once; the oldest goes first. */
 export const LIVE_CACHE_MAX_ENTRIES = 256;
@@ -11,6 +13,8 @@ export interface CachedResponse {
   readonly contentType: string;
   readonly body: Buffer;
   readonly etag: string;
+  /** The body compressed per encoding, made on first demand and kept as long as the entry. */
+  readonly encoded?: Map<ContentEncoding, Promise<Buffer>>;
 }
 
 /** miss: this request rendered; shared: it waited for a concurrent request's render. */
@@ -78,19 +82,29 @@ export class LiveResponseCache {
       res.end(response.body);
       return outcome;
     }
+    // Appended, not set: the CORS layer has already put `origin` in Vary.
+    addVary(res, 'accept-encoding');
+    const encoding = response.body.length >= COMPRESS_MIN_BYTES ? encodingFor(req) : null;
+    // Each encoding is its own representation with its own strong ETag (RFC 9110 §8.8.3).
+    const etag = encoding ? `${response.etag.slice(0, -1)}-${encoding}"` : response.etag;
     const headers = {
-      etag: response.etag,
+      etag,
       'cache-control': `public, max-age=${LIVE_CACHE_MAX_AGE_SECONDS}`,
-      vary: 'accept-encoding',
       'x-dropwatch-cache': outcome,
     };
-    if (etagMatches(req.headers['if-none-match'], response.etag)) {
+    if (etagMatches(req.headers['if-none-match'], etag)) {
       res.writeHead(304, { ...headers, 'x-dropwatch-cache': 'not_modified' });
       res.end();
       return 'not_modified';
     }
-    res.writeHead(200, { ...headers, 'content-type': response.contentType, 'content-length': response.body.length });
-    res.end(response.body);
+    const body = encoding ? await encodedBody(response, encoding) : response.body;
+    res.writeHead(200, {
+      ...headers,
+      'content-type': response.contentType,
+      'content-length': body.length,
+      ...(encoding ? { 'content-encoding': encoding } : {}),
+    });
+    res.end(body);
     return outcome;
   }
 
@@ -101,6 +115,17 @@ export class LiveResponseCache {
     }
     this.entries.set(key, { response, expiresAt });
   }
+}
+
+/** The cached body in `encoding`: compressed once per cache entry, however many ask. */
+function encodedBody(response: CachedResponse, encoding: ContentEncoding): Promise<Buffer> {
+  if (!response.encoded) return compress(response.body, encoding);
+  let pending = response.encoded.get(encoding);
+  if (!pending) {
+    pending = compress(response.body, encoding);
+    response.encoded.set(encoding, pending);
+  }
+  return pending;
 }
 
 /** A strong validator from the body: identical bytes, identical ETag, across replicas too. */

@@ -5,6 +5,8 @@ import type { MikroORM } from '@dropwatch/db';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from '../logger.js';
+import { compressWhenDone, encodingFor } from './compression.js';
+import { addVary, createCors, mergeVaryOnSetHeader } from './cors.js';
 import { etagOf, LiveResponseCache, type CachedResponse } from './live-response-cache.js';
 import type { HttpMetrics } from './metrics.js';
 
@@ -91,10 +93,12 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
       contentType: response.headers.get('content-type') ?? 'application/json',
       body,
       etag: etagOf(body),
+      encoded: new Map(),
     };
   };
 
   const streams = new Set<ServerResponse>();
+  const cors = createCors(deps.config.CORS_ORIGINS);
 
   return {
     liveCache,
@@ -103,6 +107,9 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
       streams.clear();
     },
     async handle(req, res) {
+      // A preflight is answered here and is not a procedure call (not counted in the metrics).
+      if (cors.apply(req, res) === 'preflight') return;
+      mergeVaryOnSetHeader(res);
       const started = process.hrtime.bigint();
       const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
       const procedures = proceduresOf(pathname);
@@ -125,6 +132,11 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
           streams.delete(res);
           deps.metrics.subscribers.dec();
         });
+      } else {
+        // JSON answers compressed when the client accepts it; SSE streams go as they are.
+        addVary(res, 'accept-encoding');
+        const encoding = encodingFor(req);
+        if (encoding) compressWhenDone(res, encoding);
       }
       handler(req, res);
     },

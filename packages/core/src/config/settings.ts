@@ -74,6 +74,22 @@ const booleanString = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
 
+/**
+ * One browser origin: scheme, host and port exactly as a browser sends it in `Origin` (no path,
+ * no trailing slash, no wildcard: answers carry credentials, which a wildcard may not).
+ */
+const browserOrigin = z.string().refine(
+  (o) => {
+    try {
+      const u = new URL(o);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === o;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'each entry must be an origin such as https://app.example.com (scheme, host, optional port; no path, no *)' },
+);
+
 export const BUILT_IN_MARKET_SLUGS = ['nyc', 'la', 'chi', 'mia', 'sf'] as const;
 
 export const SETTINGS = {
@@ -190,6 +206,16 @@ export const SETTINGS = {
     booleanString,
   ),
   VENUE_TOUCH_MINUTES: intSetting(60, 1, 1440, "Minutes between two writes of a venue's last_seen_at"),
+  CORS_ORIGINS: spec(
+    undefined,
+    'comma list of origins, up to 50',
+    'Browser origins allowed to call the API from another site (CORS); unset: same origin only',
+    z
+      .string()
+      .optional()
+      .transform((s) => (s ?? '').split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+      .pipe(z.array(browserOrigin).max(50)),
+  ),
   DB_POOL_MAX: intSetting(10, 1, 100, 'Connections per process pool'),
   LOG_LEVEL: spec(
     'info',
