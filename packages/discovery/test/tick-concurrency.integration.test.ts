@@ -2,7 +2,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOrm, type MikroORM } from '@dropwatch/db';
 import { adminQuery, useTestDatabase, waitFor } from '@dropwatch/db/testing';
 import { marketToday } from '@dropwatch/core';
-import { applySnapshot, prepareSnapshot, SimulatedProvider, VenueCache, withPgConnection, type DiscoveryTickStats } from '../src/index.js';
+import { SimulatedProvider } from '../src/index.js';
+import { applySnapshot, prepareSnapshot, VenueCache, withPgConnection, type DiscoveryTickStats } from '../src/internals.js';
 import { SQL_LOCK_AND_READ_BUCKET } from '../src/tick/bucket-sql.js';
 import { makeTicker, onlyBucketId, ScriptedProvider, slotAt, testConfig, TestClock, venueInfo } from './support/tick-harness.js';
 

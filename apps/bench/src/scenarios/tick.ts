@@ -1,14 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { bucketId, bucketWindow, getMarket, loadConfig } from '@dropwatch/core';
+import { SimulatedProvider } from '@dropwatch/discovery';
 import {
   applySnapshot,
   prepareSnapshot,
-  SimulatedProvider,
   VenueCache,
   withPgConnection,
   type PgClient,
   type PreparedSnapshot,
-} from '@dropwatch/discovery';
+} from '@dropwatch/discovery/internals';
 import type { BenchContext, Scenario } from '../harness.js';
 import { median, p99 } from '../stats.js';
 import { LEGACY_TABLE_DDL, legacyApply } from './tick/legacy-json-tick.js';

@@ -2,12 +2,9 @@ import { Writable } from 'node:stream';
 import { loadConfig, marketToday, type Config } from '@dropwatch/core';
 import type { MikroORM } from '@dropwatch/db';
 import { pino } from 'pino';
+import { RequestBudget, runDiscoveryTick, VenueCache, type DiscoveryTickOptions } from '../../src/internals.js';
 import {
   ProviderError,
-  RequestBudget,
-  runDiscoveryTick,
-  VenueCache,
-  type DiscoveryTickOptions,
   type Provider,
   type ProviderBucket,
   type Snapshot,

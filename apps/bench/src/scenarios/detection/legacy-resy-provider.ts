@@ -1,9 +1,8 @@
 import type { Config } from '@dropwatch/core';
+import { hourFilters, RequestBudget } from '@dropwatch/discovery/internals';
 import {
   ProviderError,
-  RequestBudget,
   RESY_PROVIDER_NAME,
-  hourFilters,
   type Provider,
   type ProviderBucket,
   type Snapshot,

@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from '@dropwatch/core';
 import type { MikroORM } from '@dropwatch/db';
-import { createProvider, runDiscoveryTick, runPoller, VenueCache, type Provider } from '@dropwatch/discovery';
+import { createProvider, runPoller, type Provider } from '@dropwatch/discovery';
+import { runDiscoveryTick, VenueCache } from '@dropwatch/discovery/internals';
 import type { Logger } from 'pino';
 import { LegacyResyProvider } from './legacy-resy-provider.js';
 import type { VariantName } from './options.js';

@@ -1,4 +1,4 @@
-import type { PgClient, PreparedSnapshot } from '@dropwatch/discovery';
+import type { PgClient, PreparedSnapshot } from '@dropwatch/discovery/internals';
 
 /**
  * The pattern dropwatch replaced, rebuilt faithfully for comparison: each bucket row holds its

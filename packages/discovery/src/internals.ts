@@ -1,0 +1,13 @@
+/**
+ * `@dropwatch/discovery/internals`: the parts of discovery that only its benchmarks and tests
+ * drive directly — the round-robin tick the continuous poller replaced (kept as the reference the
+ * detection and tick benchmarks measure against), the bucket transaction's steps, and the
+ * provider's request budget. Production code imports the package root, which does not export them.
+ */
+export { runDiscoveryTick, DUE_BUCKETS_LIMIT, type DiscoveryTickOptions, type DiscoveryTickStats } from './tick/run-tick.js';
+export { VenueCache } from './tick/venue-writes.js';
+export { prepareSnapshot, type PreparedSnapshot, type PreparedSlot } from './tick/prepared-snapshot.js';
+export { applySnapshot, type ApplyOutcome, type BucketToApply } from './tick/apply-snapshot.js';
+export { withPgConnection, type PgClient } from './tick/pg-session.js';
+export { RequestBudget, type BudgetLane } from './budget/request-budget.js';
+export { hourFilters } from './providers/resy/resy-provider.js';
