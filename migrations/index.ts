@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261128000000_initial } from './Migration20261128000000_initial.js';
 import { Migration20261128210000_notification_indexes } from './Migration20261128210000_notification_indexes.js';
 import { Migration20261201170000_bucket_poll_interval } from './Migration20261201170000_bucket_poll_interval.js';
+import { Migration20261212000000_stream_tickets } from './Migration20261212000000_stream_tickets.js';
 
 /** Every migration, in order. Listed explicitly so the compiled server runs them with plain node. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261128000000_initial', class: Migration20261128000000_initial },
   { name: 'Migration20261128210000_notification_indexes', class: Migration20261128210000_notification_indexes },
   { name: 'Migration20261201170000_bucket_poll_interval', class: Migration20261201170000_bucket_poll_interval },
+  { name: 'Migration20261212000000_stream_tickets', class: Migration20261212000000_stream_tickets },
 ];

@@ -5,7 +5,7 @@ import { loadConfig, slotKey } from '@dropwatch/core';
 import { createDropwatchClient, type DropwatchClient } from '@dropwatch/client';
 import { createTestDatabase, type TestDatabase } from '@dropwatch/db/testing';
 import { startApp, type App } from '../src/app.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger, type Logger } from '../src/logger.js';
 
 /** The admin token the test servers start with (DROPWATCH_ADMIN_TOKEN). */
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnop';
@@ -19,7 +19,7 @@ export interface ApiHarness {
 }
 
 /** A real server (startApp, role api: no jobs touch the seeded rows) on 127.0.0.1:0. */
-export async function startApiHarness(env: Record<string, string> = {}): Promise<ApiHarness> {
+export async function startApiHarness(env: Record<string, string> = {}, opts: { logger?: Logger } = {}): Promise<ApiHarness> {
   const db = await createTestDatabase();
   const config = loadConfig({
     DATABASE_URL: db.url,
@@ -29,7 +29,7 @@ export async function startApiHarness(env: Record<string, string> = {}): Promise
     DROPWATCH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     ...env,
   });
-  const app = await startApp({ config, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), baseDir: process.cwd() });
+  const app = await startApp({ config, logger: opts.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), baseDir: process.cwd() });
   const sql = new pg.Pool({ connectionString: db.url, max: 4 });
   return {
     db,

@@ -19,6 +19,8 @@ export interface Context {
   readonly feedCache: FeedCacheReader;
   /** Wakes notifications.onNew on `NOTIFY dropwatch_notifications`; absent → subscribers poll. */
   readonly notifications?: DropSignal | null;
+  /** Why the request's credentials were refused, when the default message would not say. */
+  readonly authProblem?: string;
 }
 
 /** Pure: tests and internal callers build a context without HTTP. */

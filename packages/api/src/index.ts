@@ -19,5 +19,6 @@ export {
   revokeUserTokens,
   type CreatedToken,
 } from './auth/api-tokens.js';
-export { createRequestContextFactory, type RequestContextDeps } from './auth/request-context.js';
+export { issueStreamTicket, redeemStreamTicket, type StreamTicket } from './auth/stream-tickets.js';
+export { createRequestContextFactory, STREAM_TICKET_REFUSED, type RequestContextDeps } from './auth/request-context.js';
 export * from './limits.js';

@@ -50,3 +50,8 @@ export const MAX_ID_LENGTH = 120;
 export const MAX_NAME_LENGTH = 100;
 /** One limit for every opaque cursor string, shared with the notify job. */
 export { MAX_CURSOR_LENGTH } from '@dropwatch/discovery';
+
+/** A subscription ticket (auth.streamTicket) must be redeemed within this many seconds. */
+export const STREAM_TICKET_TTL_SECONDS = 60;
+/** Unused, unexpired tickets one user may hold at once. */
+export const STREAM_TICKETS_PER_USER = 50;

@@ -1,5 +1,6 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { adminRouter } from './routers/admin.router.js';
+import { authRouter } from './routers/auth.router.js';
 import { feedRouter } from './routers/feed.router.js';
 import { healthRouter } from './routers/health.router.js';
 import { notificationsRouter } from './routers/notifications.router.js';
@@ -15,6 +16,7 @@ export const appRouter = router({
   health: healthRouter,
   prune: pruneRouter,
   admin: adminRouter,
+  auth: authRouter,
   watches: watchesRouter,
   notifications: notificationsRouter,
   webhooks: webhooksRouter,

@@ -130,7 +130,7 @@ export const middleware = t.middleware;
 export const publicProcedure = t.procedure.use(mapAppErrors);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a valid bearer token is required' });
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: ctx.authProblem ?? 'a valid bearer token is required' });
   return next({ ctx: { ...ctx, user: ctx.user } });
 });
 

@@ -1,4 +1,4 @@
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError, type TRPCClient, type TRPCLink } from '@trpc/client';
 import superjson from 'superjson';
 import type { AppRouter, DropDto, RouterInputs, RouterOutputs } from './router-types.js';
 
@@ -38,6 +38,16 @@ export interface DropwatchClientOptions {
   readonly fetch?: typeof globalThis.fetch;
   /** Node 20 has no global EventSource: pass one (e.g. `EventSource` from the `eventsource` package). */
   readonly EventSource?: EventSourceConstructorLike;
+  /**
+   * How a subscription proves who it is when `token` is set:
+   * - `'ticket'` (default): before each (re)connection the client asks `auth.streamTicket` (with
+   *   the bearer token, in a header) for a single-use ticket valid a minute and sends only that
+   *   in the SSE URL. The one way that works in browsers, whose EventSource sends no headers,
+   *   and the long-lived token never appears in a URL.
+   * - `'header'`: the token in an Authorization header, through the EventSource's `fetch` option
+   *   (the `eventsource` package on Node supports it; browsers do not).
+   */
+  readonly subscriptionAuth?: 'ticket' | 'header';
 }
 
 export type DropwatchClient = TRPCClient<AppRouter>;
@@ -81,37 +91,111 @@ function fetchNamingServer(baseFetch: typeof globalThis.fetch, trpcUrl: string):
   };
 }
 
-export function createDropwatchClient(options: DropwatchClientOptions): DropwatchClient {
+/**
+ * An EventSource that never reconnects by itself once it has been open. A native EventSource
+ * retries with the same URL, whose single-use ticket the server has already redeemed: that
+ * retry would be refused. This one closes instead and keeps saying CONNECTING, so tRPC's
+ * consumer reconnects after its inactivity timeout (twice the server's ping interval) through
+ * a fresh URL with a fresh ticket, resuming from the last event id it saw.
+ */
+function ticketEventSource(Base: EventSourceConstructorLike): EventSourceConstructorLike {
+  return class TicketEventSource implements EventSourceInstanceLike {
+    readonly CLOSED = 2;
+    readonly CONNECTING = 0;
+    readonly OPEN = 1;
+    private readonly es: EventSourceInstanceLike;
+    private waiting = false;
+    private opened = false;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the init dict differs per implementation
+    constructor(url: string, init?: any) {
+      this.es = new Base(url, init);
+      this.es.addEventListener('open', () => {
+        this.opened = true;
+      });
+      // Registered before tRPC's own listener, so it reads CONNECTING, not CLOSED.
+      this.es.addEventListener('error', () => {
+        if (this.opened && this.es.readyState === this.es.CONNECTING) {
+          this.waiting = true;
+          this.es.close();
+        }
+      });
+    }
+    get readyState(): number {
+      return this.waiting ? this.CONNECTING : this.es.readyState;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- event types differ per implementation
+    addEventListener(type: string, listener: (event: any) => void): void {
+      this.es.addEventListener(type, listener);
+    }
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- event types differ per implementation
+    removeEventListener(type: string, listener: (event: any) => void): void {
+      this.es.removeEventListener(type, listener);
+    }
+    close(): void {
+      this.waiting = false;
+      this.es.close();
+    }
+  };
+}
+
+/** The links of a dropwatch client, for apps that build their own tRPC client (React Query). */
+export function createDropwatchLinks(options: DropwatchClientOptions): TRPCLink<AppRouter>[] {
   const trpcUrl = trpcUrlOf(options.url);
   const headers = (): Record<string, string> => (options.token ? { authorization: `Bearer ${options.token}` } : {});
   const baseFetch = fetchNamingServer(options.fetch ?? globalThis.fetch, trpcUrl);
-  return createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === 'subscription',
-        true: httpSubscriptionLink({
-          url: trpcUrl,
-          transformer: superjson,
-          ...(options.EventSource ? { EventSource: options.EventSource } : {}),
-          // The `eventsource` package takes a fetch to add headers; browsers' EventSource cannot
-          // send an Authorization header at all (and ignores this option).
-          ...(options.token
-            ? {
-                eventSourceOptions: () => ({
-                  fetch: (input: string | URL, init?: RequestInit) =>
-                    baseFetch(input, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...headers() } }),
-                }),
-              }
-            : {}),
-        }),
-        false: httpBatchLink({
-          url: trpcUrl,
-          transformer: superjson,
-          headers,
-          maxItems: CLIENT_MAX_BATCH_ITEMS,
-          fetch: baseFetch,
-        }),
-      }),
-    ],
+  const batchLink = httpBatchLink({
+    url: trpcUrl,
+    transformer: superjson,
+    headers,
+    maxItems: CLIENT_MAX_BATCH_ITEMS,
+    fetch: baseFetch,
   });
+  const useTicket = options.token !== undefined && options.subscriptionAuth !== 'header';
+  // Tickets come from their own small client: the main one's links are what is being built.
+  const ticketClient = useTicket ? createTRPCClient<AppRouter>({ links: [batchLink] }) : null;
+  /** A fresh ticket; none when the token itself is refused (public streams still work then). */
+  const ticketParams = async (): Promise<Record<string, string> | null> => {
+    if (!ticketClient) return null;
+    try {
+      const { ticket } = await ticketClient.auth.streamTicket.mutate();
+      return { ticket };
+    } catch (err) {
+      if (err instanceof TRPCClientError && (err.data as { code?: string } | undefined)?.code === 'UNAUTHORIZED') return null;
+      throw err;
+    }
+  };
+  const BaseEventSource = options.EventSource ?? (globalThis as { EventSource?: EventSourceConstructorLike }).EventSource;
+  const subscriptionLink = httpSubscriptionLink({
+    url: trpcUrl,
+    transformer: superjson,
+    ...(useTicket
+      ? {
+          connectionParams: ticketParams,
+          ...(BaseEventSource ? { EventSource: ticketEventSource(BaseEventSource) } : {}),
+        }
+      : options.EventSource
+        ? { EventSource: options.EventSource }
+        : {}),
+    // The `eventsource` package takes a fetch to add headers; browsers' EventSource cannot
+    // send an Authorization header at all (and ignores this option).
+    ...(options.token && !useTicket
+      ? {
+          eventSourceOptions: () => ({
+            fetch: (input: string | URL, init?: RequestInit) =>
+              baseFetch(input, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...headers() } }),
+          }),
+        }
+      : {}),
+  });
+  return [
+    splitLink({
+      condition: (op) => op.type === 'subscription',
+      true: subscriptionLink,
+      false: batchLink,
+    }),
+  ];
+}
+
+export function createDropwatchClient(options: DropwatchClientOptions): DropwatchClient {
+  return createTRPCClient<AppRouter>({ links: createDropwatchLinks(options) });
 }

@@ -12,6 +12,7 @@ const TABLES = [
   'feed_cache',
   'users',
   'api_tokens',
+  'stream_tickets',
   'watches',
   'user_notifications',
   'webhook_deliveries',

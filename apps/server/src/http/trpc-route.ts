@@ -66,7 +66,10 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
     basePath: TRPC_PREFIX,
     maxBodySize: MAX_BODY_BYTES,
     maxBatchSize: MAX_BATCH_SIZE,
-    createContext: ({ req }) => createContext(req.headers.authorization),
+    // A stream ticket counts only on a subscription: it stands in for the token that a
+    // browser's EventSource cannot send, and nowhere else.
+    createContext: ({ req, info }) =>
+      createContext(req.headers.authorization, info.type === 'subscription' ? (info.connectionParams?.ticket ?? null) : null),
     onError,
   });
 

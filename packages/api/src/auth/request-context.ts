@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import { FeedCacheReader } from '../feed/feed-cache.js';
 import type { DropSignal } from '../live/drop-signal.js';
 import { bearerToken, resolveToken } from './api-tokens.js';
+import { redeemStreamTicket } from './stream-tickets.js';
 
 export interface RequestContextDeps {
   readonly orm: MikroORM;
@@ -16,14 +17,32 @@ export interface RequestContextDeps {
  * The HTTP adapters' createContext: forks `orm.em` per request (its own identity map) and
  * resolves the bearer token. A request without a token is anonymous; an unknown or revoked
  * token also leaves `user` null, so public procedures still answer and authed ones say
- * UNAUTHORIZED.
+ * UNAUTHORIZED. A subscription request may carry a stream ticket instead of the token (a
+ * browser's EventSource sends no headers); the ticket is redeemed, once, only when no bearer
+ * token came, and a refused one says why in `authProblem`.
  */
+/** What an authed subscription with a refused ticket answers (UNAUTHORIZED). */
+export const STREAM_TICKET_REFUSED = 'the stream ticket is unknown, expired or already used: ask auth.streamTicket for a new one';
+
 export function createRequestContextFactory(deps: RequestContextDeps) {
   const feedCache = deps.feedCache ?? new FeedCacheReader();
-  return async (authorization: string | undefined | null): Promise<Context> => {
+  return async (authorization: string | undefined | null, streamTicket?: string | null): Promise<Context> => {
     const em = deps.orm.em.fork();
     const token = bearerToken(authorization);
-    const user = token ? await resolveToken(em, token) : null;
-    return { em, config: deps.config, user, drops: deps.drops, feedCache, notifications: deps.drops?.notifications ?? null };
+    let user = token ? await resolveToken(em, token) : null;
+    let authProblem: string | undefined;
+    if (!token && streamTicket) {
+      user = await redeemStreamTicket(em, streamTicket);
+      if (!user) authProblem = STREAM_TICKET_REFUSED;
+    }
+    return {
+      em,
+      config: deps.config,
+      user,
+      drops: deps.drops,
+      feedCache,
+      notifications: deps.drops?.notifications ?? null,
+      ...(authProblem ? { authProblem } : {}),
+    };
   };
 }

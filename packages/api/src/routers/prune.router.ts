@@ -12,6 +12,7 @@ const tableCounts = z.object({
   venues: count,
   job_runs: count,
   webhook_deliveries: count,
+  stream_tickets: count,
   discovery_buckets: count,
   bucket_slots: count,
   availability_state: count,

@@ -7,6 +7,7 @@ import { DropEvent } from './drop-event.entity.js';
 import { FeedCache } from './feed-cache.entity.js';
 import { JobLease } from './job-lease.entity.js';
 import { JobRun } from './job-run.entity.js';
+import { StreamTicket } from './stream-ticket.entity.js';
 import { User } from './user.entity.js';
 import { UserNotification } from './user-notification.entity.js';
 import { Venue } from './venue.entity.js';
@@ -24,6 +25,7 @@ export {
   FeedCache,
   JobLease,
   JobRun,
+  StreamTicket,
   User,
   UserNotification,
   Venue,
@@ -42,6 +44,7 @@ export const ENTITIES = [
   FeedCache,
   JobLease,
   JobRun,
+  StreamTicket,
   User,
   UserNotification,
   Venue,

@@ -2,7 +2,7 @@ import type { RetentionCutoffs } from './cutoffs.js';
 import { dayStart } from './cutoffs.js';
 import type { RetentionSession } from './retention-session.js';
 
-export type BatchedTable = 'venue_metrics' | 'job_runs' | 'webhook_deliveries' | 'venues';
+export type BatchedTable = 'venue_metrics' | 'job_runs' | 'webhook_deliveries' | 'stream_tickets' | 'venues';
 
 interface BatchedDeleteSpec {
   readonly table: BatchedTable;
@@ -39,6 +39,14 @@ export const BATCHED_DELETES: readonly BatchedDeleteSpec[] = [
     key: 'ctid',
     where: (t) => `${t}.created_at < $1`,
     params: (c) => [c.jobRuns],
+  },
+  {
+    // Subscription tickets live a minute; an expired one can never be redeemed again.
+    // -- uses stream_tickets_expires_at_idx
+    table: 'stream_tickets',
+    key: 'ctid',
+    where: (t) => `${t}.expires_at < $1`,
+    params: (c) => [c.now],
   },
   {
     // -- venues_last_seen_at_idx, then per venue drop_events_venue_opened_idx on the kept

@@ -27,6 +27,7 @@ export const RETENTION_TABLES = [
   'venues',
   'job_runs',
   'webhook_deliveries',
+  'stream_tickets',
   'discovery_buckets',
   'bucket_slots',
   'availability_state',
