@@ -209,3 +209,77 @@ describe('feed.newDrops: exactly once across out-of-order commits', () => {
     expect(res.drops.length).toBeGreaterThanOrEqual(22);
   });
 });
+
+describe('feed.newDrops: the first call without a cursor; cursors that no server issued; feed.live of a market not polled', () => {
+  let h: ApiHarness;
+  let bucketId: string;
+  /** Opened 1, 3 and 8 minutes ago, committed in that order (newest first). */
+  let recent: string[];
+  /** Opened 90 minutes ago, committed before the others. */
+  let old: string;
+  const drop = (openedAt: Date) => ({ bucketId, venueId: 'resy:1', market: 'nyc', slotDate: dayFromToday(0), openedAt }) as const;
+  const ids = (page: { drops: { id: string }[] }) => page.drops.map((d) => d.id);
+
+  beforeAll(async () => {
+    h = await startApiHarness();
+    bucketId = await seedBucket(h.sql, { market: 'nyc', date: dayFromToday(0), timeSlot: '20:30' });
+    await seedVenue(h.sql, { venueId: 'resy:1', market: 'nyc', name: 'One' });
+    old = (await seedDrop(h.sql, drop(minutesAgo(90)))).id;
+    recent = [];
+    for (const m of [1, 3, 8]) recent.push((await seedDrop(h.sql, drop(minutesAgo(m)))).id);
+  });
+  afterAll(() => h?.stop());
+
+  it('a fresh call returns the drops of the last hour (withinMinutes defaults to 60) and a cursor that continues exactly once', async () => {
+    const c = h.client();
+    // The cursor passes a drop only once every older transaction in the cluster has ended (another
+    // session may hold one briefly): ask again, with a deadline, until the seeded drops are readable.
+    const first = await waitFor(async () => {
+      const page = await c.feed.newDrops.query();
+      return page.drops.length >= recent.length ? page : undefined;
+    }, 10_000, 'the seeded drops');
+    expect(ids(first)).toEqual(recent);
+
+    // The window starts at the drop with the smallest transaction id in it, not at the
+    // oldest-opened one (here the last committed): the drop opened 1 minute ago is in.
+    const five = await c.feed.newDrops.query({ withinMinutes: 5 });
+    expect(ids(five)).toEqual(expect.arrayContaining(recent.slice(0, 2)));
+    expect(ids(five)).not.toContain(old);
+    expect(ids(await c.feed.newDrops.query({ withinMinutes: 120 }))).toEqual([old, ...recent]);
+
+    const next = await c.feed.newDrops.query({ cursor: first.cursor });
+    expect(next.drops).toEqual([]);
+    const later = await seedDrop(h.sql, drop(new Date()));
+    const seen: string[] = [];
+    let cursor = next.cursor;
+    await waitFor(async () => {
+      const page = await c.feed.newDrops.query({ cursor });
+      seen.push(...ids(page));
+      cursor = page.cursor;
+      return seen.length >= 1 ? true : undefined;
+    }, 10_000, 'the later drop');
+    expect([...seen, ...ids(await c.feed.newDrops.query({ cursor }))]).toEqual([later.id]);
+  });
+
+  it('a cursor from the future (a transaction that does not exist yet) is BAD_REQUEST saying so', async () => {
+    const c = h.client();
+    const future = Buffer.from(`${2n ** 62n}:1`, 'utf8').toString('base64url');
+    await expect(c.feed.newDrops.query({ cursor: future })).rejects.toMatchObject({
+      data: { code: 'BAD_REQUEST', httpStatus: 400 },
+      message: expect.stringMatching(/^cursor: ahead of every drop this server has recorded/),
+    });
+    // The cursor this server hands out is never refused, even when nothing came after it.
+    const { cursor } = await c.feed.newDrops.query();
+    await expect(c.feed.newDrops.query({ cursor })).resolves.toMatchObject({ drops: [] });
+  });
+
+  it('feed.live of a market this server does not poll is BAD_REQUEST naming the polled markets', async () => {
+    const c = h.client();
+    await expect(c.feed.live.query({ market: 'la' })).rejects.toMatchObject({
+      data: { code: 'BAD_REQUEST', httpStatus: 400 },
+      message: 'market: la is not polled by this server (DISCOVERY_MARKETS: nyc)',
+    });
+    const nyc = await c.feed.live.query({ market: 'nyc' });
+    expect(nyc.market).toBe('nyc');
+  });
+});

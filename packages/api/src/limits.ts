@@ -6,8 +6,11 @@ export const JUST_OPENED_MINUTES = { min: 1, max: 120, default: 10 } as const;
 export const JUST_OPENED_LIMIT = { min: 1, max: 2000, default: 500 } as const;
 export const STILL_OPEN_LIMIT = { min: 1, max: 10_000, default: 1000 } as const;
 export const NEW_DROPS_LIMIT = { min: 1, max: 500, default: 200 } as const;
-/** newDrops without a cursor starts this far back at most (the retention window). */
-export const NEW_DROPS_MAX_WITHIN_MINUTES = 30 * 24 * 60;
+/**
+ * newDrops without a cursor starts with the drops opened this many minutes back: by default the
+ * last hour, so a first call shows something; at most the retention window (older days are gone).
+ */
+export const NEW_DROPS_WITHIN_MINUTES = { min: 1, max: 30 * 24 * 60, default: 60 } as const;
 export const BOARD_LIMIT = { min: 1, max: 500, default: 100 } as const;
 /** Segment size of feed.live on the wire; the cache caps bound what exists. */
 export const LIVE_LIMIT = { min: 1, max: 5000, default: 100 } as const;

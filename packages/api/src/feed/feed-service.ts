@@ -1,4 +1,4 @@
-import { compareForBoard } from '@dropwatch/core';
+import { AppError, compareForBoard } from '@dropwatch/core';
 import type { Context } from '../context.js';
 import { JUST_OPENED_MINUTES, ON_DROP_FALLBACK_POLL_MS, ON_DROP_PAGE } from '../limits.js';
 import { readNewDrops, startCursor } from '@dropwatch/discovery';
@@ -25,6 +25,25 @@ function matches(drop: DropDto, f: FeedFilters): boolean {
   return true;
 }
 
+/** A cursor no server of this database issued (see NewDropsResult.fromFuture). */
+export function futureCursor(field: 'cursor' | 'lastEventId'): AppError {
+  return new AppError(
+    'BAD_INPUT',
+    `${field}: ahead of every drop this server has recorded (made up, or from another database); start again without it`,
+  );
+}
+
+/**
+ * feed.live of a market this server does not poll would look like a quiet market: an empty
+ * feed that never fills. Refused instead, naming the markets that are polled.
+ */
+function assertPolled(ctx: Context, market: string): void {
+  const polled = ctx.config.DISCOVERY_MARKETS;
+  if (!polled.includes(market as (typeof polled)[number])) {
+    throw new AppError('BAD_INPUT', `market: ${market} is not polled by this server (DISCOVERY_MARKETS: ${polled.join(', ')})`);
+  }
+}
+
 export interface LiveFeed {
   market: string;
   justOpened: DropDto[];
@@ -43,6 +62,7 @@ export interface LiveFeed {
  */
 export async function liveFeed(ctx: Context, f: FeedFilters & { limit: number }): Promise<LiveFeed> {
   const market = f.market ?? ctx.config.DISCOVERY_MARKETS[0] ?? 'nyc';
+  assertPolled(ctx, market);
   const filters = { ...f, market };
   const run = emRunner(ctx.em);
   const { entry, lastScanAt } = await ctx.feedCache.read(run, market);
@@ -110,6 +130,7 @@ export async function* dropStream(
     let full = true;
     while (full && !opts.signal?.aborted) {
       const page = await readNewDrops(run, cursor, opts.market, ON_DROP_PAGE);
+      if (page.fromFuture) throw futureCursor('lastEventId');
       for (const [i, drop] of page.drops.entries()) {
         const row = page.rows[i];
         if (!row) continue;

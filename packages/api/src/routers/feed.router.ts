@@ -1,6 +1,6 @@
 import { tracked } from '@trpc/server';
 import { encodeCursor } from '../feed/cursor.js';
-import { dropStream, liveFeed, rankBoard, readNewDrops, startCursor } from '../feed/feed-service.js';
+import { dropStream, futureCursor, liveFeed, rankBoard, readNewDrops, startCursor } from '../feed/feed-service.js';
 import { queryBoard, queryOpenDrops } from '../feed/feed-queries.js';
 import { toDropDto } from '../feed/drop-dto.js';
 import { emRunner } from '../feed/sql-runner.js';
@@ -52,6 +52,7 @@ export const feedRouter = router({
       const run = emRunner(ctx.em);
       const from = input.cursor ?? (await startCursor(run, input.withinMinutes));
       const page = await readNewDrops(run, from, input.market, input.limit);
+      if (page.fromFuture) throw futureCursor('cursor');
       return { drops: page.drops, cursor: encodeCursor(page.cursor) };
     }),
 

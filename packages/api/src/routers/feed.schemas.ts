@@ -7,7 +7,7 @@ import {
   JUST_OPENED_MINUTES,
   LIVE_LIMIT,
   NEW_DROPS_LIMIT,
-  NEW_DROPS_MAX_WITHIN_MINUTES,
+  NEW_DROPS_WITHIN_MINUTES,
   STILL_OPEN_LIMIT,
 } from '../limits.js';
 import { boundedInt, datesInput, marketInput, partySizesInput } from './common.schemas.js';
@@ -50,13 +50,16 @@ export const dropsOutput = z.object({ drops: z.array(dropDto) });
 export const newDropsInput = z
   .object({
     cursor: cursorInput.optional(),
-    /** Without a cursor: start with the drops opened this many minutes ago (else: from now on). */
-    withinMinutes: z.number().int().min(1).max(NEW_DROPS_MAX_WITHIN_MINUTES).optional(),
+    /**
+     * Without a cursor: start with the drops opened within this many minutes (and everything
+     * committed after them). Ignored with a cursor, which alone says where to continue.
+     */
+    withinMinutes: boundedInt(NEW_DROPS_WITHIN_MINUTES),
     market: marketInput.optional(),
     limit: boundedInt(NEW_DROPS_LIMIT),
   })
   .strict()
-  .default({ limit: NEW_DROPS_LIMIT.default });
+  .default({ withinMinutes: NEW_DROPS_WITHIN_MINUTES.default, limit: NEW_DROPS_LIMIT.default });
 
 export const newDropsOutput = z.object({
   drops: z.array(dropDto),

@@ -19,6 +19,8 @@ export interface NewDropsPage {
   readonly rows: DropRow[];
   /** xmin of the statement's snapshot: every transaction below it has ended. */
   readonly snapshotXmin: bigint;
+  /** xmax of the same snapshot: no transaction id at or above it has been handed out yet. */
+  readonly snapshotXmax: bigint;
 }
 
 /**
@@ -40,8 +42,9 @@ with page as (
   order by d.tx_id, d.id
   limit ?
 )
-select s.snapshot_xmin, page.*
-from (select pg_snapshot_xmin(pg_current_snapshot())::text as snapshot_xmin) s
+select s.snapshot_xmin, s.snapshot_xmax, page.*
+from (select pg_snapshot_xmin(pg_current_snapshot())::text as snapshot_xmin,
+             pg_snapshot_xmax(pg_current_snapshot())::text as snapshot_xmax) s
 left join page on true
 order by page.tx, page.idn`;
   const params: unknown[] = [RARITY_WINDOW_DAYS, cursor.txId.toString(), cursor.id.toString()];
@@ -60,9 +63,10 @@ export async function queryNewDrops(
   limit: number,
 ): Promise<NewDropsPage & { rows: NewDropRow[] }> {
   const { sql, params } = newDropsSql(cursor, market, limit);
-  const rows = await run<NewDropRow & { snapshot_xmin: string; id: string | null }>(sql, params);
+  const rows = await run<NewDropRow & { snapshot_xmin: string; snapshot_xmax: string; id: string | null }>(sql, params);
   const snapshotXmin = BigInt(rows[0]?.snapshot_xmin ?? '0');
-  return { rows: rows.filter((r) => r.id !== null), snapshotXmin };
+  const snapshotXmax = BigInt(rows[0]?.snapshot_xmax ?? '0');
+  return { rows: rows.filter((r) => r.id !== null), snapshotXmin, snapshotXmax };
 }
 
 /** xmin of the current snapshot: the "from now on" cursor is just below it. */
@@ -72,25 +76,36 @@ export async function querySnapshotXmin(run: SqlRunner): Promise<bigint> {
 }
 
 /**
- * The transaction id of the oldest drop opened within the window, where a cursor-less
- * newDrops({ withinMinutes }) starts.
- * -- uses drop_events_opened_at_idx (opened_at desc), read backwards: one row.
+ * The smallest transaction id among the drops opened within the window: a cursor just below it
+ * starts a cursor-less newDrops({ withinMinutes }) with every drop of the window (and whatever
+ * committed after them). The smallest id, not the oldest opened_at's: a poll's drops carry the
+ * poll's time, and polls that run side by side commit in any order, so the oldest-opened drop
+ * need not hold the smallest transaction id.
+ * -- uses drop_events_opened_at_idx (opened_at desc): a range scan over the window's rows;
+ * -- partitions before the window's first minute are pruned by opened_minute.
  */
 export async function queryWindowStartTx(run: SqlRunner, withinMinutes: number): Promise<bigint | null> {
-  const rows = await run<{ tx_id: string }>(
-    `select d.tx_id::text as tx_id from drop_events d
+  const rows = await run<{ tx_id: string | null }>(
+    `select min(d.tx_id)::text as tx_id from drop_events d
      where d.opened_at >= now() - make_interval(mins => ?)
-     order by d.opened_at asc
-     limit 1`,
-    [withinMinutes],
+       and d.opened_minute >= date_trunc('minute', now() - make_interval(mins => ?))`,
+    [withinMinutes, withinMinutes],
   );
-  return rows[0] ? BigInt(rows[0].tx_id) : null;
+  const tx = rows[0]?.tx_id;
+  return tx ? BigInt(tx) : null;
 }
 
 export interface NewDropsResult {
   readonly drops: DropDto[];
   readonly rows: NewDropRow[];
   readonly cursor: DropCursor;
+  /**
+   * The cursor read from names a transaction that did not exist when the page was read, so no
+   * server of this database issued it (made up, or from another database). Every cursor handed
+   * out is below a snapshot's xmin, and xmax only grows, so a genuine cursor is never flagged.
+   * Such a cursor would read nothing until the cluster's transaction ids caught up with it.
+   */
+  readonly fromFuture: boolean;
 }
 
 /**
@@ -107,7 +122,8 @@ export async function readNewDrops(run: SqlRunner, cursor: DropCursor, market: s
     const floor = cursorBelowXmin(page.snapshotXmin);
     if (compareCursors(floor, next) > 0) next = floor;
   }
-  return { drops: page.rows.map(toDropDto), rows: page.rows, cursor: next };
+  const fromFuture = cursor.txId >= page.snapshotXmax;
+  return { drops: page.rows.map(toDropDto), rows: page.rows, cursor: next, fromFuture };
 }
 
 /** Where a reader without a cursor starts: `withinMinutes` back, else from now on. */
