@@ -1,12 +1,9 @@
 export * from './context.js';
 export * from './router.js';
 export { adminProcedure, authedProcedure, publicProcedure, router, MISSING_ENVELOPE, type ZodErrorShape, type ZodIssueShape } from './trpc.js';
-export { toDropDto, type DropDto, type DropRow } from './feed/drop-dto.js';
-export { encodeCursor, decodeCursor, type DropCursor } from './feed/cursor.js';
 export { FeedCacheReader, feedCacheKey } from './feed/feed-cache.js';
 export * as feedSql from './feed/feed-queries.js';
 export { bucketsSql } from './health/health-queries.js';
-export { emRunner, toPgPlaceholders, type SqlRunner } from './feed/sql-runner.js';
 export { LocalDropSignal, PgDropListener, type DropSignal } from './live/drop-signal.js';
 export {
   bearerToken,

@@ -52,7 +52,7 @@ export const MAX_BATCH_SIZE = 25;
 export const MAX_ID_LENGTH = 120;
 export const MAX_NAME_LENGTH = 100;
 /** One limit for every opaque cursor string, shared with the notify job. */
-export { MAX_CURSOR_LENGTH } from '@dropwatch/discovery';
+export { MAX_CURSOR_LENGTH } from '@dropwatch/db';
 
 /** A subscription ticket (auth.streamTicket) must be redeemed within this many seconds. */
 export const STREAM_TICKET_TTL_SECONDS = 60;

@@ -6,3 +6,4 @@ export * from './embedded-postgres.js';
 export * from './database-url.js';
 export * from './pg-array.js';
 export * from './pool-connection.js';
+export * from './drops/index.js';

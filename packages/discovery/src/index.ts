@@ -13,7 +13,6 @@ export {
   type FeedCacheDrop,
   type FeedCachePayload,
 } from './tick/feed-cache.js';
-export * from './drop-cursor/index.js';
 export * from './notify/index.js';
 export * from './webhooks/index.js';
 export { runPoller, type PollEvent, type PollerOptions, type PollerStats } from './poller/run-poller.js';

@@ -1,9 +1,9 @@
 import { runInNewContext } from 'node:vm';
 import v8 from 'node:v8';
 import pg from 'pg';
-import { bucketsSql, emRunner, encodeCursor, feedSql, toDropDto, toPgPlaceholders, type DropRow } from '@dropwatch/api';
+import { bucketsSql, feedSql } from '@dropwatch/api';
 import { addDays, bucketId, bucketWindow, loadConfig, localDate } from '@dropwatch/core';
-import { ensurePartitionsBetween } from '@dropwatch/db';
+import { emRunner, encodeCursor, ensurePartitionsBetween, newDropsSql, toDropDto, toPgPlaceholders, type DropRow } from '@dropwatch/db';
 import type { BenchContext, Scenario } from '../harness.js';
 
 /** drop_events sizes measured (BENCH_FEED_SIZES overrides, e.g. "100000,1000000,5000000"). */
@@ -152,7 +152,7 @@ export const feedReadsScenario: Scenario = {
           // A fixed page (the 10-minute window holds ~5 drops per 10k rows of history here).
           justOpened: feedSql.openDropsSql('justOpened', { market: MARKET }, 10, 40),
           stillOpen: feedSql.openDropsSql('stillOpen', { market: MARKET }, 10, 1000),
-          'newDrops page': feedSql.newDropsSql(cursor, undefined, 200),
+          'newDrops page': newDropsSql(cursor, undefined, 200),
           'health.buckets': bucketsSql(undefined, 90),
         };
         for (const [name, q] of Object.entries(queries)) {

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { addDays } from '@dropwatch/core';
-import { ensurePartitionsBetween } from '@dropwatch/db';
-import { feedSql, toPgPlaceholders } from '@dropwatch/api';
+import { ensurePartitionsBetween, toPgPlaceholders } from '@dropwatch/db';
+import { feedSql } from '@dropwatch/api';
 import { listDayPartitions, openRetentionSession, partitionsToRemove, removeDayPartition } from '@dropwatch/discovery';
 import type { BenchContext, Scenario } from '../harness.js';
 import { median, p99 } from '../stats.js';

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { dropDto, type DropDto } from './drop-dto.js';
-import type { SqlRunner } from './sql-runner.js';
+import { dropDto, type DropDto, type SqlRunner } from '@dropwatch/db';
 
 /** The feed_cache row of a market, written by the discovery poller. */
 export const feedCacheKey = (market: string) => `market:${market}`;

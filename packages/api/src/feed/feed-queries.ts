@@ -1,8 +1,5 @@
 import { RARITY_WINDOW_DAYS } from '@dropwatch/core';
-import { DROP_PROJECTION } from '@dropwatch/discovery';
-import type { DropRow } from './drop-dto.js';
-import { pgArray } from '@dropwatch/db';
-import type { SqlRunner } from './sql-runner.js';
+import { DROP_PROJECTION, pgArray, type DropRow, type SqlRunner } from '@dropwatch/db';
 
 /**
  * The feed's SQL, hand-written, with the plan each statement relies on. Every statement has a
@@ -15,18 +12,6 @@ export interface FeedFilters {
   /** Venue-local slot dates, YYYY-MM-DD. */
   readonly dates?: readonly string[] | undefined;
 }
-
-/**
- * The exactly-once "drops after a cursor" statements (and DROP_PROJECTION, the columns every feed
- * returns) live in @dropwatch/discovery: the notify job reads drop_events with the same cursor.
- */
-export {
-  newDropsSql,
-  queryNewDrops,
-  querySnapshotXmin,
-  queryWindowStartTx,
-  type NewDropsPage,
-} from '@dropwatch/discovery';
 
 /**
  * The drop columns the open-set feeds return, from `d` (drop_events), `v` (venues) and `w`

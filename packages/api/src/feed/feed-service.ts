@@ -1,14 +1,8 @@
 import { AppError, compareForBoard } from '@dropwatch/core';
 import type { Context } from '../context.js';
 import { JUST_OPENED_MINUTES, ON_DROP_FALLBACK_POLL_MS, ON_DROP_PAGE } from '../limits.js';
-import { readNewDrops, startCursor } from '@dropwatch/discovery';
-import { encodeCursor, type DropCursor } from './cursor.js';
-import { toDropDto, type DropDto } from './drop-dto.js';
+import { emRunner, encodeCursor, readNewDrops, startCursor, toDropDto, type DropCursor, type DropDto } from '@dropwatch/db';
 import { queryBoard, queryOpenDrops, type FeedFilters } from './feed-queries.js';
-import { emRunner } from './sql-runner.js';
-
-/** The exactly-once page and start cursor live in @dropwatch/discovery (shared with the notify job). */
-export { readNewDrops, startCursor, type NewDropsResult } from '@dropwatch/discovery';
 
 /** The board's order, applied again in JS with the core comparator (rarity rounds in JS). */
 export function rankBoard(drops: DropDto[]): DropDto[] {

@@ -1,4 +1,4 @@
-import type { SqlRunner } from '../feed/sql-runner.js';
+import type { SqlRunner } from '@dropwatch/db';
 import { HEALTH_BUCKETS_LIMIT, HEALTH_JOBS_LIMIT, HEALTH_TABLES_LIMIT } from '../limits.js';
 
 export interface BucketRow {

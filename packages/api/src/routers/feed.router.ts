@@ -1,9 +1,7 @@
 import { tracked } from '@trpc/server';
-import { encodeCursor } from '../feed/cursor.js';
-import { dropStream, futureCursor, liveFeed, rankBoard, readNewDrops, startCursor } from '../feed/feed-service.js';
+import { emRunner, encodeCursor, readNewDrops, startCursor, toDropDto } from '@dropwatch/db';
+import { dropStream, futureCursor, liveFeed, rankBoard } from '../feed/feed-service.js';
 import { queryBoard, queryOpenDrops } from '../feed/feed-queries.js';
-import { toDropDto } from '../feed/drop-dto.js';
-import { emRunner } from '../feed/sql-runner.js';
 import { publicProcedure, router } from '../trpc.js';
 import {
   boardInput,

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { dropDto } from '../feed/drop-dto.js';
-import { cursorInput } from '../feed/cursor.js';
+import { cursorInput, dropDto } from '@dropwatch/db';
 import {
   BOARD_LIMIT,
   JUST_OPENED_LIMIT,

@@ -1,5 +1,5 @@
 import type { Config } from '@dropwatch/core';
-import { emRunner } from '../feed/sql-runner.js';
+import { emRunner } from '@dropwatch/db';
 import { queryBuckets, queryLastJobs, queryStatus, queryTables } from '../health/health-queries.js';
 import { HEARTBEAT_TICKS, SCAN_QUIET_COOLDOWNS, STALE_BUCKET_FACTOR } from '../limits.js';
 import { adminProcedure, publicProcedure, router } from '../trpc.js';

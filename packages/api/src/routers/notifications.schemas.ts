@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dropDto } from '@dropwatch/discovery';
+import { dropDto } from '@dropwatch/db';
 import { MAX_CURSOR_LENGTH } from '../limits.js';
 import { INT8_MAX, rowIdInput } from './common.schemas.js';
 

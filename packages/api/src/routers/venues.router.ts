@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { AppError, RARITY_WINDOW_DAYS, rarity, rarityLabel } from '@dropwatch/core';
-import { dropDto, toDropDto } from '../feed/drop-dto.js';
+import { dropDto, emRunner, toDropDto } from '@dropwatch/db';
 import { queryVenueDrops } from '../feed/feed-queries.js';
-import { emRunner } from '../feed/sql-runner.js';
 import { MAX_ID_LENGTH, VENUE_MEDIAN_SAMPLE_LIMIT, VENUE_RECENT_DROPS_LIMIT } from '../limits.js';
 import { publicProcedure, router } from '../trpc.js';
 import { textInput } from './common.schemas.js';

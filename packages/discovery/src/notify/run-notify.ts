@@ -1,10 +1,16 @@
 import { hostname } from 'node:os';
 import type { Config } from '@dropwatch/core';
-import type { MikroORM } from '@dropwatch/db';
+import {
+  compareCursors,
+  encodeCursor,
+  readNewDrops,
+  startCursor,
+  toPgPlaceholders,
+  type DropCursor,
+  type MikroORM,
+  type SqlRunner,
+} from '@dropwatch/db';
 import type { Logger } from 'pino';
-import { compareCursors, encodeCursor, type DropCursor } from '../drop-cursor/cursor.js';
-import { readNewDrops, startCursor } from '../drop-cursor/new-drops.js';
-import { toPgPlaceholders, type SqlRunner } from '../drop-cursor/sql-runner.js';
 import { withLease } from '../job-leases.js';
 import { recordJobRun } from '../job-runs.js';
 import { withPgConnection, type PgClient } from '../tick/pg-session.js';

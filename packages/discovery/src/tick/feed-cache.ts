@@ -1,5 +1,5 @@
 import { compareForBoard, RARITY_WINDOW_DAYS, type Config } from '@dropwatch/core';
-import { toDropDto, type DropRow } from '../drop-cursor/drop-dto.js';
+import { toDropDto, type DropRow } from '@dropwatch/db';
 import type { PgClient } from './pg-session.js';
 
 /** Channel the tick NOTIFYs after it rebuilt the feed cache. */

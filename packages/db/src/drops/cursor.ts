@@ -5,8 +5,8 @@ import { z } from 'zod';
  * wire it is opaque: base64url of "txid:id". Both parts are unsigned 64-bit integers
  * (tx_id is an xid8, id a bigint identity), kept as decimal strings.
  *
- * It lives here, below the API, because the notify job (a consumer of drop_events through its
- * consumer_cursors row) must use the very same cursor as feed.newDrops / feed.onDrop.
+ * The notify job (a consumer of drop_events through its consumer_cursors row) uses the very same
+ * cursor as feed.newDrops / feed.onDrop, so it lives in the read model both import.
  */
 export interface DropCursor {
   readonly txId: bigint;

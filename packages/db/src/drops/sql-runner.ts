@@ -1,4 +1,5 @@
-import { withPoolConnection, type EntityManager, type Knex } from '@dropwatch/db';
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import { withPoolConnection } from '../pool-connection.js';
 
 /**
  * Runs one statement written with `?` placeholders and returns its rows. The API runs the feed

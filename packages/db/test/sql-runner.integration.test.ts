@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { pgArray } from '@dropwatch/db';
 import { useTestDatabase } from '@dropwatch/db/testing';
-import { emRunner } from '../src/index.js';
+import { emRunner, pgArray } from '../src/index.js';
 
 const t = useTestDatabase();
 

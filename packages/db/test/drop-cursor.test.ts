@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareCursors, cursorBelowXmin, cursorInput, decodeCursor, encodeCursor, MAX_ID } from '../src/feed/cursor.js';
+import { compareCursors, cursorBelowXmin, cursorInput, decodeCursor, encodeCursor, MAX_ID } from '../src/drops/cursor.js';
 
 describe('drop cursor', () => {
   it('round-trips (tx_id, id), including 64-bit extremes', () => {

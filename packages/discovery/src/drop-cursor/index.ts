@@ -1,4 +1,0 @@
-export * from './cursor.js';
-export * from './drop-dto.js';
-export * from './new-drops.js';
-export * from './sql-runner.js';
