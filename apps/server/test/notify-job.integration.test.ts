@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, afterAll, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { loadConfig } from '@dropwatch/core';
-import { DROPS_CHANNEL } from '@dropwatch/discovery';
+import { DROPS_CHANNEL } from '@dropwatch/db';
 import { useTestDatabase } from '@dropwatch/db/testing';
 import { createLogger } from '../src/logger.js';
 import { createScheduler, type JobMessage, type Scheduler } from '../src/scheduler/scheduler.js';

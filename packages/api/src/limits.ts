@@ -1,8 +1,10 @@
+import { FEED_JUST_OPENED_MINUTES } from '@dropwatch/db';
+
 /**
  * Every bound of the API in one place: zod input ranges and the LIMIT of every list query.
  * The ranges of the feed inputs.
  */
-export const JUST_OPENED_MINUTES = { min: 1, max: 120, default: 10 } as const;
+export const JUST_OPENED_MINUTES = { min: 1, max: 120, default: FEED_JUST_OPENED_MINUTES } as const;
 export const JUST_OPENED_LIMIT = { min: 1, max: 2000, default: 500 } as const;
 export const STILL_OPEN_LIMIT = { min: 1, max: 10_000, default: 1000 } as const;
 export const NEW_DROPS_LIMIT = { min: 1, max: 500, default: 200 } as const;

@@ -5,14 +5,6 @@ export * from './providers/create-provider.js';
 export { SimulatedProvider, SIM_PROVIDER_NAME, type SimulatedMarketOptions } from './providers/simulated/simulated-provider.js';
 export { ResyProvider, RESY_PROVIDER_NAME, type ResyProviderOptions } from './providers/resy/resy-provider.js';
 export * from './retention/index.js';
-export {
-  DROPS_CHANNEL,
-  FEED_BOARD_CAP,
-  FEED_JUST_OPENED_MINUTES,
-  feedCacheKey,
-  type FeedCacheDrop,
-  type FeedCachePayload,
-} from './tick/feed-cache.js';
 export * from './notify/index.js';
 export * from './webhooks/index.js';
 export { runPoller, type PollEvent, type PollerOptions, type PollerStats } from './poller/run-poller.js';

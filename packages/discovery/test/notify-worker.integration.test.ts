@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type pg from 'pg';
 import { useTestDatabase } from '@dropwatch/db/testing';
+import { DROPS_CHANNEL, NOTIFICATIONS_CHANNEL } from '@dropwatch/db';
 import {
-  DROPS_CHANNEL,
   generateWebhookSecret,
-  NOTIFICATIONS_CHANNEL,
   NOTIFY_LISTEN_APPLICATION_NAME,
   runNotifyWorker,
   type NotifyStats,

@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '@dropwatch/db/testing';
 import { marketToday } from '@dropwatch/core';
-import { feedCacheKey, ProviderError, type FeedCachePayload } from '../src/index.js';
+import { feedCacheKey, type FeedCachePayload } from '@dropwatch/db';
+import { ProviderError } from '../src/index.js';
 import { makeTicker, onlyBucketId, ScriptedProvider, slotAt, testConfig, TestClock } from './support/tick-harness.js';
 
 const t = useTestDatabase();

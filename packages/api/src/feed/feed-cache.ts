@@ -1,22 +1,7 @@
-import { z } from 'zod';
-import { dropDto, type DropDto, type SqlRunner } from '@dropwatch/db';
+import { feedCacheKey, feedCachePayload, type FeedCachePayload, type SqlRunner } from '@dropwatch/db';
 
-/** The feed_cache row of a market, written by the discovery poller. */
-export const feedCacheKey = (market: string) => `market:${market}`;
-
-/** A drop as stored in the jsonb payload: the DTO with ISO date strings. */
-const cachedDrop = dropDto.extend({
-  openedAt: z.coerce.date(),
-  closedAt: z.coerce.date().nullable(),
-});
-
-/** The read side of the cache payload: segments of DTO drops, each already capped by the writer. */
-export const feedCachePayload = z.object({
-  justOpened: z.array(cachedDrop),
-  stillOpen: z.array(cachedDrop),
-  board: z.array(cachedDrop),
-});
-export type FeedCacheSegments = { [K in keyof z.infer<typeof feedCachePayload>]: DropDto[] };
+/** The segments of a cache payload (DTO drops), each already capped by the writer. */
+export type FeedCacheSegments = Pick<FeedCachePayload, 'justOpened' | 'stillOpen' | 'board'>;
 
 export interface FeedCacheEntry {
   readonly version: number;

@@ -1,4 +1,5 @@
-import { DROPS_CHANNEL, DropsListener, NOTIFICATIONS_CHANNEL, type DropsWakeReason } from '@dropwatch/discovery';
+import { DROPS_CHANNEL, NOTIFICATIONS_CHANNEL } from '@dropwatch/db';
+import { DropsListener, type DropsWakeReason } from '@dropwatch/discovery';
 import type { Logger } from 'pino';
 
 /** Application name of the API's LISTEN connection. */

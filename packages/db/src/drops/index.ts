@@ -8,5 +8,6 @@
  */
 export * from './cursor.js';
 export * from './drop-dto.js';
+export * from './feed-cache.js';
 export * from './new-drops.js';
 export * from './sql-runner.js';

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { DROPS_CHANNEL } from '../tick/feed-cache.js';
+import { DROPS_CHANNEL } from '@dropwatch/db';
 import {
   NOTIFY_LISTEN_RETRY_MAX_MS,
   NOTIFY_LISTEN_RETRY_MIN_MS,

@@ -11,8 +11,6 @@ export const NOTIFY_LEASE_NAME = 'notify';
 export const NOTIFY_LEASE_TTL_MS = 30_000;
 /** How often the worker renews its lease, or (standby) tries to take a free or expired one. */
 export const NOTIFY_LEASE_CHECK_MS = 5_000;
-/** The channel the notify job NOTIFYs when it committed new notifications (payload: nothing). */
-export const NOTIFICATIONS_CHANNEL = 'dropwatch_notifications';
 /** Drops read and fanned out per transaction. */
 export const NOTIFY_BATCH_SIZE = 200;
 /** Batches (transactions) per run at most; the next run carries on from the cursor. */

@@ -3,6 +3,7 @@ import type { Config } from '@dropwatch/core';
 import {
   compareCursors,
   encodeCursor,
+  NOTIFICATIONS_CHANNEL,
   readNewDrops,
   startCursor,
   toPgPlaceholders,
@@ -17,7 +18,6 @@ import { withPgConnection, type PgClient } from '../tick/pg-session.js';
 import { deliverDueWebhooks, type DeliveryOptions, type DeliveryStats } from '../webhooks/deliver-webhooks.js';
 import { FANOUT_SQL } from './fanout-sql.js';
 import {
-  NOTIFICATIONS_CHANNEL,
   NOTIFY_BATCH_SIZE,
   NOTIFY_CURSOR_NAME,
   NOTIFY_INITIAL_LOOKBACK_MINUTES,

@@ -1,55 +1,18 @@
 import { compareForBoard, RARITY_WINDOW_DAYS, type Config } from '@dropwatch/core';
-import { toDropDto, type DropRow } from '@dropwatch/db';
+import {
+  DROPS_CHANNEL,
+  FEED_BOARD_CAP,
+  FEED_JUST_OPENED_MINUTES,
+  feedCacheKey,
+  toDropDto,
+  type DropDto,
+  type DropRow,
+  type FeedCachePayload,
+} from '@dropwatch/db';
 import type { PgClient } from './pg-session.js';
 
-/** Channel the tick NOTIFYs after it rebuilt the feed cache. */
-export const DROPS_CHANNEL = 'dropwatch_drops';
-/** Drops opened this recently are "just opened"; older open drops are "still open". */
-export const FEED_JUST_OPENED_MINUTES = 10;
-/** Board entries kept per market. */
-export const FEED_BOARD_CAP = 500;
 /** A market's payload must stay under this. */
 export const FEED_PAYLOAD_MAX_BYTES = 2 * 1024 * 1024;
-
-/** The feed_cache key of a market. */
-export const feedCacheKey = (market: string): string => `market:${market}`;
-
-/** A drop in the feed's DTO shape, dates as ISO strings (jsonb). */
-export interface FeedCacheDrop {
-  readonly id: string;
-  readonly market: string;
-  readonly bucketId: string;
-  readonly venue: {
-    readonly id: string;
-    readonly name: string;
-    readonly neighborhood: string | null;
-    readonly bookingUrl: string | null;
-    readonly imageUrl: string | null;
-  };
-  /** Venue-local YYYY-MM-DD. */
-  readonly slotDate: string;
-  /** Venue-local HH:MM. */
-  readonly slotTime: string;
-  readonly partySizes: number[];
-  readonly openedAt: string;
-  readonly closedAt: string | null;
-  readonly rarity: number;
-}
-
-/**
- * feed_cache.payload of key `market:<slug>`: every segment holds open drops only.
- * justOpened: opened within FEED_JUST_OPENED_MINUTES, newest first, ≤ FEED_JUST_OPENED_CAP;
- * stillOpen: older open drops, newest first, ≤ FEED_STILL_OPEN_CAP;
- * board: open drops by rarity, then freshness, then venue name, ≤ FEED_BOARD_CAP.
- */
-export interface FeedCachePayload {
-  readonly market: string;
-  readonly builtAt: string;
-  readonly justOpenedMinutes: number;
-  readonly justOpened: FeedCacheDrop[];
-  readonly stillOpen: FeedCacheDrop[];
-  readonly board: FeedCacheDrop[];
-}
 
 /**
  * Open drops of a market, newest first, at most STILL_OPEN_EVENTS_LIMIT, with the venue's drops
@@ -70,25 +33,19 @@ where a.market = $1
 order by a.opened_at desc, a.drop_event_id desc
 limit $4`;
 
-/** The feed DTO with its dates as ISO strings, as the JSON payload stores them. */
-function toDrop(row: DropRow): FeedCacheDrop {
-  const dto = toDropDto(row);
-  return { ...dto, openedAt: dto.openedAt.toISOString(), closedAt: dto.closedAt?.toISOString() ?? null };
-}
-
 /** Builds one market's payload, trimming the longest segment until it fits the size limit. */
 export async function buildFeedPayload(client: PgClient, config: Config, market: string, now: Date): Promise<FeedCachePayload> {
   const { rows } = await client.query<DropRow>(SQL_OPEN_DROPS, [market, now, RARITY_WINDOW_DAYS, config.STILL_OPEN_EVENTS_LIMIT]);
-  const drops = rows.map(toDrop);
+  const drops: DropDto[] = rows.map(toDropDto);
   const fresh = now.getTime() - FEED_JUST_OPENED_MINUTES * 60_000;
-  const justOpened = drops.filter((d) => Date.parse(d.openedAt) >= fresh).slice(0, config.FEED_JUST_OPENED_CAP);
-  const stillOpen = drops.filter((d) => Date.parse(d.openedAt) < fresh).slice(0, config.FEED_STILL_OPEN_CAP);
+  const justOpened = drops.filter((d) => d.openedAt.getTime() >= fresh).slice(0, config.FEED_JUST_OPENED_CAP);
+  const stillOpen = drops.filter((d) => d.openedAt.getTime() < fresh).slice(0, config.FEED_STILL_OPEN_CAP);
   const board = drops
-    .map((d) => ({ d, key: { rarity: d.rarity, openedAt: new Date(d.openedAt), venueName: d.venue.name } }))
+    .map((d) => ({ d, key: { rarity: d.rarity, openedAt: d.openedAt, venueName: d.venue.name } }))
     .sort((a, b) => compareForBoard(a.key, b.key))
     .slice(0, FEED_BOARD_CAP)
     .map((x) => x.d);
-  const payload = { market, builtAt: now.toISOString(), justOpenedMinutes: FEED_JUST_OPENED_MINUTES, justOpened, stillOpen, board };
+  const payload: FeedCachePayload = { market, builtAt: now, justOpenedMinutes: FEED_JUST_OPENED_MINUTES, justOpened, stillOpen, board };
   while (Buffer.byteLength(JSON.stringify(payload)) > FEED_PAYLOAD_MAX_BYTES) {
     const longest = (['stillOpen', 'board', 'justOpened'] as const).reduce((a, b) => (payload[a].length >= payload[b].length ? a : b));
     payload[longest] = payload[longest].slice(0, Math.floor(payload[longest].length * 0.8));

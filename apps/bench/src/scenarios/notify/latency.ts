@@ -10,7 +10,7 @@ import pino from 'pino';
 import superjson from 'superjson';
 import { appRouter, createRequestContextFactory, issueToken, PgDropListener, type AppRouter } from '@dropwatch/api';
 import type { Config } from '@dropwatch/core';
-import { DROPS_CHANNEL } from '@dropwatch/discovery';
+import { DROPS_CHANNEL } from '@dropwatch/db';
 import type { BenchContext } from '../../harness.js';
 import { median, quantile } from '../../stats.js';
 
