@@ -12,8 +12,10 @@ const LAYERS = {
   'packages/discovery': ['core', 'db'],
   'packages/api': ['core', 'db', 'discovery'],
   'apps/server': ['core', 'db', 'discovery', 'api', 'migrations'],
+  // The dashboard is a frontend like any other: the SDK only.
+  'apps/web': ['client'],
 };
-const PACKAGES = ['core', 'migrations', 'db', 'discovery', 'api', 'client', 'server', 'bench'];
+const PACKAGES = ['core', 'migrations', 'db', 'discovery', 'api', 'client', 'server', 'bench', 'web'];
 const forbidden = (allowed) => PACKAGES.filter((p) => !allowed.includes(p)).flatMap((p) => [`@dropwatch/${p}`, `@dropwatch/${p}/*`]);
 const layerRules = [
   ...Object.entries(LAYERS).map(([dir, allowed]) => ({

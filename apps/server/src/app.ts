@@ -4,6 +4,7 @@ import { createOrm, migrate, type MikroORM } from '@dropwatch/db';
 import { PgDropListener } from '@dropwatch/api';
 import { ensureFirstAdmin } from './auth/bootstrap-admin.js';
 import { openDatabase, type DatabaseHandle } from './database.js';
+import { dashboardRoutes } from './http/dashboard.js';
 import { HealthProbe, healthRoutes, type Lifecycle } from './http/healthz.js';
 import { createMetrics, handleMetrics } from './http/metrics.js';
 import { createTrpcRoute, TRPC_PREFIX } from './http/trpc-route.js';
@@ -75,13 +76,15 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
       const route = createTrpcRoute({ orm, config, logger, drops, metrics });
       routes[TRPC_PREFIX] = (req, res) => route.handle(req, res);
       closeSubscriptions = () => route.closeSubscriptions();
+      // The dashboard at / is a client of this API, served beside it.
+      Object.assign(routes, dashboardRoutes());
     }
     undo.push(() => http.close(HTTP_GRACE_MS));
     // Runs before the HTTP close (undo runs in reverse): open SSE streams end first.
     undo.push(() => Promise.resolve(closeSubscriptions()));
     life.probe = probe;
     life.started = true;
-    logger.info({ url: http.url, role: config.DROPWATCH_ROLE }, 'dropwatch listening');
+    logger.info({ url: http.url, role: config.DROPWATCH_ROLE, ...(servesApi ? { dashboard: `${http.url}/` } : {}) }, 'dropwatch listening');
 
     // Jobs run in `all` and `worker` processes; stopped first on shutdown (a running tick may finish).
     if (config.DROPWATCH_ROLE !== 'api') {

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
-/** Exact paths, and prefixes ending in '/' (e.g. '/trpc/'). */
+/** Exact paths, and prefixes ending in '/' (e.g. '/trpc/'); '/' itself is exact (the dashboard), not a catch-all. */
 export type Routes = Record<string, RouteHandler>;
 
 export interface HttpServer {
@@ -16,7 +16,7 @@ function findRoute(routes: Routes, pathname: string): RouteHandler | undefined {
   const exact = routes[pathname];
   if (exact) return exact;
   for (const [prefix, handler] of Object.entries(routes)) {
-    if (prefix.endsWith('/') && pathname.startsWith(prefix)) return handler;
+    if (prefix !== '/' && prefix.endsWith('/') && pathname.startsWith(prefix)) return handler;
   }
   return undefined;
 }
