@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BUILT_IN_MARKET_SLUGS } from '@dropwatch/core';
-import { MAX_DATE_FILTERS, MAX_PARTY_SIZE_FILTERS } from '../limits.js';
+import { VENUE_ID_PATTERN } from '@dropwatch/db';
+import { MAX_DATE_FILTERS, MAX_ID_LENGTH, MAX_PARTY_SIZE_FILTERS } from '../limits.js';
 
 /** The largest bigint (int8) value: ids above it would reach Postgres and fail there. */
 export const INT8_MAX = (1n << 63n) - 1n;
@@ -23,6 +24,9 @@ export const rowIdInput = z
   .string()
   .regex(/^[1-9]\d{0,18}$/, 'must be an id')
   .refine((s) => !/^\d+$/.test(s) || BigInt(s) <= INT8_MAX, 'must be an id (at most 9223372036854775807)');
+
+/** Provider-qualified venue id, e.g. resy:60029. */
+export const venueIdInput = textInput().max(MAX_ID_LENGTH).regex(VENUE_ID_PATTERN, 'must be provider:id, e.g. resy:60029');
 
 /** A built-in market; anything else is BAD_REQUEST. */
 export const marketInput = z.enum(BUILT_IN_MARKET_SLUGS);

@@ -2,15 +2,9 @@ import { z } from 'zod';
 import { AppError, RARITY_WINDOW_DAYS, rarity, rarityLabel } from '@dropwatch/core';
 import { dropDto, emRunner, toDropDto } from '@dropwatch/db';
 import { queryVenueDrops } from '../feed/feed-queries.js';
-import { MAX_ID_LENGTH, VENUE_MEDIAN_SAMPLE_LIMIT, VENUE_RECENT_DROPS_LIMIT } from '../limits.js';
+import { VENUE_MEDIAN_SAMPLE_LIMIT, VENUE_RECENT_DROPS_LIMIT } from '../limits.js';
 import { publicProcedure, router } from '../trpc.js';
-import { textInput } from './common.schemas.js';
-
-/** Provider-qualified venue id, e.g. resy:60029. */
-export const venueIdInput = textInput()
-  .min(3)
-  .max(MAX_ID_LENGTH)
-  .regex(/^[a-z][a-z0-9_-]*:[A-Za-z0-9_.-]+$/, 'must be provider:id, e.g. resy:60029');
+import { venueIdInput } from './common.schemas.js';
 
 const venueGetInput = z.object({ venueId: venueIdInput }).strict();
 

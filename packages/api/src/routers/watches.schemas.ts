@@ -1,11 +1,6 @@
 import { z } from 'zod';
-import { MAX_ID_LENGTH, MAX_NAME_LENGTH } from '../limits.js';
-import { dateInput, marketInput, rowIdInput, textInput } from './common.schemas.js';
-
-/** A provider-qualified venue id: `resy:60029`. */
-const venueIdInput = textInput()
-  .max(MAX_ID_LENGTH)
-  .regex(/^[a-z][a-z0-9]*:[A-Za-z0-9_-]+$/, 'must be provider:id, e.g. resy:60029');
+import { MAX_NAME_LENGTH } from '../limits.js';
+import { dateInput, marketInput, rowIdInput, textInput, venueIdInput } from './common.schemas.js';
 
 /** A local time of day HH:MM (00:00–23:59). */
 const timeOfDay = textInput().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');

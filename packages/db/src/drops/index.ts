@@ -11,3 +11,4 @@ export * from './drop-dto.js';
 export * from './feed-cache.js';
 export * from './new-drops.js';
 export * from './sql-runner.js';
+export * from './venue-id.js';
