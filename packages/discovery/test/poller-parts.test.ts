@@ -66,12 +66,12 @@ describe('bucket priority', () => {
     expect(second).toBeGreaterThan(calibrating);
   });
 
-  it('scores expected delay cleared per request: rate × age² / cost, weighted for watches and prime time', () => {
+  it('scores delay cleared per request: √rate × age² / cost, weighted for watches and prime time', () => {
     const at = 60_000;
     const base = bucketScore(view(), at, limits)!;
-    expect(bucketScore(view({ rate: 0.04 }), at, limits)! / base).toBeCloseTo(4);
-    // Four times the rate is worth polling twice as often: the same score at half the age.
-    expect(bucketScore(view({ rate: 0.04 }), at / 2, limits)!).toBeCloseTo(base);
+    expect(bucketScore(view({ rate: 0.04 }), at, limits)! / base).toBeCloseTo(2);
+    // Sixteen times the rate is worth polling twice as often: the same score at half the age.
+    expect(bucketScore(view({ rate: 0.16 }), at / 2, limits)!).toBeCloseTo(base);
     expect(bucketScore(view({ cost: 12 }), at, limits)! / base).toBeCloseTo(0.5);
     expect(bucketScore(view({ watched: true }), at, limits)!).toBeGreaterThan(base);
     expect(bucketScore(view({ anchorMinute: 20 * 60 + 30 }), at, limits)!).toBeGreaterThan(base);
@@ -92,6 +92,19 @@ describe('bucket priority', () => {
     expect(rates.rate('nyc', 11, '20:30', 0)).toBeLessThan(rates.rate('nyc', 1, '15:00', 0));
     // Old observations fade: after many half-lives the key is back near the market mean.
     expect(rates.rate('nyc', 0, '20:30', 10 * 24 * 3_600_000)).toBeLessThan(hot);
+  });
+
+  it('counts a long poll interval as no more observation than a drop lives: a rarely polled key is not taken for a quiet one', () => {
+    const often = new DropRates();
+    const rarely = new DropRates();
+    // The same market seen two ways: polled every 30 s it shows 1 drop a poll; polled every
+    // 300 s it shows 3 (the drops of its last DROP_LIFE_SECONDS; older ones closed unseen).
+    for (let i = 1; i <= 40; i++) often.observePoll('nyc', 3, '20:30', 1, 30, i * 30_000);
+    for (let i = 1; i <= 4; i++) rarely.observePoll('nyc', 3, '20:30', 3, 300, i * 300_000);
+    const a = often.rate('nyc', 3, '20:30', 1_200_000);
+    const b = rarely.rate('nyc', 3, '20:30', 1_200_000);
+    expect(b / a).toBeGreaterThan(0.8);
+    expect(b / a).toBeLessThan(1.25);
   });
 });
 

@@ -144,6 +144,13 @@ async function runVariant(
         counters,
       };
     }
+    // Where the poller spent its polls: the mean interval between two polls, by days ahead.
+    const intervals = await db.sql.query<{ d: number; anchor: string; s: number }>(
+      `select (date - min(date) over ())::int as d, time_slot as anchor, round(poll_interval_seconds)::int as s
+       from discovery_buckets where poll_interval_seconds is not null order by 1, 2 limit 100`,
+    );
+    if (intervals.rows.length > 0)
+      ctx.log(`${tag}: poll interval s by days ahead/anchor: ${intervals.rows.map((r) => `${r.d}/${r.anchor}=${r.s}`).join(' ')}`);
     const score = scoreDetection(
       fake.market,
       await readDrops(db.sql, t0 - 600_000),

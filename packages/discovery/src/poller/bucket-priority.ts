@@ -5,8 +5,9 @@
  * random moment since the bucket's last poll has waited age/2 on average, so the detection delay
  * a bucket has piled up is about λ·age²/2. A poll costs c requests (the bucket's boxes and pages,
  * learned) and clears that pile. Greedily spending each request where it clears the most —
- * score = w·λ·age²/c — polls each bucket at an interval ∝ √(c/λ), the allocation that minimises
- * mean detection delay for a fixed budget (the square-root rule of polling systems).
+ * score = w·λ·age²/c — would poll each bucket at an interval ∝ √(c/λ), the allocation that
+ * minimises mean detection delay for a fixed budget (the square-root rule of polling systems).
+ * The score takes √λ instead (RATE_EXPONENT): flatter, for a shorter tail of late drops.
  *
  * λ is learned per (market, days ahead, anchor time), not per bucket id: tomorrow's 20:30 bucket
  * inherits what today's 20:30 showed yesterday when the window rolls. It is a decaying
@@ -33,6 +34,19 @@ export const PRIOR_SECONDS = 120;
 export const RATE_HALF_LIFE_SECONDS = 3 * 3_600;
 /** The least rate assumed anywhere (one drop in six hours), so every score grows with age. */
 export const RATE_FLOOR = 1 / (6 * 3_600);
+/**
+ * How long a drop typically stays bookable. A poll after an interval T sees only the drops still
+ * open, those of the last min(T, DROP_LIFE_SECONDS): counting all of T as observed would make a
+ * rarely polled bucket look quieter than it is, and poll it rarer still.
+ */
+export const DROP_LIFE_SECONDS = 90;
+/**
+ * The score weighs the rate as rate^RATE_EXPONENT. At 1 it is the square-root rule, which
+ * minimises the mean delay but lets the quietest buckets wait longest — a tenth of all drops sat
+ * there, seen late or not at all. At ½ a bucket with 16× the rate is polled 2× as often instead of
+ * 4×: the median barely moves and the slowest tenth is seen much sooner.
+ */
+export const RATE_EXPONENT = 0.5;
 export const WATCHED_WEIGHT = 3;
 export const PRIME_WEIGHT = 1.5;
 /** Prime-time anchors: [18:00, 21:00) local, the hours people fight for. */
@@ -63,7 +77,12 @@ export class DropRates {
     return `${market}|${daysAhead}|${anchor}`;
   }
 
-  /** Folds in what a poll saw: `drops` new drops over `seconds` since the previous poll. */
+  /** Folds in what a poll saw: `drops` new drops, `intervalSeconds` after the previous poll. */
+  observePoll(market: string, daysAhead: number, anchor: string, drops: number, intervalSeconds: number, nowMs: number): void {
+    this.observe(market, daysAhead, anchor, drops, Math.min(intervalSeconds, DROP_LIFE_SECONDS), nowMs);
+  }
+
+  /** Folds in `drops` drops seen over `seconds` of observation (every drop of them counted). */
   observe(market: string, daysAhead: number, anchor: string, drops: number, seconds: number, nowMs: number): void {
     if (seconds < 0 || (seconds === 0 && drops === 0)) return;
     for (const [map, key] of [
@@ -139,5 +158,5 @@ export function bucketScore(b: BucketView, nowMs: number, limits: PriorityLimits
   if (age >= limits.maxStalenessSeconds) return STARVING + ageScore;
   const prime = b.anchorMinute >= PRIME_FROM_MINUTE && b.anchorMinute < PRIME_TO_MINUTE;
   const w = (b.watched ? WATCHED_WEIGHT : 1) * (prime ? PRIME_WEIGHT : 1);
-  return (w * b.rate * age * age) / Math.max(1, b.cost);
+  return (w * b.rate ** RATE_EXPONENT * age * age) / Math.max(1, b.cost);
 }

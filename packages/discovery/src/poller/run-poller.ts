@@ -322,7 +322,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
         });
         const nowMs = result.polledAt.getTime();
         if (b.lastAppliedAt !== null && b.calibrated) {
-          rates.observe(b.market, daysAhead(b, startedAt), b.timeSlot, outcome.drops.length, (nowMs - b.lastAppliedAt) / 1000, nowMs);
+          rates.observePoll(b.market, daysAhead(b, startedAt), b.timeSlot, outcome.drops.length, (nowMs - b.lastAppliedAt) / 1000, nowMs);
         }
         b.lastAppliedAt = nowMs;
         if (outcome.drops.length > 0 || outcome.closes > 0) feed.dirty = true;
