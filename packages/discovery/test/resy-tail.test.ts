@@ -45,15 +45,28 @@ describe('Resy provider: the tail of the ranking between full scans', () => {
     expect(second.slots.filter((s) => s.venueId === 'resy:151')).toHaveLength(1);
   });
 
-  it('a tail venue that is gone from the tail closes; an empty tail page is asked again before anything closes', async () => {
+  it('a tail venue missing from the tail is carried until a full scan tells gone from moved up; an empty tail page is asked again', async () => {
     market.venues.clear();
     for (let id = 1; id <= 60; id++) place(id, [at('20:15'), at('20:30'), at('20:45')]);
     for (let id = 61; id <= 65; id++) place(id, [at('20:05')]);
     const p = provider();
     await p.fetchSnapshot(bucket, [2]);
+    // 61 is booked out; 62 gains three tables and ranks first, on a page the tail read skips.
     market.venues.get(61)!.starts = [];
+    market.venues.get(62)!.starts = [at('20:05'), at('20:10'), at('20:15'), at('20:20')];
+    market.requests.length = 0;
+    const unsure = await p.fetchSnapshot(bucket, [2]);
+    const pagesOf2030 = () => market.requests.filter((r) => r.body.slot_filter?.time_filter === '20:30').map((r) => r.body.page);
+    expect(pagesOf2030()).not.toContain(1);
+    // Neither closes on a read that could not see the head.
+    expect(venuesOf(unsure.slots).has('resy:61')).toBe(true);
+    expect(unsure.slots.filter((s) => s.venueId === 'resy:62').map((s) => s.localStart)).toEqual([at('20:05')]);
+    // The next read is a full scan: 61 is gone, 62 has all four.
+    market.requests.length = 0;
     const gone = await p.fetchSnapshot(bucket, [2]);
+    expect(pagesOf2030()).toContain(1);
     expect(venuesOf(gone.slots).has('resy:61')).toBe(false);
+    expect(gone.slots.filter((s) => s.venueId === 'resy:62')).toHaveLength(4);
     expect(venuesOf(gone.slots).size).toBe(64);
     // One tail page answers empty: asked again, nothing is lost.
     market.state.emptyNext = { filter: '20:30', count: 1 };

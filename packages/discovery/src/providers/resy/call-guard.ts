@@ -67,24 +67,28 @@ export class CallGuard {
     return collapsed(last.slots.length, count);
   }
 
-  /**
-   * A tail answer: every venue with at most `tailSlots` slots was read, the head above it was
-   * not. Venues read are taken as answered; a venue of the last answer that is not in it is gone
-   * if it had at most `tailSlots` slots there, and carried if it had more (it sits in the head).
-   */
   /** How the box was last read (the provider reads only its tail between full scans). */
   scanOf(key: string): BoxScan | undefined {
     return this.memory.get(key)?.scan;
   }
 
+  /**
+   * A tail answer: every venue with at most `tailSlots` slots was read, the head above it was
+   * not. Venues read are taken as answered; venues of the last answer not in it are carried.
+   * One that sat in the head is still there unread. One that sat in the tail has either closed
+   * or gained a table and moved up into the head — closing it would be a false close, and its
+   * baseline slots would come back as drops — so it is carried too, and the box's next read is
+   * a full scan, which tells the two apart.
+   */
   tail(key: string, answer: readonly CallSlot[], tailSlots: number, scan: BoxScan): GuardedAnswer {
     const last = this.memory.get(key);
     const seen = new Set(answer.map((s) => s.venueId));
     const counts = new Map<string, number>();
     for (const s of last?.slots ?? []) counts.set(s.venueId, (counts.get(s.venueId) ?? 0) + 1);
-    const head = (last?.slots ?? []).filter((s) => !seen.has(s.venueId) && (counts.get(s.venueId) ?? 0) > tailSlots);
-    const slots = [...answer, ...head];
-    return { slots, suspect: false, truncated: false, commit: this.remember(key, slots, false, scan) };
+    const unseen = (last?.slots ?? []).filter((s) => !seen.has(s.venueId));
+    const leftTail = unseen.some((s) => (counts.get(s.venueId) ?? 0) <= tailSlots);
+    const slots = [...answer, ...unseen];
+    return { slots, suspect: false, truncated: false, commit: this.remember(key, slots, false, leftTail ? { ...scan, fullAt: 0 } : scan) };
   }
 
   private remember(key: string, slots: readonly CallSlot[], pending: boolean, scan: BoxScan): () => void {
