@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { loadConfig, type Config } from '@dropwatch/core';
 import type { MikroORM } from '@dropwatch/db';
 import { createProvider, runPoller, type Provider } from '@dropwatch/discovery';
@@ -38,6 +39,8 @@ export type VariantRunner = (options: VariantRunOptions) => Promise<Record<strin
 const runTicks: VariantRunner = async ({ orm, config, provider, logger, signal }) => {
   const counters = { ticks: 0, skippedTicks: 0, tickErrors: 0, tickPolls: 0, tickFailedPolls: 0 };
   const venueCache = new VenueCache();
+  // Each of a tick's concurrent polls and their requests listens on the signal.
+  setMaxListeners(0, signal);
   let running: Promise<void> | null = null;
   while (!signal.aborted) {
     if (running) counters.skippedTicks++;
