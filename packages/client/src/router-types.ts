@@ -1,7 +1,7 @@
 /**
  * The router's types as the client sees them. In the workspace they come from @dropwatch/api;
- * the package build replaces this file's .d.ts with a self-contained one
- * (scripts/bundle-router-types.ts), so the published client needs no server package.
+ * the package build (rollup.config.js) inlines them into the self-contained dist/index.d.ts,
+ * so the published client needs no server package.
  */
 import type { RouterOutputs } from '@dropwatch/api';
 

@@ -1,21 +1,32 @@
+/**
+ * The client as a consumer gets it: packed, installed outside the workspace with nothing but
+ * its peers, and type-checked by a strict consumer, once against the lowest tRPC (and
+ * superjson) its peer ranges allow, with a React Query app, and once against the newest.
+ */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const exec = promisify(execFile);
 const clientDir = path.resolve(import.meta.dirname, '..');
 const root = path.resolve(clientDir, '../..');
-const require = createRequire(import.meta.url);
 const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
-const version = (pkg: string) => (require(path.join(root, 'node_modules', pkg, 'package.json')) as { version: string }).version;
+
+interface Manifest {
+  private?: boolean;
+  sideEffects?: boolean;
+  dependencies?: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+}
 
 /** A consumer that only type-checks if the router's types are real (not `any`). */
 const CONSUMER = `
-import { createDropwatchClient, type DropDto, type RouterInputs, type RouterOutputs } from '@dropwatch/client';
+import { createDropwatchClient, TRPCClientError, type AppRouter, type DropDto, type RouterInputs, type RouterOutputs } from '@dropwatch/client';
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
 type Assert<T extends true> = T;
@@ -48,6 +59,57 @@ export async function poll(cursor?: string): Promise<string> {
   client.feed.onDrop.subscribe({ market: 'nyc' }, { onData: (e) => { const d: DropDto = e.data; const id: string = e.id; void d; void id; } });
   return page.cursor;
 }
+
+/** The error shape the README documents: code, input issues, domain code. */
+export function describeError(err: unknown): string {
+  if (!(err instanceof TRPCClientError)) return 'unexpected';
+  const e = err as TRPCClientError<AppRouter>;
+  const code: string | undefined = e.data?.code;
+  const issue: { path: readonly (string | number)[]; message: string } | undefined = e.data?.zodError?.issues[0];
+  const appCode: string | null | undefined = e.data?.appCode;
+  return [code, issue?.message, appCode, e.message].join(' ');
+}
+`;
+
+/** A React Query app, built the way the README shows it, with the SDK's links. */
+const REACT_CONSUMER = `
+import { QueryClient, useQuery } from '@tanstack/react-query';
+import { createTRPCClient } from '@trpc/client';
+import { createTRPCContext } from '@trpc/tanstack-react-query';
+import type { ReactNode } from 'react';
+import { createDropwatchClient, createDropwatchLinks, type AppRouter, type DropDto } from '@dropwatch/client';
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+type Assert<T extends true> = T;
+type NotAny<T> = IsAny<T> extends true ? false : true;
+
+export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
+const queryClient = new QueryClient();
+const trpcClient = createTRPCClient<AppRouter>({ links: createDropwatchLinks({ url: 'https://dropwatch.example.com' }) });
+
+export function App({ children }: { children: ReactNode }) {
+  return <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>{children}</TRPCProvider>;
+}
+
+/** The SDK's own client fits the provider too: one tRPC copy, one AppRouter. */
+export function AppWithSdkClient({ children }: { children: ReactNode }) {
+  return (
+    <TRPCProvider trpcClient={createDropwatchClient({ url: 'https://dropwatch.example.com' })} queryClient={queryClient}>
+      {children}
+    </TRPCProvider>
+  );
+}
+
+export function useJustOpened(): DropDto[] | undefined {
+  const trpc = useTRPC();
+  const live = useQuery(trpc.feed.live.queryOptions({ market: 'nyc', partySizes: [2] }));
+  type _data = Assert<NotAny<typeof live.data>>;
+  // @ts-expect-error -- partySizes is a list of numbers
+  trpc.feed.live.queryOptions({ partySizes: 'two' });
+  // @ts-expect-error -- no such procedure
+  trpc.feed.nothing.queryOptions();
+  return live.data?.justOpened;
+}
 `;
 
 /** Proves the assertion bites: the same check on an \`any\` must fail to compile. */
@@ -64,83 +126,142 @@ const tsconfig = (files: string[]) =>
   JSON.stringify({
     compilerOptions: {
       strict: true,
+      noUncheckedIndexedAccess: true,
+      exactOptionalPropertyTypes: true,
       target: 'ES2022',
       module: 'NodeNext',
       moduleResolution: 'NodeNext',
+      jsx: 'react-jsx',
       // tRPC 11's own declarations use Disposable (TS 5.2+ lib esnext.disposable).
       lib: ['ES2022', 'DOM', 'ESNext.Disposable'],
       types: [],
       noEmit: true,
+      // Every declaration is checked, the bundled dist/index.d.ts first of all.
       skipLibCheck: false,
     },
     files,
   });
 
+/** tsc's diagnostics for a project; '' when it compiles. */
+const typecheck = (project: string) =>
+  exec(process.execPath, [tsc, '-p', project], { cwd: path.dirname(project) }).then(
+    () => '',
+    (err: { stdout: string }) => err.stdout,
+  );
+
+/** The lowest version a caret range (`^11.22.1`) allows. */
+const floorOf = (range: string) => {
+  const m = /^\^(\d+\.\d+\.\d+)$/.exec(range);
+  if (!m?.[1]) throw new Error(`expected a caret range, got ${range}`);
+  return m[1];
+};
+
+/** The newest published version inside a range, as npm resolves it. */
+async function newestIn(pkg: string, range: string): Promise<string> {
+  const { stdout } = await exec('npm', ['view', `${pkg}@${range}`, 'version', '--json']);
+  const versions = JSON.parse(stdout) as string | string[];
+  const newest = Array.isArray(versions) ? versions.at(-1) : versions;
+  if (!newest) throw new Error(`no version of ${pkg} in ${range}`);
+  return newest;
+}
+
+async function installConsumer(dir: string, dependencies: Record<string, string>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies }));
+  // --prefer-offline: the local cache first, the registry for what it lacks. Peer conflicts
+  // fail the install (npm's default), which is part of what is tested.
+  await exec('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--prefer-offline'], { cwd: dir });
+}
+
 describe('the packed client', () => {
-  let work: string | undefined;
+  let work: string;
+  let tarball: string;
+  let peers: Record<string, string>;
+
+  beforeAll(async () => {
+    // Fresh api declarations, then the client's build (JS + one bundled .d.ts).
+    await exec(process.execPath, [tsc, '-p', path.join(root, 'packages/api/tsconfig.build.json')], { cwd: root });
+    await exec('npm', ['run', 'build'], { cwd: clientDir });
+    work = await mkdtemp(path.join(tmpdir(), 'dropwatch-consumer-'));
+    const packed = await exec('npm', ['pack', '--pack-destination', work, '--json'], { cwd: clientDir });
+    const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
+    tarball = path.join(work, info!.filename);
+    expect(info!.files.map((f) => f.path).sort()).toEqual(['CHANGELOG.md', 'README.md', 'dist/index.d.ts', 'dist/index.js', 'dist/index.js.map', 'package.json']);
+    peers = (JSON.parse(await readFile(path.join(clientDir, 'package.json'), 'utf8')) as Manifest).peerDependencies;
+  }, 180_000);
   afterAll(async () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('installs outside the workspace with only its runtime deps and infers real types under tsc --strict', async () => {
-    // Fresh api declarations, then the client's build (JS + self-contained router types).
-    await exec(process.execPath, [tsc, '-p', path.join(root, 'packages/api/tsconfig.build.json')], { cwd: root });
-    await exec('npm', ['run', 'build'], { cwd: clientDir });
-    const generated = await readFile(path.join(clientDir, 'dist/router-types.d.ts'), 'utf8');
-    // Every module the generated types reference is @trpc/server (no workspace package, zod or ORM).
-    const specifiers = [...generated.matchAll(/(?:import\(|from\s+)["']([^"']+)["']/g)].map((m) => m[1]);
+  it('is publishable: tRPC and superjson are peers, eventsource an optional one, its types import tRPC only', async () => {
+    const manifest = JSON.parse(await readFile(path.join(clientDir, 'package.json'), 'utf8')) as Manifest;
+    expect(manifest.private).toBeUndefined();
+    expect(manifest.sideEffects).toBe(false);
+    expect(manifest.dependencies).toBeUndefined();
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@trpc/client', '@trpc/server', 'eventsource', 'superjson']);
+    expect(manifest.peerDependenciesMeta).toEqual({ eventsource: { optional: true } });
+
+    const types = await readFile(path.join(clientDir, 'dist/index.d.ts'), 'utf8');
+    const specifiers = [...types.matchAll(/(?:import\(|from\s+)["']([^"']+)["']/g)].map((m) => m[1]!);
     expect(specifiers.length).toBeGreaterThan(0);
-    expect(specifiers.filter((s) => !/^@trpc\/server(\/|$)/.test(s!))).toEqual([]);
+    expect(specifiers.filter((s) => !/^@trpc\/(client|server)(\/|$)/.test(s))).toEqual([]);
+  });
 
-    work = await mkdtemp(path.join(tmpdir(), 'dropwatch-consumer-'));
-    const packed = await exec('npm', ['pack', '--pack-destination', work, '--silent'], { cwd: clientDir });
-    const tarball = path.join(work, packed.stdout.trim().split('\n').pop()!);
-
-    const app = path.join(work, 'app');
-    await exec('mkdir', ['-p', app]);
-    await writeFile(
-      path.join(app, 'package.json'),
-      JSON.stringify({
-        name: 'consumer',
-        private: true,
-        type: 'module',
-        dependencies: {
-          '@dropwatch/client': `file:${tarball}`,
-          '@trpc/client': version('@trpc/client'),
-          '@trpc/server': version('@trpc/server'),
-          superjson: version('superjson'),
-        },
-      }),
-    );
-    const install = ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock'];
-    try {
-      await exec('npm', [...install, '--offline'], { cwd: app });
-    } catch {
-      // Not everything in the local cache: the registry, and nothing else.
-      await exec('npm', [...install, '--prefer-offline'], { cwd: app });
-    }
-    const installed = JSON.parse(await readFile(path.join(app, 'node_modules/@dropwatch/client/package.json'), 'utf8')) as {
-      dependencies: Record<string, string>;
-    };
-    expect(Object.keys(installed.dependencies).sort()).toEqual(['@trpc/client', '@trpc/server', 'superjson']);
+  it('type-checks a strict consumer and a React Query app against the lowest tRPC and superjson it allows', async () => {
+    const trpc = floorOf(peers['@trpc/client']!);
+    expect(floorOf(peers['@trpc/server']!)).toBe(trpc);
+    const app = path.join(work, 'lowest');
+    await installConsumer(app, {
+      '@dropwatch/client': `file:${tarball}`,
+      '@trpc/client': trpc,
+      '@trpc/server': trpc,
+      superjson: floorOf(peers.superjson!),
+      // @trpc/tanstack-react-query pins its tRPC peers exactly: the lowest we allow is its own.
+      '@trpc/tanstack-react-query': trpc,
+      '@tanstack/react-query': '^5.80.3',
+      react: '^19.0.0',
+      '@types/react': '^19.0.0',
+    });
+    // One tRPC copy: the client uses the app's, which is what lets the provider accept it.
+    expect(existsSync(path.join(app, 'node_modules/@dropwatch/client/node_modules'))).toBe(false);
+    expect((JSON.parse(await readFile(path.join(app, 'node_modules/@trpc/client/package.json'), 'utf8')) as { version: string }).version).toBe(trpc);
 
     await writeFile(path.join(app, 'consumer.ts'), CONSUMER);
-    await writeFile(path.join(app, 'tsconfig.json'), tsconfig(['consumer.ts']));
-    const checked = await exec(process.execPath, [tsc, '-p', app], { cwd: app }).catch((err: { stdout: string }) => err);
-    expect('stdout' in checked ? checked.stdout : '').toBe('');
+    await writeFile(path.join(app, 'react-consumer.tsx'), REACT_CONSUMER);
+    await writeFile(path.join(app, 'tsconfig.json'), tsconfig(['consumer.ts', 'react-consumer.tsx']));
+    // tRPC 11.22's own server declarations (reached from @trpc/client) import node's http and
+    // ws types and fail a lib check without them; that is tRPC's, fixed in later releases.
+    // Everything else, the bundled client types first, must check cleanly.
+    const diagnostics = (await typecheck(path.join(app, 'tsconfig.json'))).split(/\n(?=\S)/).filter((d) => d.trim() !== '');
+    const ours = diagnostics.filter((d) => !d.startsWith('node_modules/@trpc/server/dist/'));
+    expect(ours).toEqual([]);
 
     await writeFile(path.join(app, 'probe.ts'), ANY_PROBE);
     await writeFile(path.join(app, 'tsconfig.probe.json'), tsconfig(['probe.ts']));
-    const probe = await exec(process.execPath, [tsc, '-p', path.join(app, 'tsconfig.probe.json')], { cwd: app }).then(
-      () => 'compiled',
-      (err: { stdout: string }) => err.stdout,
-    );
-    expect(probe).toMatch(/probe\.ts.*TS2344/);
+    expect(await typecheck(path.join(app, 'tsconfig.probe.json'))).toMatch(/probe\.ts.*TS2344/);
+  }, 240_000);
 
-    // And the JS loads with nothing but those dependencies.
+  it('type-checks a strict consumer and loads against the newest tRPC and superjson it allows', async () => {
+    const app = path.join(work, 'newest');
+    const trpc = await newestIn('@trpc/client', peers['@trpc/client']!);
+    await installConsumer(app, {
+      '@dropwatch/client': `file:${tarball}`,
+      '@trpc/client': trpc,
+      '@trpc/server': trpc,
+      superjson: await newestIn('superjson', peers.superjson!),
+    });
+    await writeFile(path.join(app, 'consumer.ts'), CONSUMER);
+    await writeFile(path.join(app, 'tsconfig.json'), tsconfig(['consumer.ts']));
+    expect(await typecheck(path.join(app, 'tsconfig.json'))).toBe('');
+
+    // And the JS loads with nothing but those peers.
     const loaded = await exec(
       process.execPath,
-      ['--input-type=module', '-e', "const m = await import('@dropwatch/client'); process.stdout.write(typeof m.createDropwatchClient)"],
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('@dropwatch/client'); const c = m.createDropwatchClient({ url: 'http://127.0.0.1:1' }); process.stdout.write(typeof c.feed.live.query)",
+      ],
       { cwd: app },
     );
     expect(loaded.stdout).toBe('function');
