@@ -1,4 +1,14 @@
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError, type TRPCClient, type TRPCLink } from '@trpc/client';
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpLink,
+  httpSubscriptionLink,
+  splitLink,
+  TRPCClientError,
+  type Operation,
+  type TRPCClient,
+  type TRPCLink,
+} from '@trpc/client';
 import superjson from 'superjson';
 import type { AppRouter, DropDto, RouterInputs, RouterOutputs } from './router-types.js';
 
@@ -11,6 +21,23 @@ export { TRPCClientError } from '@trpc/client';
  * MAX_BATCH_SIZE (25) with 400, so the link splits bigger bursts into several requests.
  */
 export const CLIENT_MAX_BATCH_ITEMS = 25;
+
+/**
+ * Longest URL a batched GET may have; a longer batch is split into several requests. Proxies,
+ * CDNs and some servers refuse URLs past a few KB (2083 is the smallest limit still common), and
+ * a batch of queries carries every input in its URL.
+ */
+export const CLIENT_MAX_URL_LENGTH = 2083;
+
+/**
+ * Queries sent alone, never in a batch: the server answers `GET /trpc/feed.live?input=…` from its
+ * feed cache with an ETag (304 when unchanged, which a browser's HTTP cache revalidates by itself),
+ * while a batched URL such as `/trpc/feed.live,health.status` is a different resource that
+ * bypasses that cache.
+ */
+const UNBATCHED_QUERIES: ReadonlySet<string> = new Set(['feed.live']);
+
+const isUnbatched = (op: Operation): boolean => op.type === 'query' && UNBATCHED_QUERIES.has(op.path);
 
 /**
  * Any EventSource constructor: the browser's, or on Node 20 (which has none) the `eventsource`
@@ -138,7 +165,11 @@ function ticketEventSource(Base: EventSourceConstructorLike): EventSourceConstru
   };
 }
 
-/** The links of a dropwatch client, for apps that build their own tRPC client (React Query). */
+/**
+ * The links of a dropwatch client, for apps that build their own tRPC client (React Query:
+ * `createTRPCClient<AppRouter>({ links: createDropwatchLinks(options) })`): subscriptions over
+ * SSE, `feed.live` alone (so its ETag cache applies), everything else batched.
+ */
 export function createDropwatchLinks(options: DropwatchClientOptions): TRPCLink<AppRouter>[] {
   const trpcUrl = trpcUrlOf(options.url);
   const headers = (): Record<string, string> => (options.token ? { authorization: `Bearer ${options.token}` } : {});
@@ -148,8 +179,10 @@ export function createDropwatchLinks(options: DropwatchClientOptions): TRPCLink<
     transformer: superjson,
     headers,
     maxItems: CLIENT_MAX_BATCH_ITEMS,
+    maxURLLength: CLIENT_MAX_URL_LENGTH,
     fetch: baseFetch,
   });
+  const singleLink = httpLink({ url: trpcUrl, transformer: superjson, headers, fetch: baseFetch });
   const useTicket = options.token !== undefined && options.subscriptionAuth !== 'header';
   // Tickets come from their own small client: the main one's links are what is being built.
   const ticketClient = useTicket ? createTRPCClient<AppRouter>({ links: [batchLink] }) : null;
@@ -191,7 +224,7 @@ export function createDropwatchLinks(options: DropwatchClientOptions): TRPCLink<
     splitLink({
       condition: (op) => op.type === 'subscription',
       true: subscriptionLink,
-      false: batchLink,
+      false: splitLink({ condition: isUnbatched, true: singleLink, false: batchLink }),
     }),
   ];
 }
