@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configMarkdownTable, envExample, loadConfig, SETTINGS } from '../src/index.js';
+import { ConfigError, configMarkdownTable, directDatabaseUrl, envExample, loadConfig, SETTINGS } from '../src/index.js';
 
 const root = new URL('../../../', import.meta.url);
 
@@ -84,6 +84,27 @@ describe('loadConfig', () => {
     ['PORT', 'abc'],
   ])('refuses %s=%s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
+  });
+
+  it('behind a transaction pooler, wants the direct URL and names it; never prints a URL', () => {
+    expect(loadConfig({}).DATABASE_POOLER).toBe('none');
+    expect(directDatabaseUrl(loadConfig({}), 'postgres://u@h/db')).toBe('postgres://u@h/db');
+    const pooled = 'postgres://dw:s3cret-pw@pooler:6432/dw';
+    const direct = 'postgres://dw:s3cret-pw@primary:5432/dw';
+    let message = '';
+    try {
+      loadConfig({ DATABASE_POOLER: 'transaction', DATABASE_URL: pooled });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/DIRECT_DATABASE_URL is required when DATABASE_POOLER=transaction/);
+    expect(message).not.toContain('s3cret-pw');
+    expect(() => loadConfig({ DATABASE_POOLER: 'transaction', DIRECT_DATABASE_URL: direct })).toThrow(/DATABASE_URL is required/);
+    const c = loadConfig({ DATABASE_POOLER: 'transaction', DATABASE_URL: pooled, DIRECT_DATABASE_URL: direct });
+    expect(directDatabaseUrl(c, pooled)).toBe(direct);
+    expect(() => loadConfig({ DATABASE_POOLER: 'session' })).toThrow(/DATABASE_POOLER="session" is invalid/);
+    expect(() => loadConfig({ DIRECT_DATABASE_URL: 'mysql://dw:s3cret-pw@h/x' })).toThrow(/DIRECT_DATABASE_URL=<hidden> is invalid/);
   });
 
   it('never prints a secret value', () => {

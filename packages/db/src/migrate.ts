@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { migrationsList } from '@dropwatch/migrations';
-import { createOrm } from './orm.js';
+import { createOrm, type DatabasePooler } from './orm.js';
 import { ensurePartitions } from './partitions.js';
 
 /** Key of the session advisory lock that serializes migrations across replicas. */
@@ -11,16 +11,27 @@ export interface MigrateResult {
   readonly partitionsCreated: number;
 }
 
+export interface MigrateOptions {
+  /**
+   * Where the lock's session goes (DIRECT_DATABASE_URL): behind a transaction pooler a session
+   * advisory lock stays on whichever server connection ran it, and the unlock may run on another.
+   * Default: databaseUrl.
+   */
+  readonly lockUrl?: string;
+  readonly pooler?: DatabasePooler;
+}
+
 /**
  * Applies pending migrations under a session advisory lock (held on a dedicated connection, so
  * replicas starting together wait for each other), then makes sure the day partitions exist.
+ * The migrations themselves run through databaseUrl, each in a transaction (pooler-safe).
  */
-export async function migrate(databaseUrl: string, premakeDays: number): Promise<MigrateResult> {
-  const lock = new pg.Client({ connectionString: databaseUrl, application_name: 'dropwatch-migrate' });
+export async function migrate(databaseUrl: string, premakeDays: number, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const lock = new pg.Client({ connectionString: options.lockUrl ?? databaseUrl, application_name: 'dropwatch-migrate' });
   await lock.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    const orm = await createOrm({ databaseUrl, poolMax: 2, applicationName: 'dropwatch-migrate' });
+    const orm = await createOrm({ databaseUrl, poolMax: 2, applicationName: 'dropwatch-migrate', pooler: options.pooler ?? 'none' });
     try {
       const applied = await orm.getMigrator().up();
       const partitionsCreated = await ensurePartitions(orm.em.fork(), premakeDays);

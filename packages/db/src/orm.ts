@@ -14,7 +14,11 @@ export interface OrmOptions {
   readonly poolMax?: number;
   /** Shows in pg_stat_activity. */
   readonly applicationName?: string;
+  /** DATABASE_POOLER: 'transaction' when databaseUrl is a PgBouncer-style pooler in transaction mode. */
+  readonly pooler?: DatabasePooler;
 }
+
+export type DatabasePooler = 'none' | 'transaction';
 
 export function ormConfig(options: OrmOptions): Options {
   return {
@@ -38,7 +42,12 @@ export function ormConfig(options: OrmOptions): Options {
     driverOptions: {
       connection: {
         application_name: options.applicationName ?? 'dropwatch',
-        options: `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`,
+        // PgBouncer refuses a startup `options` parameter ("unsupported startup parameter"), and
+        // a session setting would not follow the client across server connections anyway:
+        // behind a pooler the limit is the pooler's idle_transaction_timeout (or the role's).
+        ...(options.pooler === 'transaction'
+          ? {}
+          : { options: `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}` }),
       },
     },
   };

@@ -29,7 +29,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     input[name] = raw === undefined || raw.trim() === '' ? s.default : raw.trim();
   }
   const parsed = configSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const problems = crossChecks(parsed.data);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return parsed.data;
+  }
 
   const problems = new Map<string, string>();
   for (const issue of parsed.error.issues) {
@@ -40,6 +44,30 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     problems.set(name, `${name}=${value} is invalid: ${issue.message} (allowed: ${s.range})`);
   }
   throw new ConfigError([...problems.values()]);
+}
+
+/** Rules between settings, each naming the variable to change. */
+function crossChecks(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.DATABASE_POOLER === 'transaction') {
+    // Behind a transaction pooler LISTEN hears nothing and session locks land on whichever server
+    // connection ran them: falling back to DATABASE_URL would fail silently, not at start-up.
+    if (!config.DATABASE_URL) problems.push('DATABASE_URL is required when DATABASE_POOLER=transaction (the URL of the pooler)');
+    if (!config.DIRECT_DATABASE_URL) {
+      problems.push(
+        'DIRECT_DATABASE_URL is required when DATABASE_POOLER=transaction (the primary without the pooler, for LISTEN, the migration lock and retention)',
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * Where the connections that need a session of their own go (LISTEN, the migration lock,
+ * retention's DDL session): DIRECT_DATABASE_URL, else the database the process uses.
+ */
+export function directDatabaseUrl(config: Pick<Config, 'DIRECT_DATABASE_URL'>, databaseUrl: string): string {
+  return config.DIRECT_DATABASE_URL ?? databaseUrl;
 }
 
 /** Markdown table of every setting, for the README (a test keeps them equal). */

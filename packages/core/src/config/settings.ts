@@ -105,6 +105,22 @@ export const SETTINGS = {
       .optional(),
     true,
   ),
+  DATABASE_POOLER: spec(
+    'none',
+    'none, transaction',
+    'What sits in front of DATABASE_URL: transaction = a PgBouncer-style pooler in transaction mode (no named prepared statements, no startup options; needs DIRECT_DATABASE_URL)',
+    z.enum(['none', 'transaction']),
+  ),
+  DIRECT_DATABASE_URL: spec(
+    undefined,
+    'postgres URL',
+    'The primary without a pooler, for what needs a session of its own: LISTEN, the migration lock, retention; unset: DATABASE_URL',
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+    true,
+  ),
   EMBEDDED_PG_PORT: intSetting(54329, 1024, 65535, 'Port of the embedded Postgres (only without DATABASE_URL)'),
   EMBEDDED_PG_DIR: spec('.dropwatch/pg', 'path', 'Data directory of the embedded Postgres', z.string().min(1)),
   DROPWATCH_ROLE: spec('all', 'all, api, worker', 'Which parts this process runs', z.enum(['all', 'api', 'worker'])),
