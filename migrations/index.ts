@@ -3,6 +3,7 @@ import { Migration20261128000000_initial } from './Migration20261128000000_initi
 import { Migration20261128210000_notification_indexes } from './Migration20261128210000_notification_indexes.js';
 import { Migration20261201170000_bucket_poll_interval } from './Migration20261201170000_bucket_poll_interval.js';
 import { Migration20261212000000_stream_tickets } from './Migration20261212000000_stream_tickets.js';
+import { Migration20261214000000_standard_webhooks } from './Migration20261214000000_standard_webhooks.js';
 
 /** Every migration, in order. Listed explicitly so the compiled server runs them with plain node. */
 export const migrationsList: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261128210000_notification_indexes', class: Migration20261128210000_notification_indexes },
   { name: 'Migration20261201170000_bucket_poll_interval', class: Migration20261201170000_bucket_poll_interval },
   { name: 'Migration20261212000000_stream_tickets', class: Migration20261212000000_stream_tickets },
+  { name: 'Migration20261214000000_standard_webhooks', class: Migration20261214000000_standard_webhooks },
 ];

@@ -6,5 +6,5 @@ export { SimulatedProvider, SIM_PROVIDER_NAME, type SimulatedMarketOptions } fro
 export { ResyProvider, RESY_PROVIDER_NAME, type ResyProviderOptions } from './providers/resy/resy-provider.js';
 export * from './retention/index.js';
 export * from './notify/index.js';
-export * from './webhooks/index.js';
+export * from './delivery/index.js';
 export { runPoller, type PollEvent, type PollerOptions, type PollerStats } from './poller/run-poller.js';

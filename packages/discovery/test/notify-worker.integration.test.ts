@@ -123,7 +123,7 @@ describe('runNotifyWorker (long-lived, woken by LISTEN)', () => {
       const drop = await commitDrop({ venueId: 'resy:w1' });
       expect((await notified(user, 1)).map((n) => n.drop_event_id)).toEqual([drop]);
       const hit = await waitFor(() => receiver.received.find((r) => r.body.includes(`"id":"${drop}"`)), VISIBLE_WITHIN_MS, 'the webhook');
-      expect(JSON.parse(hit.body)).toMatchObject({ type: 'drop', drop: { id: drop } });
+      expect(JSON.parse(hit.body)).toMatchObject({ type: 'drop.opened', data: { drop: { id: drop } } });
       await waitFor(() => (notifications.includes(NOTIFICATIONS_CHANNEL) ? true : undefined), 30_000, 'NOTIFY dropwatch_notifications');
       // Nothing but the LISTEN connection (and the first pass) woke it.
       expect(new Set(w.passes.map((p) => p.reason))).toSatisfy((reasons: Set<string>) =>

@@ -65,8 +65,8 @@ describe('runRetention', () => {
     for (const days of [15, 13]) {
       await c.query(`insert into job_runs (job, started_at, finished_at, status) values ('discovery', $1, $1, 'ok')`, [ago(now, days)]);
       await c.query(
-        `insert into webhook_deliveries (user_id, notification_id, url, payload, created_at)
-         values (gen_random_uuid(), 1, 'http://127.0.0.1/hook', '{}', $1)`,
+        `insert into webhook_deliveries (user_id, notification_id, channel, payload, created_at)
+         values (gen_random_uuid(), 1, 'webhook', '{}', $1)`,
         [ago(now, days)],
       );
     }

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface Received {
   readonly body: string;
-  readonly signature: string | undefined;
-  readonly timestamp: string | undefined;
+  /** The Standard Webhooks headers, as a receiver hands them to `Webhook.verify`. */
+  readonly headers: { 'webhook-id': string; 'webhook-timestamp': string; 'webhook-signature': string };
   readonly at: number;
 }
 
@@ -27,8 +27,11 @@ export async function startReceiver(respond: (n: number) => { status: number; de
     req.on('end', () => {
       received.push({
         body: Buffer.concat(chunks).toString('utf8'),
-        signature: req.headers['x-dropwatch-signature'] as string | undefined,
-        timestamp: req.headers['x-dropwatch-timestamp'] as string | undefined,
+        headers: {
+          'webhook-id': String(req.headers['webhook-id'] ?? ''),
+          'webhook-timestamp': String(req.headers['webhook-timestamp'] ?? ''),
+          'webhook-signature': String(req.headers['webhook-signature'] ?? ''),
+        },
         at: Date.now(),
       });
       const answer = respond(received.length);

@@ -1,6 +1,6 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
-import { loadConfig } from '@dropwatch/core';
+import { directDatabaseUrl, loadConfig } from '@dropwatch/core';
 import { createOrm } from '@dropwatch/db';
 import { runNotifyWorker } from '@dropwatch/discovery';
 import { createLogger } from '../logger.js';
@@ -33,16 +33,18 @@ async function main(): Promise<void> {
     databaseUrl: data.databaseUrl,
     poolMax: Math.min(config.DB_POOL_MAX, JOB_POOL_MAX),
     applicationName: 'dropwatch-job-notify',
+    pooler: config.DATABASE_POOLER,
   });
   try {
     const totals = await runNotifyWorker({
       orm,
       config,
       logger,
-      databaseUrl: data.databaseUrl,
+      // LISTEN needs a session of its own: never through a transaction pooler.
+      databaseUrl: directDatabaseUrl(config, data.databaseUrl),
       signal: abort.signal,
       onPass: (stats, reason, err) => {
-        if (err || stats.drops > 0 || stats.webhooks.claimed > 0) {
+        if (err || stats.drops > 0 || stats.delivery.claimed > 0) {
           parentPort?.postMessage({ job: 'notify', reason, stats, ...(err ? { error: err.message } : {}) });
         }
       },

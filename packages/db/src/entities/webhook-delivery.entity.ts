@@ -1,6 +1,10 @@
 import { defineEntity, p } from '@mikro-orm/core';
 
-/** Outbox of webhook POSTs; bounded by retention. */
+/**
+ * The outbox of every delivery channel (the name predates the channels): one row per
+ * (notification, channel), written in the notification's transaction; its id is the idempotency
+ * key (a webhook's `webhook-id`). Bounded by retention.
+ */
 export const WebhookDelivery = defineEntity({
   name: 'WebhookDelivery',
   tableName: 'webhook_deliveries',
@@ -8,7 +12,8 @@ export const WebhookDelivery = defineEntity({
     id: p.bigint('string').primary().autoincrement(),
     userId: p.uuid(),
     notificationId: p.bigint('string'),
-    url: p.text(),
+    /** Which delivery channel sends it (a registered channel's name). */
+    channel: p.text().default('webhook'),
     payload: p.json<unknown>(),
     status: p.enum(['pending', 'delivered', 'failed'] as const).default('pending'),
     attempts: p.integer().default(0),

@@ -1,3 +1,7 @@
+import { assertChannelNames, DELIVERY_CHANNELS } from '../delivery/channels.js';
+import type { DeliveryChannel } from '../delivery/delivery-channel.js';
+import { DROP_OPENED_EVENT_SQL } from '../delivery/delivery-event.js';
+
 /**
  * The notify job's one fan-out statement ($n placeholders, arrays bound natively by pg). The batch
  * of drops (read through the exactly-once cursor) arrives as parallel arrays and is joined to
@@ -12,8 +16,10 @@
  *    user_notifications_user_created_idx (user_id, created_at desc), a short range per user), and
  *    within one batch only the first drop of a venue per user is kept (when the cooldown is > 0).
  * 4. `ins`: user_notifications, ON CONFLICT on the dedupe key DO NOTHING (idempotent re-runs).
- * 5. `hooks`: a webhook_deliveries row (the outbox) per inserted notification of a user with a
- *    webhook URL; the delivery loop sends them after the transaction.
+ * 5. `out_<channel>`: an outbox row (webhook_deliveries, with its `channel`) per inserted
+ *    notification and registered delivery channel the user receives (the channel's recipientSql),
+ *    in this same transaction: a crash never loses or doubles one, and the row's id is the
+ *    idempotency key. The delivery loop sends them after the transaction.
  *
  * The (user, drop) pairs carry only keys through the sorts; the payload joins back from `b` at
  * the insert (carrying it through measured ~2× slower at 10 000 pairs: the sorts spilled to disk).
@@ -31,7 +37,21 @@ const WATCH_FILTERS = `
     and (w.time_from is null or b.slot_time >= w.time_from)
     and (w.time_to is null or b.slot_time <= w.time_to)`;
 
-export const FANOUT_SQL = `
+/** The fan-out statement for these channels (each one outbox CTE). */
+export function buildFanoutSql(channels: readonly DeliveryChannel[]): string {
+  assertChannelNames(channels);
+  const outbox = channels.map(
+    (c) => `, out_${c.name} as (
+  insert into webhook_deliveries (channel, user_id, notification_id, payload)
+  select '${c.name}', i.user_id, i.id, ${DROP_OPENED_EVENT_SQL}
+  from ins i
+  join users u on u.id = i.user_id
+  where ${c.recipientSql}
+  returning id
+)`,
+  );
+  const queued = channels.length > 0 ? channels.map((c) => `(select count(*) from out_${c.name})`).join(' + ') : '0';
+  return `
 with b as (
   select *
   from unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::jsonb[])
@@ -70,16 +90,11 @@ with b as (
   join b on b.drop_id = f.drop_id
   on conflict (user_id, drop_event_id, drop_opened_minute) do nothing
   returning id, user_id, drop_event_id, payload, created_at
-), hooks as (
-  insert into webhook_deliveries (user_id, notification_id, url, payload)
-  select i.user_id, i.id, u.webhook_url,
-         jsonb_build_object('type', 'drop', 'notificationId', i.id::text, 'createdAt', i.created_at, 'drop', i.payload)
-  from ins i
-  join users u on u.id = i.user_id
-  where u.webhook_url is not null
-  returning id
-)
+)${outbox.join('')}
 select (select count(*) from matched)::int as matched,
        (select count(*) from wanted)::int as wanted,
        (select count(*) from ins)::int as inserted,
-       (select count(*) from hooks)::int as deliveries`;
+       (${queued})::int as deliveries`;
+}
+
+export const FANOUT_SQL = buildFanoutSql(DELIVERY_CHANNELS);

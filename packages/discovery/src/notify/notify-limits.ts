@@ -24,7 +24,7 @@ export const NOTIFY_INITIAL_LOOKBACK_MINUTES = 10;
 export const MAX_WATCHES_PER_USER = 50;
 /**
  * The worker is woken by `NOTIFY dropwatch_drops`; this sweep is only the safety net (a missed
- * notification) and what sends webhook retries when they come due.
+ * notification) and what sends delivery retries when they come due.
  */
 export const NOTIFY_SWEEP_MS = 5_000;
 /** Delay before the worker's LISTEN connection is re-opened after it broke, doubling up to the max. */

@@ -40,7 +40,7 @@ export interface NotifyWorkerStats {
   failedPasses: number;
   drops: number;
   notifications: number;
-  webhooksDelivered: number;
+  delivered: number;
   leaseAcquired: number;
   leaseLost: number;
   listenReconnects: number;
@@ -51,7 +51,7 @@ export interface NotifyWorkerStats {
  * (renewed every NOTIFY_LEASE_CHECK_MS; a standby replica keeps trying to take it and takes over
  * when it expires), LISTENs on dropwatch_drops, and on each wake-up runs a pass (runNotifyPass:
  * fan-out batches through the exactly-once cursor, NOTIFY dropwatch_notifications, then due
- * webhooks). Wake-ups during a pass coalesce into exactly one more pass after it. A failed pass
+ * deliveries). Wake-ups during a pass coalesce into exactly one more pass after it. A failed pass
  * is retried with backoff; NOTIFY_MAX_FAILED_PASSES in a row make the worker throw (its
  * scheduler restarts it). Resolves with its totals once `signal` aborts.
  */
@@ -65,7 +65,7 @@ export async function runNotifyWorker(opts: NotifyWorkerOptions): Promise<Notify
     failedPasses: 0,
     drops: 0,
     notifications: 0,
-    webhooksDelivered: 0,
+    delivered: 0,
     leaseAcquired: 0,
     leaseLost: 0,
     listenReconnects: 0,
@@ -93,7 +93,7 @@ export async function runNotifyWorker(opts: NotifyWorkerOptions): Promise<Notify
       await runNotifyPass(passOptions, stats);
       stats.durationMs = Date.now() - started;
       failedInARow = 0;
-      const worked = stats.drops > 0 || stats.webhooks.claimed > 0 || stats.cursorRaces > 0;
+      const worked = stats.drops > 0 || stats.delivery.claimed > 0 || stats.cursorRaces > 0;
       if (opts.recordRun !== false && (worked || started - lastRecordedAt >= NOTIFY_IDLE_RECORD_MS)) {
         await recordJobRun(orm.em.fork(), { job: 'notify', startedAt: new Date(started), status: 'ok', stats: { ...stats, reason } });
         lastRecordedAt = started;
@@ -101,7 +101,7 @@ export async function runNotifyWorker(opts: NotifyWorkerOptions): Promise<Notify
       totals.passes++;
       totals.drops += stats.drops;
       totals.notifications += stats.notifications;
-      totals.webhooksDelivered += stats.webhooks.delivered;
+      totals.delivered += stats.delivery.delivered;
       if (worked) log.debug({ stats, reason }, 'notify pass');
       opts.onPass?.(stats, reason);
       return stats;

@@ -15,7 +15,8 @@ import type { Logger } from 'pino';
 import { withLease } from '../job-leases.js';
 import { recordJobRun } from '../job-runs.js';
 import { withPgConnection, type PgClient } from '../tick/pg-session.js';
-import { deliverDueWebhooks, type DeliveryOptions, type DeliveryStats } from '../webhooks/deliver-webhooks.js';
+import { DELIVERY_CHANNELS } from '../delivery/channels.js';
+import { deliverDue, emptyDeliveryStats, type DeliveryOptions, type DeliveryStats } from '../delivery/deliver-due.js';
 import { FANOUT_SQL } from './fanout-sql.js';
 import {
   NOTIFY_BATCH_SIZE,
@@ -35,9 +36,9 @@ export interface NotifyOptions {
   readonly holder?: string;
   /** Drops per transaction (default NOTIFY_BATCH_SIZE). */
   readonly batchSize?: number;
-  /** Webhook delivery knobs (tests shorten the backoff). */
+  /** Delivery knobs of every channel (tests shorten the backoff). */
   readonly delivery?: Omit<DeliveryOptions, 'allowPrivate'>;
-  /** Skip the webhook delivery pass (the benchmark times the fan-out alone). */
+  /** Skip the delivery pass (the benchmark times the fan-out alone). */
   readonly deliver?: boolean;
   /** Test seam: runs inside each batch transaction after the inserts, just before COMMIT. */
   readonly beforeCommit?: (db: PgClient) => Promise<void>;
@@ -53,7 +54,8 @@ export interface NotifyStats {
   matched: number;
   notifications: number;
   deliveriesQueued: number;
-  webhooks: DeliveryStats;
+  /** The delivery pass over every channel (DELIVERY_CHANNELS). */
+  delivery: DeliveryStats;
   /** Another runner advanced the cursor first (its batch was rolled back here). */
   cursorRaces: number;
   cursor: string | null;
@@ -97,7 +99,7 @@ interface BatchResult {
 /**
  * One batch, ONE transaction: read the drops after the cursor (the exactly-once query), advance
  * the cursor (guarded: only from the value read, so a concurrent runner makes this one roll back),
- * fan out to watchers, enqueue webhooks, NOTIFY. A crash anywhere before COMMIT leaves nothing;
+ * fan out to watchers, enqueue one outbox row per delivery channel, NOTIFY. A crash anywhere before COMMIT leaves nothing;
  * after it, everything -- so every notification exists exactly once.
  */
 async function runBatch(db: PgClient, opts: NotifyOptions, batchSize: number): Promise<BatchResult> {
@@ -162,7 +164,7 @@ export function emptyNotifyStats(): NotifyStats {
     matched: 0,
     notifications: 0,
     deliveriesQueued: 0,
-    webhooks: { claimed: 0, released: 0, delivered: 0, retried: 0, failed: 0 },
+    delivery: emptyDeliveryStats(),
     cursorRaces: 0,
     cursor: null,
     durationMs: 0,
@@ -172,7 +174,7 @@ export function emptyNotifyStats(): NotifyStats {
 
 /**
  * One fan-out pass WITHOUT the lease (the caller holds it): batches until the cursor is caught
- * up or NOTIFY_MAX_BATCHES_PER_RUN, then due webhooks. Fills `stats` as it goes (so a failure
+ * up or NOTIFY_MAX_BATCHES_PER_RUN, then due deliveries of every channel. Fills `stats` as it goes (so a failure
  * still reports what committed); `stats.more` says another pass has work right away.
  */
 export async function runNotifyPass(opts: NotifyOptions, stats: NotifyStats = emptyNotifyStats()): Promise<NotifyStats> {
@@ -192,10 +194,10 @@ export async function runNotifyPass(opts: NotifyOptions, stats: NotifyStats = em
     stats.more = true; // stopped at the batch limit with a full last batch
   });
   if (opts.deliver !== false) {
-    stats.webhooks = await withPgConnection(opts.orm, (db) =>
-      deliverDueWebhooks(db, log, { ...opts.delivery, allowPrivate: opts.config.WEBHOOK_ALLOW_PRIVATE }),
+    stats.delivery = await withPgConnection(opts.orm, (db) =>
+      deliverDue(db, log, DELIVERY_CHANNELS, { ...opts.delivery, allowPrivate: opts.config.WEBHOOK_ALLOW_PRIVATE }),
     );
-    if (stats.webhooks.released > 0) stats.more = true;
+    if (stats.delivery.released > 0) stats.more = true;
   }
   return stats;
 }

@@ -1,5 +1,5 @@
 export * from './webhook-limits.js';
-export { generateWebhookSecret, signWebhook, verifyWebhook } from './webhook-signature.js';
+export { generateWebhookSecret, signWebhook } from './webhook-signature.js';
 export { assertWebhookTarget, isBlockedAddress, parseWebhookUrl, guardedLookup, type LookupAll } from './webhook-url.js';
 export { postWebhook, type WebhookPostResult } from './webhook-post.js';
-export { deliverDueWebhooks, type DeliveryOptions, type DeliveryStats } from './deliver-webhooks.js';
+export { webhookChannel, webhookOutcome, type WebhookSettings, type WebhookTarget } from './webhook-channel.js';
