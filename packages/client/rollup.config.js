@@ -5,14 +5,17 @@
  * types they name are inlined, so the published client compiles with only @trpc/client,
  * @trpc/server and superjson installed.
  */
-import { realpathSync, rmSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { dts } from 'rollup-plugin-dts';
 import ts from 'typescript';
 
 const require = createRequire(import.meta.url);
-/** Where tsc writes the unbundled declarations (tsconfig.build.json's declarationDir). */
+/**
+ * Where tsc writes the unbundled declarations (tsconfig.build.json's declarationDir). Left in
+ * place (the package's `files` leaves it out): deleting it would break a build running beside.
+ */
 const unbundled = 'dist/types-unbundled';
 /** The only packages the bundled types may import: the consumer installs them (peers). */
 const PEERS = /^@trpc\/(client|server)(\/|$)/;
@@ -59,9 +62,6 @@ function onlyPeerImports() {
         const stray = [...chunk.imports, ...chunk.dynamicImports].filter((id) => !PEERS.test(id));
         if (stray.length > 0) this.error(`${chunk.fileName} would import ${stray.join(', ')}, which a consumer does not install`);
       }
-    },
-    closeBundle() {
-      rmSync(unbundled, { recursive: true, force: true });
     },
   };
 }
