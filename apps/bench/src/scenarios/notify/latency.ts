@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
@@ -10,6 +9,7 @@ import pino from 'pino';
 import superjson from 'superjson';
 import { appRouter, createRequestContextFactory, issueToken, PgDropListener, type AppRouter } from '@dropwatch/api';
 import type { Config } from '@dropwatch/core';
+import { generateWebhookSecret } from '@dropwatch/discovery';
 import { DROPS_CHANNEL } from '@dropwatch/db';
 import type { BenchContext } from '../../harness.js';
 import { median, quantile } from '../../stats.js';
@@ -126,8 +126,8 @@ export async function notifyLatency(ctx: BenchContext, sql: pg.Client, config: C
     req.on('end', () => {
       const at = performance.now();
       const n = req.url?.split('/').at(-1) ?? '';
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { drop?: { id?: string } };
-      if (body.drop?.id) hooks.set(`${n}:${body.drop.id}`, at);
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: { drop?: { id?: string } } };
+      if (body.data?.drop?.id) hooks.set(`${n}:${body.data.drop.id}`, at);
       res.end('ok');
     });
   });
@@ -141,7 +141,7 @@ export async function notifyLatency(ctx: BenchContext, sql: pg.Client, config: C
     await sql.query(`update users set webhook_url = $2, webhook_secret = $3 where name = $1`, [
       `fan-${n}`,
       `${hookBase}/${n}`,
-      `whsec_${randomBytes(32).toString('base64url')}`,
+      generateWebhookSecret(),
     ]);
     subs.push(subscriber(url, token).notifications.onNew.subscribe(undefined, { onData: (e) => sse.set(`${n}:${e.data.drop.id}`, performance.now()) }));
     users.push(n);
