@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Config } from '@dropwatch/core';
+import { directDatabaseUrl, type Config } from '@dropwatch/core';
 import { createOrm, migrate, type MikroORM } from '@dropwatch/db';
 import { PgDropListener } from '@dropwatch/api';
 import { ensureFirstAdmin } from './auth/bootstrap-admin.js';
@@ -53,10 +53,13 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
     const db: DatabaseHandle = await openDatabase(config, logger, baseDir);
     undo.push(() => db.stop());
 
-    const migrated = await migrate(db.url, config.PARTITION_PREMAKE_DAYS);
+    // Behind a transaction pooler only the session-bound connections (the migration lock, LISTEN,
+    // retention's DDL session) go to the primary directly; everything else through the pooler.
+    const directUrl = directDatabaseUrl(config, db.url);
+    const migrated = await migrate(db.url, config.PARTITION_PREMAKE_DAYS, { lockUrl: directUrl, pooler: config.DATABASE_POOLER });
     logger.info(migrated, 'database migrated');
 
-    const orm = await createOrm({ databaseUrl: db.url, poolMax: config.DB_POOL_MAX });
+    const orm = await createOrm({ databaseUrl: db.url, poolMax: config.DB_POOL_MAX, pooler: config.DATABASE_POOLER });
     undo.push(() => orm.close(true));
 
     const probe = new HealthProbe(db.url, logger.child({ component: 'health' }));
@@ -70,7 +73,7 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
     let closeSubscriptions = () => {};
     if (servesApi) {
       // ONE LISTEN connection per process; live subscribers and the feed.live cache hang off it.
-      const drops = new PgDropListener(db.url, logger.child({ component: 'listen' }));
+      const drops = new PgDropListener(directUrl, logger.child({ component: 'listen' }));
       await drops.start();
       undo.push(() => drops.stop());
       const route = createTrpcRoute({ orm, config, logger, drops, metrics });

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '@dropwatch/core';
+import { ConfigError, directDatabaseUrl, loadConfig } from '@dropwatch/core';
 import { migrate } from '@dropwatch/db';
 import { openDatabase } from './database.js';
 import { readEnvironment } from './environment.js';
@@ -10,7 +10,10 @@ async function run(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
   const db = await openDatabase(config, logger, process.cwd(), { attach: true });
   try {
-    const result = await migrate(db.url, config.PARTITION_PREMAKE_DAYS);
+    const result = await migrate(db.url, config.PARTITION_PREMAKE_DAYS, {
+      lockUrl: directDatabaseUrl(config, db.url),
+      pooler: config.DATABASE_POOLER,
+    });
     logger.info(result, 'migrations applied');
   } finally {
     await db.stop();

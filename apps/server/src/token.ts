@@ -39,7 +39,7 @@ async function run(): Promise<number> {
   const config = loadConfig(readEnvironment(process.cwd(), process.env));
   const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, undefined, config.LOG_FORMAT);
   const db = await openDatabase(config, logger, process.cwd(), { attach: true });
-  const orm = await createOrm({ databaseUrl: db.url, poolMax: 2, applicationName: 'dropwatch-token' });
+  const orm = await createOrm({ databaseUrl: db.url, poolMax: 2, applicationName: 'dropwatch-token', pooler: config.DATABASE_POOLER });
   try {
     const em = orm.em.fork();
     if (command === 'create') {

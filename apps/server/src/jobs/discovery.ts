@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     databaseUrl: data.databaseUrl,
     poolMax: Math.min(config.DB_POOL_MAX, config.DISCOVERY_CONCURRENCY + EXTRA_CONNECTIONS),
     applicationName: 'dropwatch-job-discovery',
+    pooler: config.DATABASE_POOLER,
   });
   try {
     const stats = await runPoller({

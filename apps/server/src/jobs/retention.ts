@@ -1,6 +1,6 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
-import type { Config } from '@dropwatch/core';
+import { directDatabaseUrl, type Config } from '@dropwatch/core';
 import { createOrm } from '@dropwatch/db';
 import { defaultRetentionHolder, retentionConfigSchema, runRetention, type RetentionConfig } from '@dropwatch/discovery';
 import { createLogger } from '../logger.js';
@@ -12,6 +12,9 @@ import { createLogger } from '../logger.js';
  */
 export const retentionWorkerDataSchema = z.object({
   databaseUrl: z.string().min(1),
+  /** Retention's own session (SET lock_timeout, DETACH … CONCURRENTLY) goes here, never through a pooler. */
+  directDatabaseUrl: z.string().min(1).optional(),
+  databasePooler: z.enum(['none', 'transaction']).default('none'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   logFormat: z.enum(['json', 'pretty']).default('json'),
   retention: retentionConfigSchema,
@@ -21,7 +24,14 @@ export type RetentionWorkerData = z.input<typeof retentionWorkerDataSchema>;
 /** What the scheduler passes as this job's `worker.workerData`. */
 export function retentionWorkerData(config: Config, databaseUrl: string): RetentionWorkerData {
   const retention: RetentionConfig = retentionConfigSchema.parse(config);
-  return { databaseUrl, logLevel: config.LOG_LEVEL, logFormat: config.LOG_FORMAT, retention };
+  return {
+    databaseUrl,
+    directDatabaseUrl: directDatabaseUrl(config, databaseUrl),
+    databasePooler: config.DATABASE_POOLER,
+    logLevel: config.LOG_LEVEL,
+    logFormat: config.LOG_FORMAT,
+    retention,
+  };
 }
 
 /** Connections the job's own ORM opens at most (leases and job_runs; DDL has its own). */
@@ -36,11 +46,17 @@ async function main(): Promise<void> {
   parentPort?.on('message', (message) => {
     if (message === 'cancel') abort.abort();
   });
-  const orm = await createOrm({ databaseUrl: data.databaseUrl, poolMax: JOB_POOL_MAX, applicationName: 'dropwatch-job-retention' });
+  const orm = await createOrm({
+    databaseUrl: data.databaseUrl,
+    poolMax: JOB_POOL_MAX,
+    applicationName: 'dropwatch-job-retention',
+    pooler: data.databasePooler,
+  });
   try {
     const result = await runRetention({
       orm,
       config: data.retention,
+      directDatabaseUrl: data.directDatabaseUrl,
       logger,
       holder: defaultRetentionHolder('job'),
       signal: abort.signal,

@@ -36,7 +36,14 @@ export type RetentionTable = (typeof RETENTION_TABLES)[number];
 export type RetentionCounts = Record<RetentionTable, number>;
 
 /** Where retention gets its database: an ORM, or an EntityManager (it forks its own). */
-export type RetentionSource = { readonly orm: MikroORM } | { readonly em: EntityManager };
+export type RetentionSource = ({ readonly orm: MikroORM } | { readonly em: EntityManager }) & {
+  /**
+   * Where retention's own session goes (DIRECT_DATABASE_URL): its `SET lock_timeout` and
+   * `DETACH … CONCURRENTLY` need one session, which a transaction pooler does not give.
+   * Default: the ORM's URL.
+   */
+  readonly directDatabaseUrl?: string | undefined;
+};
 
 export type RetentionOptions = RetentionSource & {
   readonly config: RetentionConfig;
@@ -85,8 +92,8 @@ function forkEm(source: RetentionSource): EntityManager {
   return 'orm' in source ? source.orm.em.fork() : source.em.fork();
 }
 
-function databaseUrlOf(em: EntityManager): string {
-  const url = em.config.get('clientUrl');
+function sessionUrlOf(source: RetentionSource, em: EntityManager): string {
+  const url = source.directDatabaseUrl ?? em.config.get('clientUrl');
   if (!url) throw new Error('retention needs an ORM configured with clientUrl');
   return url;
 }
@@ -143,7 +150,7 @@ async function retentionPass(em: EntityManager, options: RetentionOptions, logge
   });
 
   try {
-    session = await openRetentionSession({ databaseUrl: databaseUrlOf(em), logger, lockTimeoutMs: options.lockTimeoutMs });
+    session = await openRetentionSession({ databaseUrl: sessionUrlOf(options, em), logger, lockTimeoutMs: options.lockTimeoutMs });
 
     partitions.created = await ensureDayPartitions(session, cutoffs.partitionsFromDay, cutoffs.partitionsToDay);
 
@@ -222,7 +229,7 @@ export async function previewRetention(
 ): Promise<RetentionPreview> {
   const em = forkEm(options);
   const cutoffs = retentionCutoffs(options.config, options.now ?? new Date());
-  const session = await openRetentionSession({ databaseUrl: databaseUrlOf(em), logger: options.logger ?? SILENT });
+  const session = await openRetentionSession({ databaseUrl: sessionUrlOf(options, em), logger: options.logger ?? SILENT });
   try {
     const wouldDelete = zeroCounts();
     const partitionsToDrop: string[] = [];

@@ -1,5 +1,5 @@
 import type { Config } from '@dropwatch/core';
-import { PREPARED, SQL_CALIBRATE, SQL_EMPTY_CALIBRATION_POLL, SQL_SUSPECT_POLL } from './bucket-sql.js';
+import { tickStatements, SQL_CALIBRATE, SQL_EMPTY_CALIBRATION_POLL, SQL_SUSPECT_POLL } from './bucket-sql.js';
 import type { VenueInfo } from '../providers/provider.js';
 import { SUSPECT_MIN_PREV, SUSPECT_SHRINK_RATIO } from '../suspect-rules.js';
 import { DROPS_CHANNEL } from '@dropwatch/db';
@@ -97,7 +97,7 @@ async function applyInTransaction(
     suspect_polls: number;
     slot_count: number;
     unchanged: boolean | null;
-  }>(PREPARED.lockAndReadBucket([bucket.bucketId, bucket.pickedScannedAt]));
+  }>(tickStatements(config).lockAndReadBucket([bucket.bucketId, bucket.pickedScannedAt]));
   const row = rows[0];
   if (!row?.locked) return nothing('locked');
   if (!row.unchanged) return nothing('stale');
@@ -120,7 +120,7 @@ async function applyInTransaction(
       config.DISCOVERY_BASELINE_POLLS,
     ]);
     const venues = ctx.venueCache.pick(snap.venues.values(), new Set(), now, config.VENUE_TOUCH_MINUTES);
-    const venueRows = await writeVenues(client, bucket.market, venues, new Set(), now, config.VENUE_TOUCH_MINUTES);
+    const venueRows = await writeVenues(client, bucket.market, venues, new Set(), now, config);
     return { ...nothing('calibrating'), rowsWritten: Number(cal.rows[0]?.slot_rows ?? 0) + 1 + venueRows, venuesWritten: venues };
   }
 
@@ -132,7 +132,7 @@ async function applyInTransaction(
 
   const ordinals = venueOrdinals(venueIds);
   const diff = await client.query<{ kind: string; slot_key: string | null; event_id: string | null; minute: Date | string | null; n: string }>(
-    PREPARED.diffSlots([bucket.bucketId, int8Literal(keys), intLiteral(ordinals.ords), ordinals.venues, now, config.BUCKET_SLOT_CAP]),
+    tickStatements(config).diffSlots([bucket.bucketId, int8Literal(keys), intLiteral(ordinals.ords), ordinals.venues, now, config.BUCKET_SLOT_CAP]),
   );
   let rowsWritten = 0;
   const candidates: string[] = [];
@@ -162,7 +162,7 @@ async function applyInTransaction(
 
   const dropped = new Set(drops.map((d) => d.venueId));
   const venues = ctx.venueCache.pick(snap.venues.values(), dropped, now, config.VENUE_TOUCH_MINUTES);
-  rowsWritten += await writeVenues(client, bucket.market, venues, dropped, now, config.VENUE_TOUCH_MINUTES);
+  rowsWritten += await writeVenues(client, bucket.market, venues, dropped, now, config);
   return { status: 'applied', drops, closes, reopened, rowsWritten, venuesWritten: venues };
 }
 
@@ -182,7 +182,7 @@ export function applyDropsQuery(
   closingIds: readonly string[],
   closingMinutes: readonly (Date | string)[],
 ) {
-  return PREPARED.applyDrops([
+  return tickStatements(config).applyDrops([
     bucket.bucketId,
     bucket.market,
     now,

@@ -1,6 +1,6 @@
 import type { Config } from '@dropwatch/core';
 import { applyDropsQuery, notifyDrops, type ApplyContext, type ApplyDropsRow } from './apply-snapshot.js';
-import { PREPARED } from './bucket-sql.js';
+import { tickStatements } from './bucket-sql.js';
 import type { PgClient } from './pg-session.js';
 import type { PreparedSnapshot } from './prepared-snapshot.js';
 import { writeVenues } from './venue-writes.js';
@@ -59,7 +59,7 @@ export async function applyVenueDay(
   await client.query('begin');
   try {
     const { rows } = await client.query<{ locked: boolean; baseline_polls: number | null }>(
-      PREPARED.lockAndReadBucket([bucket.bucketId, null]),
+      tickStatements(config).lockAndReadBucket([bucket.bucketId, null]),
     );
     const row = rows[0];
     if (!row?.locked || row.baseline_polls === null || row.baseline_polls < config.DISCOVERY_BASELINE_POLLS) {
@@ -76,7 +76,7 @@ export async function applyVenueDay(
     if (drops.length > 0) {
       const dropped = new Set(drops.map((d) => d.venueId));
       const venues = [...snap.venues.values()].filter((v) => dropped.has(v.id));
-      await writeVenues(client, bucket.market, venues, dropped, now, config.VENUE_TOUCH_MINUTES);
+      await writeVenues(client, bucket.market, venues, dropped, now, config);
       await notifyDrops(client, bucket.bucketId, drops.length);
     }
     await client.query('commit');

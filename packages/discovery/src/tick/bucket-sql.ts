@@ -15,9 +15,16 @@
  * once and, after PostgreSQL's first custom plans, reuses a generic plan, whose partition
  * pruning of drop_events happens at executor start-up instead. Parse analysis and planning of
  * SQL_APPLY_DROPS alone measured ~2 ms a call, several times its execution at low churn.
+ * Behind a transaction pooler (DATABASE_POOLER=transaction) they go unnamed: node-postgres
+ * prepares a name once per client connection, but each transaction may land on another server
+ * connection, where the name is missing or already taken by another client (PgBouncer < 1.21).
  */
 function named(name: string, text: string) {
   return (values: unknown[]) => ({ name, text, values });
+}
+
+function unnamed(text: string) {
+  return (values: unknown[]) => ({ text, values });
 }
 
 /**
@@ -336,3 +343,18 @@ export const PREPARED = {
   applyDrops: named('dropwatch_tick_apply_drops', SQL_APPLY_DROPS),
   upsertVenues: named('dropwatch_tick_upsert_venues', SQL_UPSERT_VENUES),
 } as const;
+
+/** The same statements, unnamed: what a connection behind a transaction pooler may send. */
+export const UNNAMED: TickStatements = {
+  lockAndReadBucket: unnamed(SQL_LOCK_AND_READ_BUCKET),
+  diffSlots: unnamed(SQL_DIFF_SLOTS),
+  applyDrops: unnamed(SQL_APPLY_DROPS),
+  upsertVenues: unnamed(SQL_UPSERT_VENUES),
+};
+
+export type TickStatements = { readonly [K in keyof typeof PREPARED]: (values: unknown[]) => { text: string; values: unknown[]; name?: string } };
+
+/** The poll's statements for this database: named (the fast path) unless DATABASE_POOLER says a pooler is in front. */
+export function tickStatements(config: { readonly DATABASE_POOLER: 'none' | 'transaction' }): TickStatements {
+  return config.DATABASE_POOLER === 'transaction' ? UNNAMED : PREPARED;
+}

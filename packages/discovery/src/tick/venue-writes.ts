@@ -1,5 +1,6 @@
 import type { VenueInfo } from '../providers/provider.js';
-import { PREPARED } from './bucket-sql.js';
+import type { Config } from '@dropwatch/core';
+import { tickStatements } from './bucket-sql.js';
 import type { PgClient } from './pg-session.js';
 
 /** Venues remembered per process at most (older entries are forgotten wholesale). */
@@ -38,12 +39,12 @@ export async function writeVenues(
   venues: readonly VenueInfo[],
   dropped: ReadonlySet<string>,
   now: Date,
-  touchMinutes: number,
+  config: Pick<Config, 'VENUE_TOUCH_MINUTES' | 'DATABASE_POOLER'>,
 ): Promise<number> {
   if (venues.length === 0) return 0;
   const sorted = [...venues].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const res = await client.query(
-    PREPARED.upsertVenues([
+    tickStatements(config).upsertVenues([
       sorted.map((v) => v.id),
       sorted.map((v) => v.id.slice(0, Math.max(0, v.id.indexOf(':'))) || 'unknown'),
       sorted.map(() => market),
@@ -56,7 +57,7 @@ export async function writeVenues(
       sorted.map((v) => v.bookingUrl),
       sorted.map((v) => dropped.has(v.id)),
       now,
-      touchMinutes,
+      config.VENUE_TOUCH_MINUTES,
     ]),
   );
   return res.rowCount ?? 0;
