@@ -14,8 +14,10 @@ const LAYERS = {
   'apps/server': ['core', 'db', 'discovery', 'api', 'migrations'],
   // The dashboard is a frontend like any other: the SDK only.
   'apps/web': ['client'],
+  // The operator CLI is a client like any other: the SDK only.
+  'apps/cli': ['client'],
 };
-const PACKAGES = ['core', 'migrations', 'db', 'discovery', 'api', 'client', 'server', 'bench', 'web'];
+const PACKAGES = ['core', 'migrations', 'db', 'discovery', 'api', 'client', 'server', 'bench', 'web', 'cli'];
 const forbidden = (allowed) => PACKAGES.filter((p) => !allowed.includes(p)).flatMap((p) => [`@dropwatch/${p}`, `@dropwatch/${p}/*`]);
 const layerRules = [
   ...Object.entries(LAYERS).map(([dir, allowed]) => ({
