@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDropwatchClient, type DropwatchClient } from '@dropwatch/client';
 import { useTestDatabase } from '@dropwatch/db/testing';
@@ -114,6 +114,13 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium (built server, simulate
     }
   }, 60_000);
 
+  /** One attribute of every element a locator matches (locators, not page functions: see below). */
+  const attributes = async (list: Locator, name: string): Promise<string[]> => {
+    const out: string[] = [];
+    for (let i = 0, n = await list.count(); i < n; i++) out.push((await list.nth(i).getAttribute(name)) ?? '');
+    return out;
+  };
+
   const newPage = async (): Promise<Page> => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     return page;
@@ -165,7 +172,21 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium (built server, simulate
     await sql.query(`select pg_notify('dropwatch_drops', '{}')`);
     await page.waitForSelector('#notifications li.new', { timeout: 90_000 });
     expect(await page.locator('#notifications li.new').first().textContent()).toContain(target.venue.name);
+    // It also pops up as a toast, which marks it read on the server.
+    const toast = page.locator('#toasts .toast').first();
+    await toast.waitFor({ timeout: 15_000 });
+    expect(await toast.textContent()).toContain(target.venue.name);
+    const notificationId = (await toast.getAttribute('data-notification-id'))!;
+    expect(await page.locator(`#notifications li.unread[data-notification-id="${notificationId}"]`).count()).toBe(1);
     await page.screenshot({ path: `${artifacts}dashboard-notification.png`, fullPage: true });
+    await page.screenshot({ path: `${artifacts}dashboard-toast.png` });
+    await toast.getByRole('button', { name: /^Mark read/ }).click();
+    await page.locator(`#toasts [data-notification-id="${notificationId}"]`).waitFor({ state: 'detached', timeout: 15_000 });
+    await page.locator(`#notifications li.unread[data-notification-id="${notificationId}"]`).waitFor({ state: 'detached', timeout: 15_000 });
+    expect(await page.locator('#account-message').textContent()).toBe('');
+    const asUser = createDropwatchClient({ url: apiUrl, token: userToken });
+    const stored = (await asUser.notifications.list.query({})).items.find((n) => n.id === notificationId);
+    expect(stored?.readAt).toBeInstanceOf(Date);
 
     // Remove the watch again.
     await page.getByRole('button', { name: /^Remove watch / }).first().click();
@@ -173,6 +194,90 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium (built server, simulate
     expect(consoleErrors).toEqual([]);
     await page.close();
   }, 300_000);
+
+  it('the heat-map shows every bucket of the market, each with its state on focus', async () => {
+    // The default settings: one market (nyc), 14 days × 2 anchor times.
+    const buckets = await waitFor(async () => {
+      const { buckets } = await admin.health.buckets.query({ market: 'nyc' });
+      return buckets.length === 28 ? buckets : undefined;
+    }, 60_000, 'the poller to create the 28 buckets');
+    const page = await newPage();
+    await page.goto(`${apiUrl}/`);
+    const cells = page.locator('#heatmaps table[data-market="nyc"] button.bucket');
+    // The page re-reads buckets periodically: wait for a read that has them all.
+    await waitFor(async () => ((await cells.count()) === 28 ? true : undefined), 60_000, '28 heat-map cells');
+    expect(await page.locator('#heatmaps button.bucket').count()).toBe(28);
+    const shown = new Set<string>();
+    for (let i = 0; i < 28; i++) {
+      const cell = cells.nth(i);
+      shown.add((await cell.getAttribute('data-bucket-id'))!);
+      expect(['fresh', 'ageing', 'stale']).toContain(await cell.getAttribute('data-freshness'));
+    }
+    expect([...shown].sort()).toEqual(buckets.map((b) => b.bucketId).sort());
+    expect(await page.locator('#heatmap-state').isHidden()).toBe(true);
+
+    // Keyboard: Tab reaches the cells; the focused one describes itself.
+    await cells.first().focus();
+    await page.keyboard.press('Tab');
+    const focused = page.locator('#heatmaps button.bucket:focus');
+    expect(await focused.count()).toBe(1);
+    const id = (await focused.getAttribute('data-bucket-id'))!;
+    expect(id).toBe(await cells.nth(1).getAttribute('data-bucket-id'));
+    const b = buckets.find((x) => x.bucketId === id)!;
+    const detail = (await page.locator('#bucket-detail').textContent()) ?? '';
+    expect(detail).toContain(`${b.date} ${b.timeSlot}`);
+    expect(detail).toMatch(/\d+ slots?/);
+    expect(detail).toMatch(/calibrat/);
+    expect(detail).toMatch(/poll/);
+    expect(await focused.getAttribute('title')).toContain(`${b.date} ${b.timeSlot}`);
+    await page.screenshot({ path: `${artifacts}dashboard-heatmap.png`, fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.locator('#heatmaps').screenshot({ path: `${artifacts}dashboard-heatmap-wide.png` });
+    await page.close();
+  }, 180_000);
+
+  it('filters narrow the live feed to matching drops and clearing them brings the rest back', async () => {
+    const page = await newPage();
+    await page.goto(`${apiUrl}/`);
+    await page.locator('#live-state', { hasText: 'live' }).waitFor({ timeout: 30_000 });
+    const { rows } = await sql.query<{ bucket_id: string; venue_id: string; slot_date: string }>(
+      `select d.bucket_id, d.venue_id, to_char(d.slot_date, 'YYYY-MM-DD') as slot_date
+         from drop_events d where d.market = 'nyc' order by d.id desc limit 1`,
+    );
+    const row = rows[0]!;
+    // Two drops that only the time-of-day filter tells apart, arriving live.
+    const base = { bucketId: row.bucket_id, venueId: row.venue_id, market: 'nyc', slotDate: row.slot_date, partySizes: [3] };
+    const late = await seedDrop(sql, { ...base, slotTime: '23:15' });
+    const morning = await seedDrop(sql, { ...base, slotTime: '08:15' });
+    await sql.query(`select pg_notify('dropwatch_drops', '{}')`);
+    const item = (id: string) => page.locator(`#feed li[data-drop-id="${id}"]`);
+    await item(late.id).waitFor({ timeout: 60_000 });
+    await item(morning.id).waitFor({ timeout: 60_000 });
+    const before = await page.locator('#feed li').count();
+
+    await page.getByLabel('Time of day').selectOption('late');
+    await item(morning.id).waitFor({ state: 'detached', timeout: 5_000 });
+    expect(await item(late.id).count()).toBe(1);
+    const times = await attributes(page.locator('#feed li'), 'data-slot-time');
+    expect(times.length).toBeLessThan(before);
+    for (const t of times) expect(t >= '22:00' || t < '05:00').toBe(true);
+
+    // Party size and date narrow further, on top of the time of day.
+    await page.locator('#filter-party').fill('3');
+    await page.getByLabel('Date').fill(row.slot_date);
+    expect(await item(late.id).count()).toBe(1);
+    const dates = await attributes(page.locator('#feed li'), 'data-slot-date');
+    const parties = await attributes(page.locator('#feed li'), 'data-party-sizes');
+    expect(dates.length).toBeGreaterThan(0);
+    for (const d of dates) expect(d).toBe(row.slot_date);
+    for (const p of parties) expect(p.split(' ')).toContain('3');
+    await page.screenshot({ path: `${artifacts}dashboard-filtered.png`, fullPage: true });
+
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await item(morning.id).waitFor({ timeout: 5_000 });
+    expect(await page.locator('#feed li').count()).toBeGreaterThanOrEqual(before);
+    await page.close();
+  }, 180_000);
 
   it('a page on a listed origin reads the feed and subscribes to its notifications through CORS; another origin cannot', async () => {
     const page = await newPage();
