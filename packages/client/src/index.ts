@@ -37,7 +37,15 @@ export const CLIENT_MAX_URL_LENGTH = 2083;
  */
 const UNBATCHED_QUERIES: ReadonlySet<string> = new Set(['feed.live']);
 
-const isUnbatched = (op: Operation): boolean => op.type === 'query' && UNBATCHED_QUERIES.has(op.path);
+/**
+ * A query whose input alone makes a URL longer than CLIENT_MAX_URL_LENGTH cannot go through the
+ * batch link (it refuses it on the client: "Input is too big for a single dispatch"); it is sent
+ * alone, so the server answers it (a BAD_REQUEST for an input past its limits, with the reason).
+ */
+const tooLongToBatch = (op: Operation): boolean =>
+  op.type === 'query' && encodeURIComponent(JSON.stringify(superjson.serialize(op.input))).length + op.path.length > CLIENT_MAX_URL_LENGTH;
+
+const isUnbatched = (op: Operation): boolean => op.type === 'query' && (UNBATCHED_QUERIES.has(op.path) || tooLongToBatch(op));
 
 /**
  * Any EventSource constructor: the browser's, or on Node 20 (which has none) the `eventsource`

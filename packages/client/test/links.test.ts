@@ -53,4 +53,16 @@ describe('the client links', () => {
     const calls = urls.flatMap((u) => u.pathname.replace(/^\/trpc\//, '').split(','));
     expect(calls).toEqual(venueIds.map(() => 'venues.get'));
   });
+
+  it('sends a query whose input alone is past the URL limit by itself, for the server to judge', async () => {
+    const { urls, fetch } = recordingFetch();
+    const client = createDropwatchClient({ url: 'http://dropwatch.test', fetch });
+    const big = { venueId: `resy:${'9'.repeat(CLIENT_MAX_URL_LENGTH)}` };
+    const [alone, other] = await Promise.all([client.venues.get.query(big), client.health.status.query()]);
+    expect((alone as unknown as { path: string }).path).toBe('venues.get');
+    expect((other as unknown as { path: string }).path).toBe('health.status');
+    const single = urls.find((u) => u.pathname === '/trpc/venues.get')!;
+    expect(single.searchParams.get('batch')).toBeNull();
+    expect(superjson.parse(single.searchParams.get('input')!)).toEqual(big);
+  });
 });
