@@ -18,14 +18,22 @@ const LAYERS = {
   'apps/cli': ['client'],
 };
 const PACKAGES = ['core', 'migrations', 'db', 'discovery', 'api', 'client', 'server', 'bench', 'web', 'cli'];
-const forbidden = (allowed) => PACKAGES.filter((p) => !allowed.includes(p)).flatMap((p) => [`@dropwatch/${p}`, `@dropwatch/${p}/*`]);
+const forbidden = (allowed) =>
+  PACKAGES.filter((p) => !allowed.includes(p)).flatMap((p) => [`@dropwatch/${p}`, `@dropwatch/${p}/*`]);
 const layerRules = [
   ...Object.entries(LAYERS).map(([dir, allowed]) => ({
     files: [`${dir}/src/**/*.ts`, ...(dir === 'migrations' ? ['migrations/*.ts'] : [])],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: forbidden(allowed), message: `${dir} may import only: ${allowed.join(', ') || 'no other package'}.` }] },
+        {
+          patterns: [
+            {
+              group: forbidden(allowed),
+              message: `${dir} may import only: ${allowed.join(', ') || 'no other package'}.`,
+            },
+          ],
+        },
       ],
     },
   })),
@@ -36,8 +44,12 @@ const layerRules = [
         'error',
         {
           patterns: [
-            { group: ['@dropwatch/api', '@dropwatch/api/*'], allowTypeImports: true, message: 'The client imports the api\'s types only.' },
-            { group: forbidden(['api']), message: 'The client imports the api\'s types only.' },
+            {
+              group: ['@dropwatch/api', '@dropwatch/api/*'],
+              allowTypeImports: true,
+              message: "The client imports the api's types only.",
+            },
+            { group: forbidden(['api']), message: "The client imports the api's types only." },
           ],
         },
       ],

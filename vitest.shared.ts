@@ -23,7 +23,18 @@ export function packageTestConfig(options: { withDatabase?: boolean } = {}): Vit
       hookTimeout: 60_000,
       globalSetup: options.withDatabase ? [src('./packages/db/src/testing/global-setup.ts')] : [],
       reporters: process.env.VITEST_JSON_REPORT
-        ? ['default', ['json', { outputFile: process.env.VITEST_JSON_REPORT.replace('{pkg}', process.env.npm_package_name?.replace('@dropwatch/', '') ?? 'pkg') }]]
+        ? [
+            'default',
+            [
+              'json',
+              {
+                outputFile: process.env.VITEST_JSON_REPORT.replace(
+                  '{pkg}',
+                  process.env.npm_package_name?.replace('@dropwatch/', '') ?? 'pkg',
+                ),
+              },
+            ],
+          ]
         : ['default'],
     },
   });

@@ -60,7 +60,8 @@ function onlyPeerImports() {
       for (const chunk of Object.values(bundle)) {
         if (chunk.type !== 'chunk') continue;
         const stray = [...chunk.imports, ...chunk.dynamicImports].filter((id) => !PEERS.test(id));
-        if (stray.length > 0) this.error(`${chunk.fileName} would import ${stray.join(', ')}, which a consumer does not install`);
+        if (stray.length > 0)
+          this.error(`${chunk.fileName} would import ${stray.join(', ')}, which a consumer does not install`);
       }
     },
   };

@@ -21,7 +21,10 @@ const GLOBAL_VALUE_FLAGS = new Set(['--url', '--token']);
  * `--url http://x health` does not read the URL as a command. `hasSub(word)` says whether the
  * first word takes a subcommand.
  */
-export function splitCommand(argv: readonly string[], hasSub: (word: string) => boolean): { words: string[]; rest: string[] } {
+export function splitCommand(
+  argv: readonly string[],
+  hasSub: (word: string) => boolean,
+): { words: string[]; rest: string[] } {
   const words: string[] = [];
   const rest: string[] = [];
   let i = 0;
@@ -51,18 +54,25 @@ export function parseCommandArgs(
 ): { values: Values; positionals: string[] } {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...args], options: { ...GLOBAL_OPTIONS, ...options }, strict: true, allowPositionals: true });
+    parsed = parseArgs({
+      args: [...args],
+      options: { ...GLOBAL_OPTIONS, ...options },
+      strict: true,
+      allowPositionals: true,
+    });
   } catch (err) {
     // parseArgs' messages are readable ("Unknown option '--frob'"); its ERR_PARSE_ARGS_* codes mark them.
     const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message, command);
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+      throw new UsageError((err as Error).message, command);
     throw err;
   }
   const values = parsed.values as Values;
   if (values.help) return { values, positionals: parsed.positionals };
   const n = parsed.positionals.length;
   if (n < positionals.min) throw new UsageError(`missing ${positionals.name ?? 'argument'}`, command);
-  if (n > positionals.max) throw new UsageError(`unexpected argument '${parsed.positionals[positionals.max]}'`, command);
+  if (n > positionals.max)
+    throw new UsageError(`unexpected argument '${parsed.positionals[positionals.max]}'`, command);
   return { values, positionals: parsed.positionals };
 }
 
@@ -76,7 +86,12 @@ export function boolOpt(values: Values, name: string): boolean {
 }
 
 /** An integer flag within [min, max]; a readable usage error otherwise. */
-export function intOpt(values: Values, name: string, command: string, range: { min: number; max: number }): number | undefined {
+export function intOpt(
+  values: Values,
+  name: string,
+  command: string,
+  range: { min: number; max: number },
+): number | undefined {
   const raw = stringOpt(values, name);
   if (raw === undefined) return undefined;
   const n = Number(raw);
@@ -87,7 +102,12 @@ export function intOpt(values: Values, name: string, command: string, range: { m
 }
 
 /** A comma list of integers, e.g. `--party-sizes 2,4`. */
-export function intListOpt(values: Values, name: string, command: string, range: { min: number; max: number }): number[] | undefined {
+export function intListOpt(
+  values: Values,
+  name: string,
+  command: string,
+  range: { min: number; max: number },
+): number[] | undefined {
   const raw = stringOpt(values, name);
   if (raw === undefined) return undefined;
   return raw.split(',').map((part) => {

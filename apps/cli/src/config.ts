@@ -37,6 +37,9 @@ export function resolveConfig(values: Values, env: NodeJS.ProcessEnv, command: s
  * restart but is not worth backing up). A relative XDG_STATE_HOME is ignored, as the spec says.
  */
 export function defaultCursorFile(env: NodeJS.ProcessEnv): string {
-  const state = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(env.HOME || homedir(), '.local', 'state');
+  const state =
+    env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME)
+      ? env.XDG_STATE_HOME
+      : join(env.HOME || homedir(), '.local', 'state');
   return join(state, 'dropwatch', 'cursor');
 }

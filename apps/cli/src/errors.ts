@@ -45,10 +45,16 @@ export function describeFailure(err: unknown): Failure {
     const data = (err as TRPCClientError<AppRouter>).data;
     const code = data?.code ?? null;
     if (code === 'UNAUTHORIZED') {
-      return { exitCode: EXIT.auth, message: `not signed in: ${err.message} (set DROPWATCH_TOKEN or pass --token)`, code };
+      return {
+        exitCode: EXIT.auth,
+        message: `not signed in: ${err.message} (set DROPWATCH_TOKEN or pass --token)`,
+        code,
+      };
     }
-    if (code === 'FORBIDDEN') return { exitCode: EXIT.auth, message: `not allowed: ${err.message} (this needs an admin token)`, code };
-    if (code === 'BAD_REQUEST') return { exitCode: EXIT.usage, message: `the server refused the input: ${err.message}`, code };
+    if (code === 'FORBIDDEN')
+      return { exitCode: EXIT.auth, message: `not allowed: ${err.message} (this needs an admin token)`, code };
+    if (code === 'BAD_REQUEST')
+      return { exitCode: EXIT.usage, message: `the server refused the input: ${err.message}`, code };
     return { exitCode: EXIT.server, message: err.message, code };
   }
   return { exitCode: EXIT.server, message: err instanceof Error ? err.message : String(err), code: null };

@@ -18,7 +18,9 @@ function findCommand(words: readonly string[]): Command {
   if (GROUPS.has(first)) {
     const subs = COMMANDS.filter((c) => c.name.startsWith(`${first} `)).map((c) => c.name.split(' ')[1]);
     throw new UsageError(
-      second === undefined ? `'${first}' needs a subcommand: ${subs.join(', ')}` : `unknown subcommand '${first} ${second}' (one of: ${subs.join(', ')})`,
+      second === undefined
+        ? `'${first}' needs a subcommand: ${subs.join(', ')}`
+        : `unknown subcommand '${first} ${second}' (one of: ${subs.join(', ')})`,
       COMMANDS.some((c) => c.name === first) ? first : '',
     );
   }
@@ -32,7 +34,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   const out = createOutput({ json, env });
   // `notifications read` is a subcommand, `notifications` alone a command: a second word only
   // selects a subcommand when one of that name exists, else it stays a positional.
-  const subWords = words.length === 2 && !COMMANDS.some((c) => c.name === words.join(' ')) && COMMANDS.some((c) => c.name === words[0]) ? [words[0]!] : words;
+  const subWords =
+    words.length === 2 && !COMMANDS.some((c) => c.name === words.join(' ')) && COMMANDS.some((c) => c.name === words[0])
+      ? [words[0]!]
+      : words;
   const positionalsBack = subWords.length < words.length ? words.slice(subWords.length) : [];
   const controller = new AbortController();
   try {
@@ -41,7 +46,12 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       return EXIT.ok;
     }
     const command = findCommand(subWords);
-    const { values, positionals } = parseCommandArgs(command.name, [...positionalsBack, ...rest], command.options, command.positionals);
+    const { values, positionals } = parseCommandArgs(
+      command.name,
+      [...positionalsBack, ...rest],
+      command.options,
+      command.positionals,
+    );
     if (boolOpt(values, 'help')) {
       process.stdout.write(commandHelp(command));
       return EXIT.ok;
@@ -57,12 +67,16 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       values,
       positionals,
       signal: controller.signal,
-      client: () => (client ??= createDropwatchClient({ url: config.url, ...(config.token ? { token: config.token } : {}) })),
+      client: () =>
+        (client ??= createDropwatchClient({ url: config.url, ...(config.token ? { token: config.token } : {}) })),
     });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
     const failure = describeFailure(err);
-    if (json) process.stderr.write(`${JSON.stringify({ error: { message: failure.message, code: failure.code, exitCode: failure.exitCode } })}\n`);
+    if (json)
+      process.stderr.write(
+        `${JSON.stringify({ error: { message: failure.message, code: failure.code, exitCode: failure.exitCode } })}\n`,
+      );
     else process.stderr.write(`dropwatch: ${failure.message}\n`);
     return failure.exitCode;
   }

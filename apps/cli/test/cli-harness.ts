@@ -16,11 +16,16 @@ export const ADMIN_TOKEN = 'cli-test-admin-token-0123456789abcdefghijkl';
  * would (node dist/main.js); the server only when it was never built (the turbo build makes it).
  */
 export function buildCli(): void {
-  execFileSync(process.execPath, [fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.build.json'], {
-    cwd: cliDir,
-    stdio: 'inherit',
-  });
-  if (!existsSync(serverMain)) execFileSync('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], { cwd: repoRoot, stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.build.json'],
+    {
+      cwd: cliDir,
+      stdio: 'inherit',
+    },
+  );
+  if (!existsSync(serverMain))
+    execFileSync('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], { cwd: repoRoot, stdio: 'inherit' });
 }
 
 export interface CliResult {
@@ -30,7 +35,10 @@ export interface CliResult {
 }
 
 /** Runs the built CLI with only the environment given (no DROPWATCH_* leaking in from the shell). */
-export function runCli(args: readonly string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliMain, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/nonexistent', ...opts.env },
@@ -43,7 +51,11 @@ export function runCli(args: readonly string[], opts: { env?: Record<string, str
     const timeoutMs = opts.timeoutMs ?? 20_000;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`dropwatch ${args.join(' ')} did not finish within ${timeoutMs} ms; stdout: ${stdout}; stderr: ${stderr}`));
+      reject(
+        new Error(
+          `dropwatch ${args.join(' ')} did not finish within ${timeoutMs} ms; stdout: ${stdout}; stderr: ${stderr}`,
+        ),
+      );
     }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -77,7 +89,11 @@ export async function startServer(): Promise<TestServer> {
     DROPWATCH_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: 'info',
   };
-  const child: ChildProcess = spawn(process.execPath, [serverMain], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [serverMain], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -92,7 +108,8 @@ export async function startServer(): Promise<TestServer> {
   try {
     const url = await waitFor(
       () => {
-        if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}); its output:\n${out.slice(-2000)}`);
+        if (child.exitCode !== null)
+          throw new Error(`the server exited (${child.exitCode}); its output:\n${out.slice(-2000)}`);
         return /"msg":"dropwatch listening"/.test(out) ? /"url":"([^"]+)"/.exec(out)?.[1] : undefined;
       },
       60_000,

@@ -14,7 +14,8 @@ describe('the dropwatch CLI without a server', () => {
   it('--help at the top level lists every command and the exit codes; each command has its own', async () => {
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
-    for (const c of ['tail', 'board', 'health', 'watch add', 'watch rm', 'notifications', 'prune now', 'token create']) expect(top.stdout).toContain(c);
+    for (const c of ['tail', 'board', 'health', 'watch add', 'watch rm', 'notifications', 'prune now', 'token create'])
+      expect(top.stdout).toContain(c);
     expect(top.stdout).toMatch(/3 +auth error/);
     const rm = await runCli(['watch', 'rm', '--help']);
     expect(rm.code).toBe(0);
@@ -28,7 +29,7 @@ describe('the dropwatch CLI without a server', () => {
     [['tail', '--limit', 'lots'], "--limit must be a whole number from 1 to 1000000, got 'lots'"],
     [['health', '--frob'], "Unknown option '--frob'"],
     [['watch', 'add'], 'give a venue name or --venue-id'],
-    [['watch', 'rm', 'abc'], "a watch id is a number"],
+    [['watch', 'rm', 'abc'], 'a watch id is a number'],
     [['health', '--url', 'ftp://example.test'], 'must be http:// or https://'],
   ])('usage error %j exits 2 with a readable message', async (args, message) => {
     const r = await runCli(args, { env: { DROPWATCH_URL: 'http://127.0.0.1:9' } });
@@ -55,41 +56,69 @@ describe('the dropwatch CLI against a running server (simulated market)', () => 
     if (state) rmSync(state, { recursive: true, force: true });
   }, 60_000);
 
-  it('tail --limit 1 --json prints one drop and stores the cursor; the next tail resumes right after it', async () => {
-    const cursorFile = join(state, 'dropwatch', 'cursor');
-    const first = await runCli(['tail', '--limit', '1', '--json', '--interval', '1'], { env: env(), timeoutMs: FIRST_DROP_MS });
-    expect(first.stderr).toBe('');
-    expect(first.code).toBe(0);
-    const lines1 = first.stdout.trim().split('\n');
-    expect(lines1).toHaveLength(1);
-    const drop1 = JSON.parse(lines1[0]!) as { id: string; venue: { name: string }; slotDate: string; partySizes: number[] };
-    expect(drop1.venue.name).not.toBe('');
-    expect(drop1.slotDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(existsSync(cursorFile)).toBe(true);
-    const cursor1 = readFileSync(cursorFile, 'utf8').trim();
+  it(
+    'tail --limit 1 --json prints one drop and stores the cursor; the next tail resumes right after it',
+    async () => {
+      const cursorFile = join(state, 'dropwatch', 'cursor');
+      const first = await runCli(['tail', '--limit', '1', '--json', '--interval', '1'], {
+        env: env(),
+        timeoutMs: FIRST_DROP_MS,
+      });
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      const lines1 = first.stdout.trim().split('\n');
+      expect(lines1).toHaveLength(1);
+      const drop1 = JSON.parse(lines1[0]!) as {
+        id: string;
+        venue: { name: string };
+        slotDate: string;
+        partySizes: number[];
+      };
+      expect(drop1.venue.name).not.toBe('');
+      expect(drop1.slotDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(existsSync(cursorFile)).toBe(true);
+      const cursor1 = readFileSync(cursorFile, 'utf8').trim();
 
-    const second = await runCli(['tail', '-n', '1', '--json', '--interval', '1'], { env: env(), timeoutMs: FIRST_DROP_MS });
-    expect(second.code).toBe(0);
-    const drop2 = JSON.parse(second.stdout.trim()) as { id: string };
-    expect(drop2.id).not.toBe(drop1.id);
-    const cursor2 = readFileSync(cursorFile, 'utf8').trim();
-    expect(cursor2).not.toBe(cursor1);
-    // Resumed exactly after the first: the drop that follows cursor1 in commit order is drop2.
-    const after1 = await createDropwatchClient({ url: server.url }).feed.newDrops.query({ cursor: cursor1, limit: 1 });
-    expect(after1.drops.map((d) => d.id)).toEqual([drop2.id]);
-  }, 2 * FIRST_DROP_MS + 10_000);
+      const second = await runCli(['tail', '-n', '1', '--json', '--interval', '1'], {
+        env: env(),
+        timeoutMs: FIRST_DROP_MS,
+      });
+      expect(second.code).toBe(0);
+      const drop2 = JSON.parse(second.stdout.trim()) as { id: string };
+      expect(drop2.id).not.toBe(drop1.id);
+      const cursor2 = readFileSync(cursorFile, 'utf8').trim();
+      expect(cursor2).not.toBe(cursor1);
+      // Resumed exactly after the first: the drop that follows cursor1 in commit order is drop2.
+      const after1 = await createDropwatchClient({ url: server.url }).feed.newDrops.query({
+        cursor: cursor1,
+        limit: 1,
+      });
+      expect(after1.drops.map((d) => d.id)).toEqual([drop2.id]);
+    },
+    2 * FIRST_DROP_MS + 10_000,
+  );
 
-  it('tail without --json prints one readable line per drop; --cursor-file and --reset choose where it starts', async () => {
-    const file = join(state, 'other', 'cursor');
-    const r = await runCli(['tail', '--limit', '2', '--reset', '--since', '600', '--cursor-file', file], { env: env(), timeoutMs: FIRST_DROP_MS });
-    expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(2);
-    // opened-at time, venue, weekday + slot date + time, party sizes, booking link (or its absence)
-    for (const line of lines) expect(line).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}.+ {2}\w{3} \d{4}-\d{2}-\d{2} \d{2}:\d{2} {2}party [\d,]+ {2}(https?:\/\/\S+|\(no booking link\))$/);
-    expect(lines.join('')).not.toContain('\u001b[');
-    expect(readFileSync(file, 'utf8').trim()).not.toBe('');
-  }, FIRST_DROP_MS + 10_000);
+  it(
+    'tail without --json prints one readable line per drop; --cursor-file and --reset choose where it starts',
+    async () => {
+      const file = join(state, 'other', 'cursor');
+      const r = await runCli(['tail', '--limit', '2', '--reset', '--since', '600', '--cursor-file', file], {
+        env: env(),
+        timeoutMs: FIRST_DROP_MS,
+      });
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      // opened-at time, venue, weekday + slot date + time, party sizes, booking link (or its absence)
+      for (const line of lines)
+        expect(line).toMatch(
+          /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}.+ {2}\w{3} \d{4}-\d{2}-\d{2} \d{2}:\d{2} {2}party [\d,]+ {2}(https?:\/\/\S+|\(no booking link\))$/,
+        );
+      expect(lines.join('')).not.toContain('\u001b[');
+      expect(readFileSync(file, 'utf8').trim()).not.toBe('');
+    },
+    FIRST_DROP_MS + 10_000,
+  );
 
   it('a cursor the server never issued: exit 2, naming the file and --reset', async () => {
     const { writeFileSync, mkdirSync } = await import('node:fs');
@@ -105,7 +134,11 @@ describe('the dropwatch CLI against a running server (simulated market)', () => 
   it('health: the status and a bucket grid; --json carries both', async () => {
     const json = await runCli(['health', '--json'], { env: env() });
     expect(json.code).toBe(0);
-    const doc = JSON.parse(json.stdout) as { status: string; reasons: string[]; buckets: { market: string; date: string; timeSlot: string }[] };
+    const doc = JSON.parse(json.stdout) as {
+      status: string;
+      reasons: string[];
+      buckets: { market: string; date: string; timeSlot: string }[];
+    };
     expect(['ok', 'degraded', 'down']).toContain(doc.status);
     // Drops have opened (the tail test), so the window's buckets exist: 2 days × 2 anchor times.
     expect(doc.buckets.length).toBe(4);
@@ -114,7 +147,8 @@ describe('the dropwatch CLI against a running server (simulated market)', () => 
     expect(text.stdout).toMatch(new RegExp(`^${doc.status.toUpperCase()} `));
     expect(text.stdout).toContain('nyc  (4 buckets)');
     expect(text.stdout).toContain('15:00 20:30');
-    for (const date of new Set(doc.buckets.map((b) => b.date))) expect(text.stdout).toMatch(new RegExp(`^${date} +[●○◌✖·]`, 'm'));
+    for (const date of new Set(doc.buckets.map((b) => b.date)))
+      expect(text.stdout).toMatch(new RegExp(`^${date} +[●○◌✖·]`, 'm'));
     expect(text.stdout).toContain('● polled recently');
     expect(text.stdout).not.toContain('\u001b[');
   });
@@ -134,15 +168,22 @@ describe('the dropwatch CLI against a running server (simulated market)', () => 
   });
 
   it('token create (admin), then that token adds, lists and removes a watch', async () => {
-    const created = await runCli(['token', 'create', 'cli-user', '--label', 'from the cli test', '--json'], { env: admin() });
+    const created = await runCli(['token', 'create', 'cli-user', '--label', 'from the cli test', '--json'], {
+      env: admin(),
+    });
     expect(created.code).toBe(0);
     const { token, role, userName } = JSON.parse(created.stdout) as { token: string; role: string; userName: string };
     expect({ role, userName }).toEqual({ role: 'user', userName: 'cli-user' });
     const user = { ...env(), DROPWATCH_TOKEN: token };
 
-    const add = await runCli(['watch', 'add', 'Le Bernardin', '--party-size', '2', '--market', 'nyc', '--json'], { env: user });
+    const add = await runCli(['watch', 'add', 'Le Bernardin', '--party-size', '2', '--market', 'nyc', '--json'], {
+      env: user,
+    });
     expect(add.code).toBe(0);
-    const added = JSON.parse(add.stdout) as { created: boolean; watch: { id: string; venueName: string; partySize: number } };
+    const added = JSON.parse(add.stdout) as {
+      created: boolean;
+      watch: { id: string; venueName: string; partySize: number };
+    };
     expect(added.created).toBe(true);
     expect(added.watch).toMatchObject({ venueName: 'le bernardin', partySize: 2 });
 

@@ -36,7 +36,8 @@ export interface App {
 export async function startApp({ config, logger, baseDir }: AppOptions): Promise<App> {
   const undo: (() => Promise<void>)[] = [];
   const unwind = async () => {
-    for (const step of undo.reverse()) await step().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
+    for (const step of undo.reverse())
+      await step().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
   };
   const life: Lifecycle = { started: false, stopping: false, probe: undefined };
   try {
@@ -56,7 +57,10 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
     // Behind a transaction pooler only the session-bound connections (the migration lock, LISTEN,
     // retention's DDL session) go to the primary directly; everything else through the pooler.
     const directUrl = directDatabaseUrl(config, db.url);
-    const migrated = await migrate(db.url, config.PARTITION_PREMAKE_DAYS, { lockUrl: directUrl, pooler: config.DATABASE_POOLER });
+    const migrated = await migrate(db.url, config.PARTITION_PREMAKE_DAYS, {
+      lockUrl: directUrl,
+      pooler: config.DATABASE_POOLER,
+    });
     logger.info(migrated, 'database migrated');
 
     const orm = await createOrm({ databaseUrl: db.url, poolMax: config.DB_POOL_MAX, pooler: config.DATABASE_POOLER });
@@ -87,11 +91,19 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
     undo.push(() => Promise.resolve(closeSubscriptions()));
     life.probe = probe;
     life.started = true;
-    logger.info({ url: http.url, role: config.DROPWATCH_ROLE, ...(servesApi ? { dashboard: `${http.url}/` } : {}) }, 'dropwatch listening');
+    logger.info(
+      { url: http.url, role: config.DROPWATCH_ROLE, ...(servesApi ? { dashboard: `${http.url}/` } : {}) },
+      'dropwatch listening',
+    );
 
     // Jobs run in `all` and `worker` processes; stopped first on shutdown (a running tick may finish).
     if (config.DROPWATCH_ROLE !== 'api') {
-      const scheduler = await createScheduler({ config, databaseUrl: db.url, logger, onMessage: (m) => metrics.observeJobMessage(m.message) });
+      const scheduler = await createScheduler({
+        config,
+        databaseUrl: db.url,
+        logger,
+        onMessage: (m) => metrics.observeJobMessage(m.message),
+      });
       undo.push(() => scheduler.stop(JOBS_STOP_TIMEOUT_MS));
       await scheduler.start();
     }

@@ -39,7 +39,12 @@ async function run(): Promise<number> {
   const config = loadConfig(readEnvironment(process.cwd(), process.env));
   const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, undefined, config.LOG_FORMAT);
   const db = await openDatabase(config, logger, process.cwd(), { attach: true });
-  const orm = await createOrm({ databaseUrl: db.url, poolMax: 2, applicationName: 'dropwatch-token', pooler: config.DATABASE_POOLER });
+  const orm = await createOrm({
+    databaseUrl: db.url,
+    poolMax: 2,
+    applicationName: 'dropwatch-token',
+    pooler: config.DATABASE_POOLER,
+  });
   try {
     const em = orm.em.fork();
     if (command === 'create') {
@@ -51,7 +56,9 @@ async function run(): Promise<number> {
       process.stdout.write(`user: ${created.userName} (${created.role}, ${created.userId})\ntoken: ${created.token}\n`);
       process.stderr.write('store the token now: it is not shown again\n');
     } else {
-      const revoked = values.token ? await revokeToken(em, values.token) : await revokeUserTokens(em, values.user ?? '');
+      const revoked = values.token
+        ? await revokeToken(em, values.token)
+        : await revokeUserTokens(em, values.user ?? '');
       process.stdout.write(`revoked: ${revoked}\n`);
       if (revoked === 0) return 1;
     }

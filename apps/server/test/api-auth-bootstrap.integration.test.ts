@@ -21,7 +21,14 @@ function capture(): { stream: Writable; lines: () => Record<string, unknown>[] }
       cb();
     },
   });
-  return { stream, lines: () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    lines: () =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('first admin and the token CLI', () => {
@@ -49,10 +56,14 @@ describe('first admin and the token CLI', () => {
       const admin = createDropwatchClient({ url: app.url, token, EventSource });
       expect((await admin.health.tables.query()).tables.length).toBeGreaterThan(0);
 
-      const cli = await run(process.execPath, ['--import', 'tsx', 'src/token.ts', 'create', '--user', 'bob', '--admin'], {
-        cwd: serverDir,
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, LOG_LEVEL: 'warn' },
-      });
+      const cli = await run(
+        process.execPath,
+        ['--import', 'tsx', 'src/token.ts', 'create', '--user', 'bob', '--admin'],
+        {
+          cwd: serverDir,
+          env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, LOG_LEVEL: 'warn' },
+        },
+      );
       const bobToken = /token: (\S+)/.exec(cli.stdout)?.[1];
       expect(bobToken).toMatch(/^dw_/);
       const bob = createDropwatchClient({ url: app.url, token: bobToken!, EventSource });

@@ -49,7 +49,10 @@ const BAD_INPUTS: [string, Call][] = [
   ['admin.tokens.create empty name', (c) => c.admin.tokens.create.mutate({ userName: '' })],
   ['admin.tokens.create name with spaces', (c) => c.admin.tokens.create.mutate({ userName: 'a b' })],
   ['admin.tokens.create huge name', (c) => c.admin.tokens.create.mutate({ userName: hugeBody })],
-  ['admin.tokens.create admin not boolean', (c) => c.admin.tokens.create.mutate({ userName: 'x', admin: 'yes' as never })],
+  [
+    'admin.tokens.create admin not boolean',
+    (c) => c.admin.tokens.create.mutate({ userName: 'x', admin: 'yes' as never }),
+  ],
   ['admin.tokens.revoke neither token nor user', (c) => c.admin.tokens.revoke.mutate({})],
   ['admin.tokens.revoke both', (c) => c.admin.tokens.revoke.mutate({ token: 'dw_abcdefgh', userName: 'x' })],
   ['admin.tokens.revoke short token', (c) => c.admin.tokens.revoke.mutate({ token: 'abc' })],
@@ -99,7 +102,9 @@ describe('bad input and auth over HTTP', () => {
     const admin = h.client(TEST_ADMIN_TOKEN);
     for (const c of [anon, stranger]) {
       expect((await failure(c.health.tables.query())).data).toMatchObject({ code: 'UNAUTHORIZED' });
-      expect((await failure(c.admin.tokens.create.mutate({ userName: 'eve' }))).data).toMatchObject({ code: 'UNAUTHORIZED' });
+      expect((await failure(c.admin.tokens.create.mutate({ userName: 'eve' }))).data).toMatchObject({
+        code: 'UNAUTHORIZED',
+      });
     }
 
     const tables = await admin.health.tables.query();
@@ -110,7 +115,9 @@ describe('bad input and auth over HTTP', () => {
     expect(alice.role).toBe('user');
     const aliceClient = h.client(alice.token);
     expect((await failure(aliceClient.health.tables.query())).data).toMatchObject({ code: 'FORBIDDEN' });
-    expect((await failure(aliceClient.admin.tokens.create.mutate({ userName: 'mallory', admin: true }))).data).toMatchObject({ code: 'FORBIDDEN' });
+    expect(
+      (await failure(aliceClient.admin.tokens.create.mutate({ userName: 'mallory', admin: true }))).data,
+    ).toMatchObject({ code: 'FORBIDDEN' });
     // Public procedures answer whoever asks.
     expect((await aliceClient.health.buckets.query()).buckets).toEqual([]);
 

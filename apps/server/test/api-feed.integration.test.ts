@@ -1,6 +1,15 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dayFromToday, minutesAgo, seedBucket, seedDrop, seedVenue, startApiHarness, waitFor, type ApiHarness } from './api-fixtures.js';
+import {
+  dayFromToday,
+  minutesAgo,
+  seedBucket,
+  seedDrop,
+  seedVenue,
+  startApiHarness,
+  waitFor,
+  type ApiHarness,
+} from './api-fixtures.js';
 
 describe('feed procedures over HTTP (seeded rows)', () => {
   let h: ApiHarness;
@@ -16,16 +25,50 @@ describe('feed procedures over HTTP (seeded rows)', () => {
     await seedVenue(h.sql, { venueId: 'resy:2', market: 'nyc', name: 'Common Place', dropsInWindow: 140 });
     await seedVenue(h.sql, { venueId: 'resy:3', market: 'la', name: 'LA Place' });
     // just opened (within 10 min), nyc
-    await seedDrop(h.sql, { bucketId: nycToday, venueId: 'resy:1', market: 'nyc', slotDate: today, partySizes: [2], openedAt: minutesAgo(1) });
-    await seedDrop(h.sql, { bucketId: nycToday, venueId: 'resy:2', market: 'nyc', slotDate: today, partySizes: [4], openedAt: minutesAgo(3) });
-    await seedDrop(h.sql, { bucketId: nycTomorrow, venueId: 'resy:2', market: 'nyc', slotDate: tomorrow, partySizes: [2, 4], openedAt: minutesAgo(5) });
+    await seedDrop(h.sql, {
+      bucketId: nycToday,
+      venueId: 'resy:1',
+      market: 'nyc',
+      slotDate: today,
+      partySizes: [2],
+      openedAt: minutesAgo(1),
+    });
+    await seedDrop(h.sql, {
+      bucketId: nycToday,
+      venueId: 'resy:2',
+      market: 'nyc',
+      slotDate: today,
+      partySizes: [4],
+      openedAt: minutesAgo(3),
+    });
+    await seedDrop(h.sql, {
+      bucketId: nycTomorrow,
+      venueId: 'resy:2',
+      market: 'nyc',
+      slotDate: tomorrow,
+      partySizes: [2, 4],
+      openedAt: minutesAgo(5),
+    });
     // just opened but closed: in no open feed
-    await seedDrop(h.sql, { bucketId: nycToday, venueId: 'resy:1', market: 'nyc', slotDate: today, openedAt: minutesAgo(2), open: false });
+    await seedDrop(h.sql, {
+      bucketId: nycToday,
+      venueId: 'resy:1',
+      market: 'nyc',
+      slotDate: today,
+      openedAt: minutesAgo(2),
+      open: false,
+    });
     // la
     await seedDrop(h.sql, { bucketId: la, venueId: 'resy:3', market: 'la', slotDate: today, openedAt: minutesAgo(4) });
     // still open: 30 drops older than the window
     for (let i = 0; i < 30; i++) {
-      await seedDrop(h.sql, { bucketId: nycToday, venueId: i % 2 ? 'resy:1' : 'resy:2', market: 'nyc', slotDate: today, openedAt: minutesAgo(20 + i) });
+      await seedDrop(h.sql, {
+        bucketId: nycToday,
+        venueId: i % 2 ? 'resy:1' : 'resy:2',
+        market: 'nyc',
+        slotDate: today,
+        openedAt: minutesAgo(20 + i),
+      });
     }
   });
   afterAll(() => h?.stop());
@@ -33,7 +76,9 @@ describe('feed procedures over HTTP (seeded rows)', () => {
   it('justOpened: open drops of the window, newest first, filtered by market, party size and date', async () => {
     const c = h.client();
     const all = await c.feed.justOpened.query({ market: 'nyc' });
-    expect(all.drops.map((d) => d.openedAt.getTime())).toEqual([...all.drops.map((d) => d.openedAt.getTime())].sort((a, b) => b - a));
+    expect(all.drops.map((d) => d.openedAt.getTime())).toEqual(
+      [...all.drops.map((d) => d.openedAt.getTime())].sort((a, b) => b - a),
+    );
     expect(all.drops).toHaveLength(3);
     expect(all.drops.every((d) => d.closedAt === null && d.market === 'nyc')).toBe(true);
     expect(all.drops[0]!.openedAt).toBeInstanceOf(Date);
@@ -107,7 +152,9 @@ describe('feed procedures over HTTP (seeded rows)', () => {
     expect(b.buckets.map((x) => x.bucketId)).toEqual([`nyc_${today}_20:30`, `nyc_${tomorrow}_20:30`]);
     expect(b.buckets.every((x) => !x.stale)).toBe(true);
     // Each bucket's own poll interval, as the poller left it.
-    await h.sql.query(`update discovery_buckets set poll_interval_seconds = 12.34 where bucket_id = $1`, [`nyc_${today}_20:30`]);
+    await h.sql.query(`update discovery_buckets set poll_interval_seconds = 12.34 where bucket_id = $1`, [
+      `nyc_${today}_20:30`,
+    ]);
     const polled = await c.health.buckets.query({ market: 'nyc' });
     expect(polled.buckets.map((x) => x.pollIntervalSeconds)).toEqual([12.3, null]);
     const metrics = await (await fetch(`${h.app.url}/metrics`)).text();
@@ -115,7 +162,9 @@ describe('feed procedures over HTTP (seeded rows)', () => {
     await h.sql.query(`insert into job_runs (job, started_at, finished_at, status, stats) values
       ('discovery', now() - interval '2 seconds', now(), 'ok', '{"drops": 3, "providerErrors": {"timeout": 2}}')`);
     const jobs = await c.health.jobs.query();
-    expect(jobs.jobs).toEqual([expect.objectContaining({ job: 'discovery', status: 'ok', stats: { drops: 3, providerErrors: { timeout: 2 } } })]);
+    expect(jobs.jobs).toEqual([
+      expect.objectContaining({ job: 'discovery', status: 'ok', stats: { drops: 3, providerErrors: { timeout: 2 } } }),
+    ]);
     const status = await c.health.status.query();
     expect(status.status).toBe('ok');
     await h.sql.query(`update discovery_buckets set last_error = 'auth: 401 from provider' where market = 'la'`);
@@ -167,12 +216,16 @@ describe('feed.newDrops: exactly once across out-of-order commits', () => {
     // hold one briefly), so page until both arrive, with a deadline.
     const seen: string[] = [];
     let cursor = page1.cursor;
-    await waitFor(async () => {
-      const page = await c.feed.newDrops.query({ cursor });
-      seen.push(...page.drops.map((d) => d.id));
-      cursor = page.cursor;
-      return seen.length >= 2 ? true : undefined;
-    }, 10_000, 'both drops');
+    await waitFor(
+      async () => {
+        const page = await c.feed.newDrops.query({ cursor });
+        seen.push(...page.drops.map((d) => d.id));
+        cursor = page.cursor;
+        return seen.length >= 2 ? true : undefined;
+      },
+      10_000,
+      'both drops',
+    );
     const after = await c.feed.newDrops.query({ cursor });
     expect([...seen, ...after.drops.map((d) => d.id)]).toEqual([dropA.id, dropB.id]);
     expect(BigInt(dropA.txId)).toBeLessThan(BigInt(dropB.txId));
@@ -193,12 +246,16 @@ describe('feed.newDrops: exactly once across out-of-order commits', () => {
       cursor = mid.cursor;
       await a.query('commit');
       const want = expected.size;
-      await waitFor(async () => {
-        const page = await c.feed.newDrops.query({ cursor, limit: 2 });
-        seen.push(...page.drops.map((d) => d.id));
-        cursor = page.cursor;
-        return seen.length >= want ? true : undefined;
-      }, 10_000, 'every committed drop');
+      await waitFor(
+        async () => {
+          const page = await c.feed.newDrops.query({ cursor, limit: 2 });
+          seen.push(...page.drops.map((d) => d.id));
+          cursor = page.cursor;
+          return seen.length >= want ? true : undefined;
+        },
+        10_000,
+        'every committed drop',
+      );
     }
     expect(seen).toHaveLength(expected.size);
     expect(new Set(seen)).toEqual(expected);
@@ -217,7 +274,8 @@ describe('feed.newDrops: the first call without a cursor; cursors that no server
   let recent: string[];
   /** Opened 90 minutes ago, committed before the others. */
   let old: string;
-  const drop = (openedAt: Date) => ({ bucketId, venueId: 'resy:1', market: 'nyc', slotDate: dayFromToday(0), openedAt }) as const;
+  const drop = (openedAt: Date) =>
+    ({ bucketId, venueId: 'resy:1', market: 'nyc', slotDate: dayFromToday(0), openedAt }) as const;
   const ids = (page: { drops: { id: string }[] }) => page.drops.map((d) => d.id);
 
   beforeAll(async () => {
@@ -234,10 +292,14 @@ describe('feed.newDrops: the first call without a cursor; cursors that no server
     const c = h.client();
     // The cursor passes a drop only once every older transaction in the cluster has ended (another
     // session may hold one briefly): ask again, with a deadline, until the seeded drops are readable.
-    const first = await waitFor(async () => {
-      const page = await c.feed.newDrops.query();
-      return page.drops.length >= recent.length ? page : undefined;
-    }, 10_000, 'the seeded drops');
+    const first = await waitFor(
+      async () => {
+        const page = await c.feed.newDrops.query();
+        return page.drops.length >= recent.length ? page : undefined;
+      },
+      10_000,
+      'the seeded drops',
+    );
     expect(ids(first)).toEqual(recent);
 
     // The window starts at the drop with the smallest transaction id in it, not at the
@@ -252,12 +314,16 @@ describe('feed.newDrops: the first call without a cursor; cursors that no server
     const later = await seedDrop(h.sql, drop(new Date()));
     const seen: string[] = [];
     let cursor = next.cursor;
-    await waitFor(async () => {
-      const page = await c.feed.newDrops.query({ cursor });
-      seen.push(...ids(page));
-      cursor = page.cursor;
-      return seen.length >= 1 ? true : undefined;
-    }, 10_000, 'the later drop');
+    await waitFor(
+      async () => {
+        const page = await c.feed.newDrops.query({ cursor });
+        seen.push(...ids(page));
+        cursor = page.cursor;
+        return seen.length >= 1 ? true : undefined;
+      },
+      10_000,
+      'the later drop',
+    );
     expect([...seen, ...ids(await c.feed.newDrops.query({ cursor }))]).toEqual([later.id]);
   });
 

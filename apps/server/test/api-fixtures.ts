@@ -19,7 +19,10 @@ export interface ApiHarness {
 }
 
 /** A real server (startApp, role api: no jobs touch the seeded rows) on 127.0.0.1:0. */
-export async function startApiHarness(env: Record<string, string> = {}, opts: { logger?: Logger } = {}): Promise<ApiHarness> {
+export async function startApiHarness(
+  env: Record<string, string> = {},
+  opts: { logger?: Logger } = {},
+): Promise<ApiHarness> {
   const db = await createTestDatabase();
   const config = loadConfig({
     DATABASE_URL: db.url,
@@ -29,7 +32,11 @@ export async function startApiHarness(env: Record<string, string> = {}, opts: { 
     DROPWATCH_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     ...env,
   });
-  const app = await startApp({ config, logger: opts.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), baseDir: process.cwd() });
+  const app = await startApp({
+    config,
+    logger: opts.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    baseDir: process.cwd(),
+  });
   const sql = new pg.Pool({ connectionString: db.url, max: 4 });
   return {
     db,
@@ -48,7 +55,10 @@ export { waitFor } from '@dropwatch/db/testing';
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.Client | pg.PoolClient;
 
-export async function seedBucket(sql: Queryable, b: { market: string; date: string; timeSlot: string; scannedAt?: Date | null }): Promise<string> {
+export async function seedBucket(
+  sql: Queryable,
+  b: { market: string; date: string; timeSlot: string; scannedAt?: Date | null },
+): Promise<string> {
   const bucketId = `${b.market}_${b.date}_${b.timeSlot}`;
   await sql.query(
     `insert into discovery_buckets (bucket_id, market, date, time_slot, scanned_at, slot_count, baseline_complete)
@@ -58,7 +68,10 @@ export async function seedBucket(sql: Queryable, b: { market: string; date: stri
   return bucketId;
 }
 
-export async function seedVenue(sql: Queryable, v: { venueId: string; market: string; name: string; dropsInWindow?: number }): Promise<void> {
+export async function seedVenue(
+  sql: Queryable,
+  v: { venueId: string; market: string; name: string; dropsInWindow?: number },
+): Promise<void> {
   await sql.query(
     `insert into venues (venue_id, provider, market, name, neighborhood, booking_url, image_url)
      values ($1, 'resy', $2, $3, 'Soho', 'https://example.test/book', 'https://example.test/img.jpg')

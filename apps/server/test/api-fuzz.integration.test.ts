@@ -69,7 +69,10 @@ function fromSchema(s: JsonSchema): fc.Arbitrary<unknown> {
       });
     case 'string':
       if (s.pattern) return fc.stringMatching(new RegExp(s.pattern));
-      return fc.string({ minLength: s.minLength ?? 0, maxLength: Math.max(s.minLength ?? 0, Math.min(s.maxLength ?? GEN_MAX_LENGTH, GEN_MAX_LENGTH)) });
+      return fc.string({
+        minLength: s.minLength ?? 0,
+        maxLength: Math.max(s.minLength ?? 0, Math.min(s.maxLength ?? GEN_MAX_LENGTH, GEN_MAX_LENGTH)),
+      });
     case 'integer':
       return fc.integer({ min: Math.max(s.minimum ?? -1e9, -1e9), max: Math.min(s.maximum ?? 1e9, 1e9) });
     case 'number':
@@ -87,10 +90,39 @@ const b64 = (s: string) => Buffer.from(s).toString('base64url');
 /** Hostile strings by kind; a kind is picked first, so no kind drowns in the others. */
 const HOSTILE_STRING_KINDS: readonly (readonly string[])[] = [
   ['\u0000', 'a\u0000b', '\ud800', 'x\udfff', '\u0001\u001f\u007f', '\u202e\ufeff', 'resy:\u0000'],
-  ['9223372036854775807', '9223372036854775808', '9999999999999999999', '99999999999999999999999', '-1', '0', '1e400', 'NaN'],
-  [b64('9999-99-99T99:99:99.000000Z|1'), b64('2026-01-01T00:00:00.000000Z|9999999999999999999'), b64('0000-01-01T00:00:00.000000Z|1'),
-   b64(`${2n ** 64n}:1`), b64('-1:2'), b64('1:2:3'), b64('1:9223372036854775808'), '', '=', 'garbage!'],
-  ['2026-02-30', '0000-01-01', '9999-99-99', '24:00', '23:60', 'resy:', 'http://127.0.0.1/', 'http://[::1]/', 'file:///etc/passwd'],
+  [
+    '9223372036854775807',
+    '9223372036854775808',
+    '9999999999999999999',
+    '99999999999999999999999',
+    '-1',
+    '0',
+    '1e400',
+    'NaN',
+  ],
+  [
+    b64('9999-99-99T99:99:99.000000Z|1'),
+    b64('2026-01-01T00:00:00.000000Z|9999999999999999999'),
+    b64('0000-01-01T00:00:00.000000Z|1'),
+    b64(`${2n ** 64n}:1`),
+    b64('-1:2'),
+    b64('1:2:3'),
+    b64('1:9223372036854775808'),
+    '',
+    '=',
+    'garbage!',
+  ],
+  [
+    '2026-02-30',
+    '0000-01-01',
+    '9999-99-99',
+    '24:00',
+    '23:60',
+    'resy:',
+    'http://127.0.0.1/',
+    'http://[::1]/',
+    'file:///etc/passwd',
+  ],
   ['__proto__', 'constructor', 'prototype', '%', '%E0%A4%A', '\\', '"', "'; drop table users; --"],
   ['x'.repeat(100_000), 'é'.repeat(5_000)],
 ];
@@ -116,11 +148,13 @@ const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 
 /** A character Postgres text or a parser may choke on, put somewhere in an otherwise valid string. */
 const twist = (valid: fc.Arbitrary<unknown>) =>
-  fc.tuple(valid, fc.nat(), fc.constantFrom('\u0000', '\u0000', '\u0001', '\ud800', '\udfff', '\n', '%', '|')).map(([v, at, c]) => {
-    const text = String(v);
-    const i = at % (text.length + 1);
-    return text.slice(0, i) + c + text.slice(i);
-  });
+  fc
+    .tuple(valid, fc.nat(), fc.constantFrom('\u0000', '\u0000', '\u0001', '\ud800', '\udfff', '\n', '%', '|'))
+    .map(([v, at, c]) => {
+      const text = String(v);
+      const i = at % (text.length + 1);
+      return text.slice(0, i) + c + text.slice(i);
+    });
 
 /**
  * Values of the schema's shape at its edges: every string a hostile one or a valid one with a
@@ -132,7 +166,9 @@ function edgeFromSchema(s: JsonSchema): fc.Arbitrary<unknown> {
   const type = (Array.isArray(s.type) ? s.type[0] : s.type) ?? 'any';
   switch (type) {
     case 'object': {
-      const props = Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, fc.oneof(fromSchema(v), edgeFromSchema(v))]));
+      const props = Object.fromEntries(
+        Object.entries(s.properties ?? {}).map(([k, v]) => [k, fc.oneof(fromSchema(v), edgeFromSchema(v))]),
+      );
       return fc.record(props, { requiredKeys: s.required ?? [] });
     }
     case 'array':
@@ -151,7 +187,14 @@ function edgeFromSchema(s: JsonSchema): fc.Arbitrary<unknown> {
 }
 
 /** Key names worth trying in any object: the schema's own plus prototype keys. */
-const keysOf = (s: JsonSchema): string[] => [...Object.keys(s.properties ?? {}), '__proto__', 'constructor', 'prototype', 'json', 'meta'];
+const keysOf = (s: JsonSchema): string[] => [
+  ...Object.keys(s.properties ?? {}),
+  '__proto__',
+  'constructor',
+  'prototype',
+  'json',
+  'meta',
+];
 
 /** One procedure's input: valid, valid with one field made hostile, or hostile through and through. */
 function inputFor(schema: z.ZodType | undefined): fc.Arbitrary<unknown> {
@@ -165,9 +208,11 @@ function inputFor(schema: z.ZodType | undefined): fc.Arbitrary<unknown> {
   const oneEdge =
     keys.length === 0
       ? edge
-      : fc.tuple(valid, fc.constantFrom(...keys)).chain(([v, key]) =>
-          edgeFromSchema(json.properties![key]!).map((bad) => ({ ...(v as Record<string, unknown>), [key]: bad })),
-        );
+      : fc
+          .tuple(valid, fc.constantFrom(...keys))
+          .chain(([v, key]) =>
+            edgeFromSchema(json.properties![key]!).map((bad) => ({ ...(v as Record<string, unknown>), [key]: bad })),
+          );
   const mutated = fc.tuple(valid, fc.constantFrom(...keysOf(json)), hostileValue).map(([v, key, bad]) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad;
     // defineProperty, so "__proto__" becomes an own key as it would be in parsed JSON.
@@ -203,15 +248,38 @@ const envelope = (input: fc.Arbitrary<unknown>): fc.Arbitrary<string> =>
         '{"json":{},"meta":{"values":{"__proto__":["map"]}}}',
         '{"json":{},"meta":{"referentialEqualities":{"a":["b"]}}}',
         '{"json":{"a":{}},"meta":{"values":{"a.__proto__.x":["undefined"]}}}',
-        '{"json":', 'null', '[]', '"json"', '{"meta":5}', '{"json":{}} trailing',
+        '{"json":',
+        'null',
+        '[]',
+        '"json"',
+        '{"meta":5}',
+        '{"json":{}} trailing',
       ),
     },
   );
 
 const ODD_PATHS = [
-  '%E0%A4%A', 'feed.live%', '%', '%00', 'feed.live%00', '..%2F..%2Fetc%2Fpasswd', ',', 'feed.live,,', ',feed.live', '__proto__',
-  'constructor', 'toString', 'feed.__proto__', 'feed.constructor.prototype', 'feed', 'feed.live.x', 'feed.live/', 'a'.repeat(5_000),
-  Array.from({ length: 40 }, () => 'health.buckets').join(','), 'feed.onDrop,feed.live', 'admin.tokens.create,feed.live',
+  '%E0%A4%A',
+  'feed.live%',
+  '%',
+  '%00',
+  'feed.live%00',
+  '..%2F..%2Fetc%2Fpasswd',
+  ',',
+  'feed.live,,',
+  ',feed.live',
+  '__proto__',
+  'constructor',
+  'toString',
+  'feed.__proto__',
+  'feed.constructor.prototype',
+  'feed',
+  'feed.live.x',
+  'feed.live/',
+  'a'.repeat(5_000),
+  Array.from({ length: 40 }, () => 'health.buckets').join(','),
+  'feed.onDrop,feed.live',
+  'admin.tokens.create,feed.live',
 ];
 
 interface FuzzRequest {
@@ -224,31 +292,48 @@ interface FuzzRequest {
 
 const auth = fc.oneof(
   { weight: 6, arbitrary: fc.constant(`Bearer ${TEST_ADMIN_TOKEN}`) },
-  { weight: 1, arbitrary: fc.constantFrom(undefined, 'Bearer ', 'Bearer dw_never-issued', 'Basic YTpi', `Bearer ${'a'.repeat(10_000)}`) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      undefined,
+      'Bearer ',
+      'Bearer dw_never-issued',
+      'Basic YTpi',
+      `Bearer ${'a'.repeat(10_000)}`,
+    ),
+  },
 );
 
-const single: fc.Arbitrary<FuzzRequest> = fc
-  .constantFrom(...PROCEDURES)
-  .chain((p) =>
-    fc.record({
-      method: fc.oneof({ weight: 8, arbitrary: fc.constant(p.type === 'mutation' ? ('POST' as const) : ('GET' as const)) }, { weight: 1, arbitrary: fc.constantFrom('GET' as const, 'POST' as const) }),
-      path: fc.constant(p.path),
-      batch: fc.constant(false),
-      input: fc.option(envelope(inputFor(p.input)), { nil: undefined, freq: 10 }),
-      auth,
-    }),
-  );
+const single: fc.Arbitrary<FuzzRequest> = fc.constantFrom(...PROCEDURES).chain((p) =>
+  fc.record({
+    method: fc.oneof(
+      { weight: 8, arbitrary: fc.constant(p.type === 'mutation' ? ('POST' as const) : ('GET' as const)) },
+      { weight: 1, arbitrary: fc.constantFrom('GET' as const, 'POST' as const) },
+    ),
+    path: fc.constant(p.path),
+    batch: fc.constant(false),
+    input: fc.option(envelope(inputFor(p.input)), { nil: undefined, freq: 10 }),
+    auth,
+  }),
+);
 
 const batched: fc.Arbitrary<FuzzRequest> = fc
   .constantFrom('query' as const, 'mutation' as const)
-  .chain((type) => fc.array(fc.constantFrom(...PROCEDURES.filter((p) => p.type === type)), { minLength: 1, maxLength: GEN_MAX_ITEMS }))
+  .chain((type) =>
+    fc.array(fc.constantFrom(...PROCEDURES.filter((p) => p.type === type)), { minLength: 1, maxLength: GEN_MAX_ITEMS }),
+  )
   .chain((procs) =>
     fc.record({
       method: fc.constant(procs[0]!.type === 'mutation' ? ('POST' as const) : ('GET' as const)),
       path: fc.constant(procs.map((p) => p.path).join(',')),
       batch: fc.constant(true),
       input: fc.oneof(
-        { weight: 4, arbitrary: fc.tuple(...procs.map((p) => envelope(inputFor(p.input)))).map((parts) => `{${parts.map((e, i) => `"${i}":${e}`).join(',')}}`) },
+        {
+          weight: 4,
+          arbitrary: fc
+            .tuple(...procs.map((p) => envelope(inputFor(p.input))))
+            .map((parts) => `{${parts.map((e, i) => `"${i}":${e}`).join(',')}}`),
+        },
         { weight: 1, arbitrary: envelope(hostileValue) },
       ),
       auth,
@@ -263,7 +348,11 @@ const odd: fc.Arbitrary<FuzzRequest> = fc.record({
   auth,
 });
 
-const request = fc.oneof({ weight: 10, arbitrary: single }, { weight: 2, arbitrary: batched }, { weight: 1, arbitrary: odd });
+const request = fc.oneof(
+  { weight: 10, arbitrary: single },
+  { weight: 2, arbitrary: batched },
+  { weight: 1, arbitrary: odd },
+);
 
 /** The worst status in an answer: the HTTP status, and every status inside a batch or an SSE error event. */
 async function worstStatus(res: Response): Promise<number> {
@@ -317,41 +406,48 @@ describe('fuzz: whatever a caller sends, the answer is never 5xx', () => {
     const byStatus = new Map<number, number>();
     let sent = 0;
     const failures: string[] = [];
-    await fc.assert(
-      fc.asyncProperty(request, async (r) => {
-        const query = new URLSearchParams();
-        if (r.batch) query.set('batch', '1');
-        const headers: Record<string, string> = {};
-        if (r.auth !== undefined) headers.authorization = r.auth;
-        let body: string | undefined;
-        if (r.input !== undefined) {
-          if (r.method === 'GET') query.set('input', r.input);
-          else {
-            body = r.input;
-            headers['content-type'] = 'application/json';
+    await fc
+      .assert(
+        fc.asyncProperty(request, async (r) => {
+          const query = new URLSearchParams();
+          if (r.batch) query.set('batch', '1');
+          const headers: Record<string, string> = {};
+          if (r.auth !== undefined) headers.authorization = r.auth;
+          let body: string | undefined;
+          if (r.input !== undefined) {
+            if (r.method === 'GET') query.set('input', r.input);
+            else {
+              body = r.input;
+              headers['content-type'] = 'application/json';
+            }
           }
-        }
-        const qs = query.toString();
-        const res = await fetch(`${h.app.url}/trpc/${r.path}${qs ? `?${qs}` : ''}`, { method: r.method, headers, body });
-        const status = await worstStatus(res);
-        sent += 1;
-        byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
-        if (status >= 500) failures.push(`${status} ${r.method} /trpc/${r.path.slice(0, 200)} input=${(r.input ?? '').slice(0, 300)}`);
-        return status < 500;
-      }),
-      {
-        numRuns: FUZZ_RUNS,
-        interruptAfterTimeLimit: FUZZ_TIME_LIMIT_MS,
-        markInterruptAsFailure: false,
-        // Biased generation favours the first of every list (the first procedures, the first hostile
-        // strings) and small sizes; here every procedure and every hostile value must get its turn.
-        plugins: [fc.unbiased()],
-      },
-    ).finally(() => {
-      const statuses = Object.fromEntries([...byStatus.entries()].sort(([a], [b]) => a - b));
-      console.info(`api fuzz: ${sent} requests over HTTP; responses by (worst) status: ${JSON.stringify(statuses)}`);
-      if (failures.length > 0) console.info(`api fuzz 5xx (first 5):\n${failures.slice(0, 5).join('\n')}`);
-    });
+          const qs = query.toString();
+          const res = await fetch(`${h.app.url}/trpc/${r.path}${qs ? `?${qs}` : ''}`, {
+            method: r.method,
+            headers,
+            body,
+          });
+          const status = await worstStatus(res);
+          sent += 1;
+          byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+          if (status >= 500)
+            failures.push(`${status} ${r.method} /trpc/${r.path.slice(0, 200)} input=${(r.input ?? '').slice(0, 300)}`);
+          return status < 500;
+        }),
+        {
+          numRuns: FUZZ_RUNS,
+          interruptAfterTimeLimit: FUZZ_TIME_LIMIT_MS,
+          markInterruptAsFailure: false,
+          // Biased generation favours the first of every list (the first procedures, the first hostile
+          // strings) and small sizes; here every procedure and every hostile value must get its turn.
+          plugins: [fc.unbiased()],
+        },
+      )
+      .finally(() => {
+        const statuses = Object.fromEntries([...byStatus.entries()].sort(([a], [b]) => a - b));
+        console.info(`api fuzz: ${sent} requests over HTTP; responses by (worst) status: ${JSON.stringify(statuses)}`);
+        if (failures.length > 0) console.info(`api fuzz 5xx (first 5):\n${failures.slice(0, 5).join('\n')}`);
+      });
     expect(sent).toBeGreaterThan(0);
   });
 });

@@ -11,7 +11,8 @@ describe('health.status tells the truth when polls fail', () => {
   const ids: string[] = [];
   beforeAll(async () => {
     h = await startApiHarness();
-    for (const slot of ['19:00', '20:00', '21:00', '22:00']) ids.push(await seedBucket(h.sql, { market: 'nyc', date: dayFromToday(0), timeSlot: slot }));
+    for (const slot of ['19:00', '20:00', '21:00', '22:00'])
+      ids.push(await seedBucket(h.sql, { market: 'nyc', date: dayFromToday(0), timeSlot: slot }));
   });
   afterAll(async () => {
     await h?.stop();
@@ -19,7 +20,9 @@ describe('health.status tells the truth when polls fail', () => {
   beforeEach(async () => {
     await h.sql.query(`update discovery_buckets set scanned_at = now(), last_error = null, last_error_at = null`);
     await h.sql.query(`delete from job_runs`);
-    await h.sql.query(`insert into job_runs (job, started_at, finished_at, status, stats) values ('discovery', now(), now(), 'ok', '{}')`);
+    await h.sql.query(
+      `insert into job_runs (job, started_at, finished_at, status, stats) values ('discovery', now(), now(), 'ok', '{}')`,
+    );
   });
 
   const failPolls = (n: number, secondsAgo = 0) =>
@@ -53,7 +56,9 @@ describe('health.status tells the truth when polls fail', () => {
     expect(quiet.status).toBe('degraded');
     expect(quiet.reasons.join(' ')).toMatch(/discovery: no successful poll for 10\ds/);
 
-    await h.sql.query(`update discovery_buckets set scanned_at = now() - interval '600 seconds' where last_error is null`);
+    await h.sql.query(
+      `update discovery_buckets set scanned_at = now() - interval '600 seconds' where last_error is null`,
+    );
     const down = await h.client().health.status.query();
     expect(down.status).toBe('down');
     expect(down.reasons.join(' ')).toMatch(/discovery: no successful poll for 60\ds/);
@@ -69,7 +74,10 @@ describe('health.status tells the truth when polls fail', () => {
   it('degraded when no bucket was polled at all for a few cooldowns, down after the stale horizon', async () => {
     await h.sql.query(`update discovery_buckets set scanned_at = now() - interval '100 seconds'`);
     const quiet = await h.client().health.status.query();
-    expect(quiet).toMatchObject({ status: 'degraded', reasons: [expect.stringMatching(/^discovery: no bucket polled for 10\ds$/)] });
+    expect(quiet).toMatchObject({
+      status: 'degraded',
+      reasons: [expect.stringMatching(/^discovery: no bucket polled for 10\ds$/)],
+    });
     await h.sql.query(`update discovery_buckets set scanned_at = now() - interval '900 seconds'`);
     expect((await h.client().health.status.query()).status).toBe('down');
   });

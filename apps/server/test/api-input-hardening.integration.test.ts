@@ -10,7 +10,12 @@ interface ErrorBody {
 }
 
 /** Raw HTTP, so what a curl user sends is what the server sees. */
-async function call(h: ApiHarness, path: string, input: unknown, opts: { mutation?: boolean; envelope?: boolean } = {}) {
+async function call(
+  h: ApiHarness,
+  path: string,
+  input: unknown,
+  opts: { mutation?: boolean; envelope?: boolean } = {},
+) {
   const body = opts.envelope === false ? input : { json: input };
   const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
   const res = opts.mutation
@@ -37,8 +42,18 @@ describe('caller mistakes are 400 with a readable message, never 500', () => {
     ['watches.remove id above int8', 'watches.remove', { id: tooBig }, true],
     ['watches.remove id of 19 nines', 'watches.remove', { id: '9999999999999999999' }, true],
     ['notifications.markRead id above int8', 'notifications.markRead', { ids: ['1', tooBig] }, true],
-    ['notifications.list cursor with an impossible timestamp', 'notifications.list', { cursor: b64('9999-99-99T99:99:99.000000Z|1') }, false],
-    ['notifications.list cursor with an id above int8', 'notifications.list', { cursor: b64(`2026-01-01T00:00:00.000000Z|${tooBig}`) }, false],
+    [
+      'notifications.list cursor with an impossible timestamp',
+      'notifications.list',
+      { cursor: b64('9999-99-99T99:99:99.000000Z|1') },
+      false,
+    ],
+    [
+      'notifications.list cursor with an id above int8',
+      'notifications.list',
+      { cursor: b64(`2026-01-01T00:00:00.000000Z|${tooBig}`) },
+      false,
+    ],
     ['watches.add venueName with NUL', 'watches.add', { venueName: 'Carbone\u0000' }, true],
     ['watches.add venueName with a lone surrogate', 'watches.add', { venueName: 'Carbone\ud800' }, true],
     ['admin.tokens.create label with NUL', 'admin.tokens.create', { userName: 'nul-label', label: 'a\u0000b' }, true],
@@ -64,19 +79,24 @@ describe('caller mistakes are 400 with a readable message, never 500', () => {
       return m?.[1] ? (JSON.parse(m[1]) as { json: { data: { code: string } } }).json.data.code : null;
     };
     const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
-    const viaHeader = await fetch(`${h.app.url}/trpc/notifications.onNew`, { headers: { ...auth, 'last-event-id': tooBig } });
+    const viaHeader = await fetch(`${h.app.url}/trpc/notifications.onNew`, {
+      headers: { ...auth, 'last-event-id': tooBig },
+    });
     expect(await errorCode(viaHeader)).toBe('BAD_REQUEST');
     const input = encodeURIComponent(JSON.stringify({ json: { lastEventId: tooBig } }));
     const viaInput = await fetch(`${h.app.url}/trpc/notifications.onNew?input=${input}`, { headers: auth });
     expect(await errorCode(viaInput)).toBe('BAD_REQUEST');
   });
 
-  it.each(['/trpc/%E0%A4%A', '/trpc/feed.live%', '/trpc/%', '/trpc/feed.live,%E0?batch=1'])('GET %s → 4xx', async (path) => {
-    const res = await fetch(`${h.app.url}${path}`);
-    expect(res.status).toBeGreaterThanOrEqual(400);
-    expect(res.status).toBeLessThan(500);
-    await res.body?.cancel();
-  });
+  it.each(['/trpc/%E0%A4%A', '/trpc/feed.live%', '/trpc/%', '/trpc/feed.live,%E0?batch=1'])(
+    'GET %s → 4xx',
+    async (path) => {
+      const res = await fetch(`${h.app.url}${path}`);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      await res.body?.cancel();
+    },
+  );
 
   it(`a batch of more than MAX_BATCH_SIZE (${MAX_BATCH_SIZE}) procedures → 400; MAX_BATCH_SIZE still answers`, async () => {
     const batch = (n: number) =>
@@ -97,12 +117,20 @@ describe('caller mistakes are 400 with a readable message, never 500', () => {
     const post = await call(h, 'watches.add', { venueName: 'Carbone' }, { mutation: true, envelope: false });
     expect(post.status).toBe(400);
     expect(post.body.error.message).toMatch(/\{"json":/);
-    const batch = await fetch(`${h.app.url}/trpc/feed.justOpened,feed.board?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { limit: 5 } }))}`);
+    const batch = await fetch(
+      `${h.app.url}/trpc/feed.justOpened,feed.board?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { limit: 5 } }))}`,
+    );
     expect(batch.status).toBe(400);
     // The envelope works, and so does no input at all (the defaults).
     expect((await call(h, 'feed.justOpened', { limit: 5 })).status).toBe(200);
     expect((await fetch(`${h.app.url}/trpc/feed.justOpened`)).status).toBe(200);
-    expect((await fetch(`${h.app.url}/trpc/feed.justOpened,feed.board?batch=1&input=${encodeURIComponent('{"0":{"json":{"limit":5}}}')}`)).status).toBe(200);
+    expect(
+      (
+        await fetch(
+          `${h.app.url}/trpc/feed.justOpened,feed.board?batch=1&input=${encodeURIComponent('{"0":{"json":{"limit":5}}}')}`,
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('a validation error says what is wrong in one line; the issues stay in error.data', async () => {

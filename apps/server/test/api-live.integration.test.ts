@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Unsubscribable } from '@trpc/server/observable';
 import type { DropDto } from '@dropwatch/client';
-import { dayFromToday, seedBucket, seedDrop, seedVenue, startApiHarness, waitFor, type ApiHarness } from './api-fixtures.js';
+import {
+  dayFromToday,
+  seedBucket,
+  seedDrop,
+  seedVenue,
+  startApiHarness,
+  waitFor,
+  type ApiHarness,
+} from './api-fixtures.js';
 
 interface Got {
   id: string;
@@ -26,7 +34,11 @@ describe('feed.onDrop over SSE', () => {
     await h?.stop();
   });
 
-  function subscribe(input: { market?: 'nyc' | 'la'; lastEventId?: string }, got: Got[], errors: unknown[] = []): Unsubscribable {
+  function subscribe(
+    input: { market?: 'nyc' | 'la'; lastEventId?: string },
+    got: Got[],
+    errors: unknown[] = [],
+  ): Unsubscribable {
     const sub = h.client().feed.onDrop.subscribe(input, {
       onData: (e) => got.push({ id: e.id, drop: e.data, at: Date.now() }),
       onError: (err) => errors.push(err),
@@ -47,10 +59,14 @@ describe('feed.onDrop over SSE', () => {
     // The exactly-once cursor passes a drop only when every older transaction in the cluster
     // has ended; on a shared server another session's write can hold it back for a while. The
     // promise is: within 1 s of the drop becoming readable by the cursor (at once on a quiet one).
-    const visibleAt = await waitFor(async () => {
-      const page = await c.feed.newDrops.query({ cursor });
-      return page.drops.some((d) => d.id === first.id) ? Date.now() : undefined;
-    }, 60_000, 'the drop to pass the cursor');
+    const visibleAt = await waitFor(
+      async () => {
+        const page = await c.feed.newDrops.query({ cursor });
+        return page.drops.some((d) => d.id === first.id) ? Date.now() : undefined;
+      },
+      60_000,
+      'the drop to pass the cursor',
+    );
     await waitFor(() => (got.length >= 1 ? true : undefined), 60_000, 'the first drop over SSE');
     expect(got[0]!.drop.id).toBe(first.id);
     expect(got[0]!.drop.openedAt).toBeInstanceOf(Date);
@@ -95,7 +111,8 @@ describe('feed.onDrop over SSE', () => {
 
 describe('feed.live serialized-response cache over HTTP', () => {
   let h: ApiHarness;
-  const liveUrl = () => `${h.app.url}/trpc/feed.live?input=${encodeURIComponent(JSON.stringify({ json: { market: 'nyc' } }))}`;
+  const liveUrl = () =>
+    `${h.app.url}/trpc/feed.live?input=${encodeURIComponent(JSON.stringify({ json: { market: 'nyc' } }))}`;
 
   const payload = (dropId: string) => ({
     market: 'nyc',
@@ -121,7 +138,9 @@ describe('feed.live serialized-response cache over HTTP', () => {
 
   beforeAll(async () => {
     h = await startApiHarness();
-    await h.sql.query(`insert into feed_cache (key, payload, version) values ('market:nyc', $1, 1)`, [JSON.stringify(payload('101'))]);
+    await h.sql.query(`insert into feed_cache (key, payload, version) values ('market:nyc', $1, 1)`, [
+      JSON.stringify(payload('101')),
+    ]);
   });
   afterAll(() => h?.stop());
 
@@ -151,12 +170,18 @@ describe('feed.live serialized-response cache over HTTP', () => {
     expect(viaClient.justOpened[0]!.openedAt).toBeInstanceOf(Date);
 
     // The tick rebuilds the cache (version 2) and NOTIFYs: the next answer is the new feed.
-    await h.sql.query(`update feed_cache set payload = $1, version = 2, built_at = now() where key = 'market:nyc'`, [JSON.stringify(payload('202'))]);
+    await h.sql.query(`update feed_cache set payload = $1, version = 2, built_at = now() where key = 'market:nyc'`, [
+      JSON.stringify(payload('202')),
+    ]);
     await h.sql.query(`select pg_notify('dropwatch_drops', '{}')`);
-    const changed = await waitFor(async () => {
-      const res = await fetch(liveUrl(), { headers: { 'if-none-match': etag } });
-      return res.status === 200 ? res : undefined;
-    }, 5_000, 'a new feed.live body');
+    const changed = await waitFor(
+      async () => {
+        const res = await fetch(liveUrl(), { headers: { 'if-none-match': etag } });
+        return res.status === 200 ? res : undefined;
+      },
+      5_000,
+      'a new feed.live body',
+    );
     expect(changed.headers.get('etag')).not.toBe(etag);
     expect(await changed.text()).toContain('"202"');
   });

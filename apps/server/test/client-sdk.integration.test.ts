@@ -23,7 +23,10 @@ describe('client SDK over HTTP', () => {
   afterAll(() => h?.stop());
 
   it('TRPCClientError comes from @dropwatch/client and is what a failed call rejects with', async () => {
-    const err = await h.client().feed.newDrops.query({ limit: 501 }).catch((e: unknown) => e);
+    const err = await h
+      .client()
+      .feed.newDrops.query({ limit: 501 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TRPCClientError);
     expect((err as TRPCClientError<never>).message).toMatch(/^limit: /);
   });

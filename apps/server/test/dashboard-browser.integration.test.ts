@@ -13,7 +13,8 @@ import { seedDrop, TEST_ADMIN_TOKEN, waitFor } from './api-fixtures.js';
 /** Debian's chromium; .ci/run installs it when missing. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`dashboard browser tests skipped: no chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+if (!hasChromium)
+  console.warn(`dashboard browser tests skipped: no chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const serverDist = fileURLToPath(new URL('../dist/', import.meta.url));
@@ -90,11 +91,19 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium (built server, simulate
       CORS_ORIGINS: allowedPage.origin,
       LOG_LEVEL: 'info',
     };
-    const child = spawn(process.execPath, [`${serverDist}main.js`], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [`${serverDist}main.js`], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     proc = child;
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    apiUrl = await waitFor(() => /"msg":"dropwatch listening"/.test(out) ? (/"url":"([^"]+)"/.exec(out)?.[1] ?? undefined) : undefined, 60_000, 'the server to listen');
+    apiUrl = await waitFor(
+      () => (/"msg":"dropwatch listening"/.test(out) ? (/"url":"([^"]+)"/.exec(out)?.[1] ?? undefined) : undefined),
+      60_000,
+      'the server to listen',
+    );
     admin = createDropwatchClient({ url: apiUrl, token: TEST_ADMIN_TOKEN });
     userToken = (await admin.admin.tokens.create.mutate({ userName: 'browser-user' })).token;
     token = userToken;
@@ -162,13 +171,22 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium (built server, simulate
     await page.getByLabel('Venue name or id (resy:123)').fill(target.venue.name);
     await page.getByRole('button', { name: 'Add watch' }).click();
     // Stored normalized (lowercase, accents folded): compared the same way.
-    const folded = target.venue.name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+    const folded = target.venue.name
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase();
     await page.locator('#watches li').first().waitFor({ timeout: 15_000 });
     expect(await page.locator('#account-message').textContent()).toBe('');
     expect((await page.locator('#watches').textContent())?.toLowerCase()).toContain(folded);
 
     // A new drop at that venue: the notify job writes a notification, the page shows it live.
-    await seedDrop(sql, { bucketId: target.bucketId, venueId: target.venue.id, market: 'nyc', slotDate: target.slotDate, slotTime: '23:45' });
+    await seedDrop(sql, {
+      bucketId: target.bucketId,
+      venueId: target.venue.id,
+      market: 'nyc',
+      slotDate: target.slotDate,
+      slotTime: '23:45',
+    });
     await sql.query(`select pg_notify('dropwatch_drops', '{}')`);
     await page.waitForSelector('#notifications li.new', { timeout: 90_000 });
     expect(await page.locator('#notifications li.new').first().textContent()).toContain(target.venue.name);
@@ -181,15 +199,22 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium (built server, simulate
     await page.screenshot({ path: `${artifacts}dashboard-notification.png`, fullPage: true });
     await page.screenshot({ path: `${artifacts}dashboard-toast.png` });
     await toast.getByRole('button', { name: /^Mark read/ }).click();
-    await page.locator(`#toasts [data-notification-id="${notificationId}"]`).waitFor({ state: 'detached', timeout: 15_000 });
-    await page.locator(`#notifications li.unread[data-notification-id="${notificationId}"]`).waitFor({ state: 'detached', timeout: 15_000 });
+    await page
+      .locator(`#toasts [data-notification-id="${notificationId}"]`)
+      .waitFor({ state: 'detached', timeout: 15_000 });
+    await page
+      .locator(`#notifications li.unread[data-notification-id="${notificationId}"]`)
+      .waitFor({ state: 'detached', timeout: 15_000 });
     expect(await page.locator('#account-message').textContent()).toBe('');
     const asUser = createDropwatchClient({ url: apiUrl, token: userToken });
     const stored = (await asUser.notifications.list.query({})).items.find((n) => n.id === notificationId);
     expect(stored?.readAt).toBeInstanceOf(Date);
 
     // Remove the watch again.
-    await page.getByRole('button', { name: /^Remove watch / }).first().click();
+    await page
+      .getByRole('button', { name: /^Remove watch / })
+      .first()
+      .click();
     await page.locator('#watches li').waitFor({ state: 'detached', timeout: 15_000 });
     expect(consoleErrors).toEqual([]);
     await page.close();
@@ -197,10 +222,14 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium (built server, simulate
 
   it('the heat-map shows every bucket of the market, each with its state on focus', async () => {
     // The default settings: one market (nyc), 14 days × 2 anchor times.
-    const buckets = await waitFor(async () => {
-      const { buckets } = await admin.health.buckets.query({ market: 'nyc' });
-      return buckets.length === 28 ? buckets : undefined;
-    }, 60_000, 'the poller to create the 28 buckets');
+    const buckets = await waitFor(
+      async () => {
+        const { buckets } = await admin.health.buckets.query({ market: 'nyc' });
+        return buckets.length === 28 ? buckets : undefined;
+      },
+      60_000,
+      'the poller to create the 28 buckets',
+    );
     const page = await newPage();
     await page.goto(`${apiUrl}/`);
     const cells = page.locator('#heatmaps table[data-market="nyc"] button.bucket');
@@ -258,7 +287,13 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium (built server, simulate
       'a first drop in nyc',
     );
     // Two drops that only the time-of-day filter tells apart, arriving live.
-    const base = { bucketId: row.bucket_id, venueId: row.venue_id, market: 'nyc', slotDate: row.slot_date, partySizes: [3] };
+    const base = {
+      bucketId: row.bucket_id,
+      venueId: row.venue_id,
+      market: 'nyc',
+      slotDate: row.slot_date,
+      partySizes: [3],
+    };
     const late = await seedDrop(sql, { ...base, slotTime: '23:15' });
     const morning = await seedDrop(sql, { ...base, slotTime: '08:15' });
     await sql.query(`select pg_notify('dropwatch_drops', '{}')`);
@@ -296,9 +331,13 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium (built server, simulate
   it('a page on a listed origin reads the feed and subscribes to its notifications through CORS; another origin cannot', async () => {
     const page = await newPage();
     await page.goto(allowedPage!.origin);
-    await page.waitForFunction(`window.result && (window.result.error !== null || (window.result.feed !== null && window.result.started === true))`, null, {
-      timeout: 30_000,
-    });
+    await page.waitForFunction(
+      `window.result && (window.result.error !== null || (window.result.feed !== null && window.result.started === true))`,
+      null,
+      {
+        timeout: 30_000,
+      },
+    );
     const ok = await page.evaluate<PageResult>('window.result');
     expect(ok.error).toBeNull();
     expect(ok.feed).toBeGreaterThan(0);
@@ -317,7 +356,10 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium (built server, simulate
 describe('GET / without a browser', () => {
   it('serves the page with cache headers and a CSP, its hashed assets immutable and compressed', async () => {
     if (!existsSync(`${webDist}index.html`)) {
-      execFileSync('npx', ['turbo', 'run', 'build', '--filter=@dropwatch/web', '--output-logs=errors-only'], { cwd: repoRoot, stdio: 'inherit' });
+      execFileSync('npx', ['turbo', 'run', 'build', '--filter=@dropwatch/web', '--output-logs=errors-only'], {
+        cwd: repoRoot,
+        stdio: 'inherit',
+      });
     }
     const { dashboardRoutes } = await import('../src/http/dashboard.js');
     const { startHttpServer } = await import('../src/http/server.js');

@@ -29,7 +29,11 @@ describe('npm start with nothing configured (simulated market)', () => {
       DISCOVERY_BUCKET_COOLDOWN_SECONDS: '2',
       LOG_LEVEL: 'info',
     });
-    const proc = spawn(process.execPath, [`${serverDist}main.js`], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [`${serverDist}main.js`], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     const lines: Record<string, unknown>[] = [];
     let buffered = '';
@@ -60,7 +64,9 @@ describe('npm start with nothing configured (simulated market)', () => {
     // at once on one client) and no warn/error log lines (Bree's "already running", …) beyond
     // the one-time admin token of a first start.
     expect(stderr).toBe('');
-    const warnings = lines.filter((l) => Number(l.level) >= 40 && !String(l.msg).startsWith('first start: created the admin user'));
+    const warnings = lines.filter(
+      (l) => Number(l.level) >= 40 && !String(l.msg).startsWith('first start: created the admin user'),
+    );
     expect(warnings).toEqual([]);
   }, 180_000);
 });

@@ -30,7 +30,11 @@ async function selectOne(url: string): Promise<number> {
 }
 
 /** Runs one operator tool (`src/<tool>.ts`) as `npm run` would, bounded in time. */
-function runTool(tool: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+function runTool(
+  tool: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', `src/${tool}.ts`, ...args], {
       cwd: serverDir,
@@ -80,7 +84,9 @@ describe('embedded Postgres', () => {
       () => undefined,
       (e: unknown) => e as Error,
     );
-    expect(err?.message).toMatch(/could not start the embedded Postgres in .*held on port \d+ .*in use by a running Postgres \(pid \d+, port \d+\)/);
+    expect(err?.message).toMatch(
+      /could not start the embedded Postgres in .*held on port \d+ .*in use by a running Postgres \(pid \d+, port \d+\)/,
+    );
   });
 
   it('a start on a port already taken says what Postgres said', async () => {
@@ -92,7 +98,11 @@ describe('embedded Postgres', () => {
         () => undefined,
         (e: unknown) => e as Error,
       );
-      expect(err?.message).toMatch(new RegExp(`could not start the embedded Postgres .* on port ${port} .*postgres exited during start.*(could not bind|Address already in use)`));
+      expect(err?.message).toMatch(
+        new RegExp(
+          `could not start the embedded Postgres .* on port ${port} .*postgres exited during start.*(could not bind|Address already in use)`,
+        ),
+      );
     } finally {
       await new Promise((r) => blocker.close(r));
     }
@@ -105,13 +115,17 @@ describe('embedded Postgres', () => {
     expect(await selectOne(running!.url)).toBe(1);
   });
 
-  it('`db:migrate` and `token create` work beside the running embedded Postgres', async () => {
-    const env = { EMBEDDED_PG_DIR: runningDir, EMBEDDED_PG_PORT: String(runningPort), LOG_LEVEL: 'warn' };
-    const migrated = await runTool('migrate', [], env);
-    expect(migrated, migrated.out).toMatchObject({ code: 0 });
-    const token = await runTool('token', ['create', '--user', 'beside-server'], env);
-    expect(token, token.out).toMatchObject({ code: 0 });
-    expect(token.out).toMatch(/token: \S+/);
-    expect(await selectOne(running!.url)).toBe(1);
-  }, 2 * TOOL_TIMEOUT_MS + 10_000);
+  it(
+    '`db:migrate` and `token create` work beside the running embedded Postgres',
+    async () => {
+      const env = { EMBEDDED_PG_DIR: runningDir, EMBEDDED_PG_PORT: String(runningPort), LOG_LEVEL: 'warn' };
+      const migrated = await runTool('migrate', [], env);
+      expect(migrated, migrated.out).toMatchObject({ code: 0 });
+      const token = await runTool('token', ['create', '--user', 'beside-server'], env);
+      expect(token, token.out).toMatchObject({ code: 0 });
+      expect(token.out).toMatch(/token: \S+/);
+      expect(await selectOne(running!.url)).toBe(1);
+    },
+    2 * TOOL_TIMEOUT_MS + 10_000,
+  );
 });

@@ -15,7 +15,10 @@ describe('.env', () => {
   });
 
   it('is read from the working directory, the real environment winning', async () => {
-    await writeFile(path.join(dir, '.env'), '# local settings\nPORT=4321\nLOG_LEVEL=debug\nNOTIFY_COOLDOWN_MINUTES="45"\n');
+    await writeFile(
+      path.join(dir, '.env'),
+      '# local settings\nPORT=4321\nLOG_LEVEL=debug\nNOTIFY_COOLDOWN_MINUTES="45"\n',
+    );
     const config = loadConfig(readEnvironment(dir, { LOG_LEVEL: 'warn' }));
     expect(config.PORT).toBe(4321);
     expect(config.NOTIFY_COOLDOWN_MINUTES).toBe(45);

@@ -24,7 +24,13 @@ describe('health endpoints of a running server', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     // One pooled connection: a request holding it must not make the health checks fail.
-    const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', LOG_LEVEL: 'silent', DB_POOL_MAX: '1', DROPWATCH_ROLE: 'api' });
+    const config = loadConfig({
+      DATABASE_URL: db.url,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      DB_POOL_MAX: '1',
+      DROPWATCH_ROLE: 'api',
+    });
     app = await startApp({ config, logger: silent, baseDir: serverDir });
   });
   afterAll(async () => {
@@ -59,7 +65,10 @@ describe('health endpoints of a running server', () => {
 
   it('a refused database gives a fixed reason, never the database error text', async () => {
     await adminQuery(db.adminUrl, `alter database "${db.name}" allow_connections false`);
-    await adminQuery(db.adminUrl, `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${db.name}' and pid <> pg_backend_pid()`);
+    await adminQuery(
+      db.adminUrl,
+      `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${db.name}' and pid <> pg_backend_pid()`,
+    );
     try {
       const health = await getJson(`${app.url}/healthz`);
       expect(health).toEqual({ status: 503, body: { status: 'down', reason: 'database unreachable' } });
@@ -82,7 +91,10 @@ describe('/readyz', () => {
     life.probe = new HealthProbe(withDatabase(adminUrl, name), silent);
     const http = await startHttpServer('127.0.0.1', 0, healthRoutes(life), silent);
     try {
-      expect(await getJson(`${http.url}/readyz`)).toEqual({ status: 503, body: { status: 'not ready', reason: 'migrations pending' } });
+      expect(await getJson(`${http.url}/readyz`)).toEqual({
+        status: 503,
+        body: { status: 'not ready', reason: 'migrations pending' },
+      });
       expect((await getJson(`${http.url}/healthz`)).status).toBe(200);
       life.stopping = true;
       expect(await getJson(`${http.url}/readyz`)).toEqual({ status: 503, body: { status: 'stopping' } });

@@ -14,7 +14,10 @@ interface RawResponse {
 }
 
 /** node:http, not fetch: fetch decodes gzip/br on its own and hides what went over the wire. */
-function request(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {
+function request(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers ?? {} }, (res) => {
       const chunks: Buffer[] = [];
@@ -28,7 +31,10 @@ function request(url: string, opts: { method?: string; headers?: Record<string, 
 }
 
 const input = (json: unknown) => encodeURIComponent(JSON.stringify(superjson.serialize(json)));
-const varyOf = (r: RawResponse) => String(r.headers.vary ?? '').toLowerCase().split(/\s*,\s*/);
+const varyOf = (r: RawResponse) =>
+  String(r.headers.vary ?? '')
+    .toLowerCase()
+    .split(/\s*,\s*/);
 
 describe('CORS over HTTP', () => {
   let h: ApiHarness;
@@ -67,7 +73,11 @@ describe('CORS over HTTP', () => {
   it('answers a preflight for a listed origin: methods, Authorization and content-type, max-age', async () => {
     const res = await request(`${h.app.url}/trpc/watches.add`, {
       method: 'OPTIONS',
-      headers: { origin: ALLOWED, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin: ALLOWED,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers['access-control-allow-origin']).toBe(ALLOWED);
@@ -90,7 +100,11 @@ describe('CORS over HTTP', () => {
 
     const header = await request(`${h.app.url}/trpc/watches.add`, {
       method: 'OPTIONS',
-      headers: { origin: ALLOWED, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-secret-thing' },
+      headers: {
+        origin: ALLOWED,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'x-secret-thing',
+      },
     });
     expect(header.status).toBe(403);
     expect(JSON.parse(header.body.toString()).error).toContain('x-secret-thing');
@@ -140,7 +154,13 @@ describe('compression over HTTP', () => {
       id: String(1000 + i),
       market: 'nyc',
       bucketId: 'nyc_2026-12-01_20:30',
-      venue: { id: `resy:${i}`, name: `Venue number ${i}`, neighborhood: 'Soho', bookingUrl: `https://example.test/book/${i}`, imageUrl: null },
+      venue: {
+        id: `resy:${i}`,
+        name: `Venue number ${i}`,
+        neighborhood: 'Soho',
+        bookingUrl: `https://example.test/book/${i}`,
+        imageUrl: null,
+      },
       slotDate: '2026-12-01',
       slotTime: '20:30',
       partySizes: [2, 4],
@@ -149,7 +169,9 @@ describe('compression over HTTP', () => {
       rarity: i % 100,
     }));
     const payload = { market: 'nyc', builtAt: now, justOpenedMinutes: 10, justOpened, stillOpen: [], board: [] };
-    await h.sql.query(`insert into feed_cache (key, payload, version) values ('market:nyc', $1, 1)`, [JSON.stringify(payload)]);
+    await h.sql.query(`insert into feed_cache (key, payload, version) values ('market:nyc', $1, 1)`, [
+      JSON.stringify(payload),
+    ]);
   });
   afterAll(() => h?.stop());
 
@@ -177,11 +199,15 @@ describe('compression over HTTP', () => {
     expect(etags.size).toBe(3);
     // The cache still answers (a hit) and still says 304 to a matching validator per encoding.
     expect(br.headers['x-dropwatch-cache']).toBe('hit');
-    const notModified = await request(liveUrl(), { headers: { 'accept-encoding': 'gzip', 'if-none-match': String(gz.headers.etag) } });
+    const notModified = await request(liveUrl(), {
+      headers: { 'accept-encoding': 'gzip', 'if-none-match': String(gz.headers.etag) },
+    });
     expect(notModified.status).toBe(304);
     expect(notModified.body.length).toBe(0);
     // The identity ETag does not validate a gzip representation.
-    const other = await request(liveUrl(), { headers: { 'accept-encoding': 'gzip', 'if-none-match': String(plain.headers.etag) } });
+    const other = await request(liveUrl(), {
+      headers: { 'accept-encoding': 'gzip', 'if-none-match': String(plain.headers.etag) },
+    });
     expect(other.status).toBe(200);
     expect(other.headers['content-encoding']).toBe('gzip');
   });
@@ -202,7 +228,9 @@ describe('compression over HTTP', () => {
     expect(plain.headers['content-encoding']).toBeUndefined();
     expect(batch.headers['content-encoding']).toBe('gzip');
     expect(batch.body.length).toBeLessThan(plain.body.length / 5);
-    const parsed = JSON.parse(gunzipSync(batch.body).toString('utf8')) as { result: { data: { json: { justOpened?: unknown[] } } } }[];
+    const parsed = JSON.parse(gunzipSync(batch.body).toString('utf8')) as {
+      result: { data: { json: { justOpened?: unknown[] } } };
+    }[];
     expect(parsed).toHaveLength(2);
     expect(parsed[0]!.result.data.json.justOpened).toHaveLength(DROPS);
 
@@ -218,12 +246,16 @@ describe('compression over HTTP', () => {
 
   it('an SSE stream is not compressed', async () => {
     const body = await new Promise<{ headers: http.IncomingHttpHeaders; first: string }>((resolve, reject) => {
-      const req = http.get(`${h.app.url}/trpc/feed.onDrop?input=${input({})}`, { headers: { 'accept-encoding': 'gzip, br', accept: 'text/event-stream' } }, (res) => {
-        res.once('data', (c: Buffer) => {
-          resolve({ headers: res.headers, first: c.toString('utf8') });
-          req.destroy();
-        });
-      });
+      const req = http.get(
+        `${h.app.url}/trpc/feed.onDrop?input=${input({})}`,
+        { headers: { 'accept-encoding': 'gzip, br', accept: 'text/event-stream' } },
+        (res) => {
+          res.once('data', (c: Buffer) => {
+            resolve({ headers: res.headers, first: c.toString('utf8') });
+            req.destroy();
+          });
+        },
+      );
       req.on('error', reject);
     });
     expect(String(body.headers['content-type'])).toContain('text/event-stream');

@@ -24,20 +24,32 @@ afterEach(async () => {
 const until = <T>(what: string, fn: () => T | undefined | Promise<T | undefined>) => waitFor(fn, 30_000, what);
 
 const jobRuns = async () =>
-  (await t.orm.em.fork().execute<{ status: string }[]>(`select status from job_runs where job = 'discovery' order by id`));
+  await t.orm.em
+    .fork()
+    .execute<{ status: string }[]>(`select status from job_runs where job = 'discovery' order by id`);
 
 const restartsOf = (messages: JobMessage[]) =>
-  messages.filter((m) => (m.message as { event?: string } | null)?.event === 'restart').map((m) => m.message as { restarts: number; delayMs: number });
+  messages
+    .filter((m) => (m.message as { event?: string } | null)?.event === 'restart')
+    .map((m) => m.message as { restarts: number; delayMs: number });
 
 describe('Bree scheduler: the discovery job', () => {
   it('is one long-lived worker thread started with the scheduler: it polls, posts its stats again and again, and keeps running', async () => {
     const messages: JobMessage[] = [];
     // Housekeeping (which posts the running totals) every 2 s instead of 300.
     const often = loadConfig({ ...settings, DISCOVERY_TICK_SECONDS: '2' });
-    scheduler = await createScheduler({ config: often, databaseUrl: t.db.url, logger, jobs: ['discovery'], onMessage: (m) => messages.push(m) });
+    scheduler = await createScheduler({
+      config: often,
+      databaseUrl: t.db.url,
+      logger,
+      jobs: ['discovery'],
+      onMessage: (m) => messages.push(m),
+    });
     await scheduler.start();
     const posted = await until('two stats messages', () => {
-      const stats = messages.filter((m) => typeof m.message === 'object' && m.message !== null && 'stats' in m.message) as {
+      const stats = messages.filter(
+        (m) => typeof m.message === 'object' && m.message !== null && 'stats' in m.message,
+      ) as {
         message: { threadId: number; stats: { polls: number } };
       }[];
       return stats.length >= 2 ? stats : undefined;
@@ -80,7 +92,9 @@ describe('Bree scheduler: the discovery job', () => {
       expect(e.err.message).not.toContain(bad);
     }
     // It keeps failing; the scheduler keeps restarting it, waiting twice as long each time.
-    const restarts = await until('two restarts', () => (restartsOf(messages).length >= 2 ? restartsOf(messages) : undefined));
+    const restarts = await until('two restarts', () =>
+      restartsOf(messages).length >= 2 ? restartsOf(messages) : undefined,
+    );
     expect(restarts.slice(0, 2)).toEqual([
       { event: 'restart', restarts: 1, delayMs: 1_000, ranMs: expect.any(Number) as number },
       { event: 'restart', restarts: 2, delayMs: 2_000, ranMs: expect.any(Number) as number },
@@ -91,7 +105,13 @@ describe('Bree scheduler: the discovery job', () => {
   it('stop() cancels the long-lived worker: the tick in flight finishes, within the timeout', async () => {
     const before = (await jobRuns()).length;
     const messages: JobMessage[] = [];
-    scheduler = await createScheduler({ config, databaseUrl: t.db.url, logger, jobs: ['discovery'], onMessage: (m) => messages.push(m) });
+    scheduler = await createScheduler({
+      config,
+      databaseUrl: t.db.url,
+      logger,
+      jobs: ['discovery'],
+      onMessage: (m) => messages.push(m),
+    });
     await scheduler.start(); // discovery starts at once
     await until('worker started', () => (scheduler!.bree.workers.size === 1 ? true : undefined));
     await scheduler.stop(20_000);

@@ -22,10 +22,13 @@ describe('logger', () => {
 
   it('LOG_FORMAT=pretty writes human-readable lines, secrets still hidden', () => {
     const c = capture();
-    createLogger('info', c.stream, 'pretty').info({ venue: 'resy:1', headers: { authorization: 'Bearer s3cret' } }, 'drop seen');
+    createLogger('info', c.stream, 'pretty').info(
+      { venue: 'resy:1', headers: { authorization: 'Bearer s3cret' } },
+      'drop seen',
+    );
     const text = c.text();
     expect(text).toMatch(/INFO.*drop seen/);
-    expect(text).toContain("venue: \"resy:1\"");
+    expect(text).toContain('venue: "resy:1"');
     expect(text).not.toContain('s3cret');
     expect(() => JSON.parse(text) as unknown).toThrow();
   });

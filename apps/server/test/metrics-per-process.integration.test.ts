@@ -25,10 +25,14 @@ describe('/metrics counts what this process did', () => {
 
   it('poll durations come from the worker of this process, with default process metrics beside them', async () => {
     let text = '';
-    await waitFor(async () => {
-      text = await scrape();
-      return (sample(text, 'dropwatch_discovery_poll_duration_seconds_count') ?? 0) > 0 ? true : undefined;
-    }, 80_000, 'a bucket poll counted in /metrics');
+    await waitFor(
+      async () => {
+        text = await scrape();
+        return (sample(text, 'dropwatch_discovery_poll_duration_seconds_count') ?? 0) > 0 ? true : undefined;
+      },
+      80_000,
+      'a bucket poll counted in /metrics',
+    );
     expect(text).toMatch(/^# TYPE dropwatch_discovery_drops_total counter$/m);
     expect(text).toMatch(/^# TYPE dropwatch_provider_errors_total counter$/m);
     expect(sample(text, 'nodejs_eventloop_lag_seconds')).not.toBeNull();
@@ -38,19 +42,26 @@ describe('/metrics counts what this process did', () => {
   it('an SSE subscription is counted as a request but kept out of the latency histogram', async () => {
     const c = h.client();
     await new Promise<void>((resolve, reject) => {
-      const sub = c.feed.onDrop.subscribe({}, {
-        onStarted: () => {
-          sub.unsubscribe();
-          resolve();
+      const sub = c.feed.onDrop.subscribe(
+        {},
+        {
+          onStarted: () => {
+            sub.unsubscribe();
+            resolve();
+          },
+          onError: reject,
         },
-        onError: reject,
-      });
+      );
     });
     let text = '';
-    await waitFor(async () => {
-      text = await scrape();
-      return text.includes('dropwatch_http_requests_total{procedure="feed.onDrop"') ? true : undefined;
-    }, 10_000, 'the subscription counted as a request');
+    await waitFor(
+      async () => {
+        text = await scrape();
+        return text.includes('dropwatch_http_requests_total{procedure="feed.onDrop"') ? true : undefined;
+      },
+      10_000,
+      'the subscription counted as a request',
+    );
     expect(text).not.toContain('dropwatch_http_request_duration_seconds_count{procedure="feed.onDrop"}');
   });
 });

@@ -6,7 +6,15 @@ import { issueToken } from '@dropwatch/api';
 import type { DropwatchClient, RouterOutputs } from '@dropwatch/client';
 import { loadConfig } from '@dropwatch/core';
 import { MAX_WATCHES_PER_USER, runNotify } from '@dropwatch/discovery';
-import { dayFromToday, seedBucket, seedDrop, seedVenue, startApiHarness, waitFor, type ApiHarness } from './api-fixtures.js';
+import {
+  dayFromToday,
+  seedBucket,
+  seedDrop,
+  seedVenue,
+  startApiHarness,
+  waitFor,
+  type ApiHarness,
+} from './api-fixtures.js';
 
 type Notification = RouterOutputs['notifications']['list']['items'][number];
 
@@ -40,10 +48,14 @@ describe('watches and in-app notifications over HTTP (real server, real client, 
 
   /** Runs the notify job until `fn` holds (drops may be held back by another session's open transaction). */
   const notifyUntil = <T>(fn: () => Promise<T | undefined>, what: string) =>
-    waitFor(async () => {
-      await notifyOnce();
-      return fn();
-    }, VISIBLE_WITHIN_MS, what);
+    waitFor(
+      async () => {
+        await notifyOnce();
+        return fn();
+      },
+      VISIBLE_WITHIN_MS,
+      what,
+    );
 
   const user = async (name: string) => {
     const t = await issueToken(h.app.orm.em.fork(), { userName: name, role: 'user' });
@@ -72,9 +84,19 @@ describe('watches and in-app notifications over HTTP (real server, real client, 
     subs.push(a.notifications.onNew.subscribe(undefined, { onData: (e) => gotA.push({ id: e.id, n: e.data }) }));
     subs.push(b.notifications.onNew.subscribe(undefined, { onData: (e) => gotB.push(e) }));
     // Subscriptions are open once a NOTIFY-free poll found nothing; give the SSE handshake a moment by waiting on list.
-    await waitFor(async () => ((await a.notifications.list.query()).items.length === 0 ? true : undefined), 5_000, 'list');
+    await waitFor(
+      async () => ((await a.notifications.list.query()).items.length === 0 ? true : undefined),
+      5_000,
+      'list',
+    );
 
-    const drop = await seedDrop(h.sql, { bucketId, venueId: 'resy:1', market: 'nyc', slotDate: dayFromToday(1), partySizes: [2, 4] });
+    const drop = await seedDrop(h.sql, {
+      bucketId,
+      venueId: 'resy:1',
+      market: 'nyc',
+      slotDate: dayFromToday(1),
+      partySizes: [2, 4],
+    });
     await notifyUntil(() => Promise.resolve(gotA.length >= 1 ? true : undefined), 'onNew to deliver the drop');
     expect(gotA[0]!.n.drop.id).toBe(drop.id);
     expect(gotA[0]!.n.drop.venue.name).toBe('Café Boulud');
@@ -94,27 +116,48 @@ describe('watches and in-app notifications over HTTP (real server, real client, 
     await g.watches.add.mutate({ venueId: 'resy:1', partySize: 6 });
     await hh.watches.add.mutate({ venueId: 'resy:1', timeFrom: '21:00', timeTo: '22:00' });
     await i.watches.add.mutate({ venueId: 'resy:1', dateFrom: dayFromToday(2), dateTo: dayFromToday(2) });
-    const early = await seedDrop(h.sql, { bucketId, venueId: 'resy:1', market: 'nyc', slotDate: dayFromToday(1), slotTime: '20:30', partySizes: [2, 4] });
-    const late = await seedDrop(h.sql, { bucketId, venueId: 'resy:1', market: 'nyc', slotDate: dayFromToday(2), slotTime: '21:30', partySizes: [6] });
+    const early = await seedDrop(h.sql, {
+      bucketId,
+      venueId: 'resy:1',
+      market: 'nyc',
+      slotDate: dayFromToday(1),
+      slotTime: '20:30',
+      partySizes: [2, 4],
+    });
+    const late = await seedDrop(h.sql, {
+      bucketId,
+      venueId: 'resy:1',
+      market: 'nyc',
+      slotDate: dayFromToday(2),
+      slotTime: '21:30',
+      partySizes: [6],
+    });
     // Alice watches resy:1 unfiltered: once she has both, the job has read both.
     await notifyUntil(async () => {
       const ids = (await a.notifications.list.query({ limit: 10 })).items.map((n) => n.drop.id);
       return ids.includes(early.id) && ids.includes(late.id) ? true : undefined;
     }, 'both drops fanned out');
     expect((await f.notifications.list.query()).items).toEqual([]);
-    for (const c of [g, hh, i]) expect((await c.notifications.list.query()).items.map((n) => n.drop.id)).toEqual([late.id]);
+    for (const c of [g, hh, i])
+      expect((await c.notifications.list.query()).items.map((n) => n.drop.id)).toEqual([late.id]);
   });
 
   it('watches: idempotent add, name normalized, bounded count, NOT_FOUND for ids not yours, BAD_REQUEST for bad input', async () => {
     const c = await user('carol');
-    const first = await c.watches.add.mutate({ venueName: '  CAFÉ   Boulud ', partySize: 2, timeFrom: '19:00', timeTo: '22:00' });
+    const first = await c.watches.add.mutate({
+      venueName: '  CAFÉ   Boulud ',
+      partySize: 2,
+      timeFrom: '19:00',
+      timeTo: '22:00',
+    });
     expect(first.created).toBe(true);
     expect(first.watch.venueName).toBe('cafe boulud');
     const again = await c.watches.add.mutate({ venueName: 'cafe boulud' });
     expect(again).toMatchObject({ created: false, watch: { id: first.watch.id, partySize: 2 } });
     expect((await c.watches.list.query()).items.map((w) => w.id)).toEqual([first.watch.id]);
 
-    for (let i = 1; i < MAX_WATCHES_PER_USER; i++) await c.watches.add.mutate({ venueId: `resy:${1000 + i}`, kind: 'exclude' });
+    for (let i = 1; i < MAX_WATCHES_PER_USER; i++)
+      await c.watches.add.mutate({ venueId: `resy:${1000 + i}`, kind: 'exclude' });
     const over = await failure(c.watches.add.mutate({ venueId: 'resy:99999' }));
     expect(over.data?.code).toBe('CONFLICT');
     expect(over.message).toContain(`at most ${MAX_WATCHES_PER_USER}`);
@@ -123,8 +166,13 @@ describe('watches and in-app notifications over HTTP (real server, real client, 
     const bad = await failure(c.watches.add.mutate({ venueId: 'resy:1', venueName: 'x' }));
     expect(bad.data?.code).toBe('BAD_REQUEST');
     expect((await failure(c.watches.add.mutate({ venueId: 'not an id' }))).data?.code).toBe('BAD_REQUEST');
-    expect((await failure(c.watches.add.mutate({ venueId: 'resy:1', timeFrom: '25:00' }))).data?.code).toBe('BAD_REQUEST');
-    expect((await failure(c.watches.add.mutate({ venueId: 'resy:1', dateFrom: '2026-03-02', dateTo: '2026-03-01' }))).data?.code).toBe('BAD_REQUEST');
+    expect((await failure(c.watches.add.mutate({ venueId: 'resy:1', timeFrom: '25:00' }))).data?.code).toBe(
+      'BAD_REQUEST',
+    );
+    expect(
+      (await failure(c.watches.add.mutate({ venueId: 'resy:1', dateFrom: '2026-03-02', dateTo: '2026-03-01' }))).data
+        ?.code,
+    ).toBe('BAD_REQUEST');
 
     const alices = (await a.watches.list.query()).items[0]!;
     expect((await failure(c.watches.remove.mutate({ id: alices.id }))).data?.code).toBe('NOT_FOUND');
@@ -138,10 +186,14 @@ describe('watches and in-app notifications over HTTP (real server, real client, 
     const w = await user('walter');
     const extra = 10;
     const outcomes = await Promise.allSettled(
-      Array.from({ length: MAX_WATCHES_PER_USER + extra }, (_, i) => w.watches.add.mutate({ venueId: `resy:${5000 + i}` })),
+      Array.from({ length: MAX_WATCHES_PER_USER + extra }, (_, i) =>
+        w.watches.add.mutate({ venueId: `resy:${5000 + i}` }),
+      ),
     );
     const created = outcomes.filter((o) => o.status === 'fulfilled' && o.value.created).length;
-    const refused = outcomes.filter((o) => o.status === 'rejected' && (o.reason as { data?: { code?: string } }).data?.code === 'CONFLICT').length;
+    const refused = outcomes.filter(
+      (o) => o.status === 'rejected' && (o.reason as { data?: { code?: string } }).data?.code === 'CONFLICT',
+    ).length;
     expect({ created, refused }).toEqual({ created: MAX_WATCHES_PER_USER, refused: extra });
     expect((await w.watches.list.query()).items).toHaveLength(MAX_WATCHES_PER_USER);
   });
@@ -150,8 +202,12 @@ describe('watches and in-app notifications over HTTP (real server, real client, 
     const d = await user('dave');
     await d.watches.add.mutate({ venueId: 'resy:2' });
     const drops = [];
-    for (let i = 0; i < 5; i++) drops.push(await seedDrop(h.sql, { bucketId, venueId: 'resy:2', market: 'nyc', slotDate: dayFromToday(1) }));
-    await notifyUntil(async () => ((await d.notifications.list.query({ limit: 10 })).items.length >= 5 ? true : undefined), 'five notifications');
+    for (let i = 0; i < 5; i++)
+      drops.push(await seedDrop(h.sql, { bucketId, venueId: 'resy:2', market: 'nyc', slotDate: dayFromToday(1) }));
+    await notifyUntil(
+      async () => ((await d.notifications.list.query({ limit: 10 })).items.length >= 5 ? true : undefined),
+      'five notifications',
+    );
 
     const page1 = await d.notifications.list.query({ limit: 2 });
     const page2 = await d.notifications.list.query({ limit: 2, cursor: page1.nextCursor! });
@@ -169,7 +225,9 @@ describe('watches and in-app notifications over HTTP (real server, real client, 
     const bobs = await b.notifications.list.query();
     const alices = (await a.notifications.list.query()).items[0]!;
     expect((await failure(d.notifications.markRead.mutate({ ids: [alices.id] }))).data?.code).toBe('NOT_FOUND');
-    expect((await failure(d.notifications.markRead.mutate({ ids: [page1.items[1]!.id, alices.id] }))).data?.code).toBe('NOT_FOUND');
+    expect((await failure(d.notifications.markRead.mutate({ ids: [page1.items[1]!.id, alices.id] }))).data?.code).toBe(
+      'NOT_FOUND',
+    );
     expect((await a.notifications.list.query()).items[0]!.readAt).toBeNull();
     expect((await d.notifications.list.query({ unreadOnly: true, limit: 10 })).items).toHaveLength(4);
     expect((await d.notifications.list.query({ limit: 50 })).items.map((n) => n.id)).not.toContain(alices.id);
@@ -181,7 +239,12 @@ describe('watches and in-app notifications over HTTP (real server, real client, 
 
     // A subscription resuming from someone else's id is refused.
     const errors: unknown[] = [];
-    subs.push(d.notifications.onNew.subscribe({ lastEventId: alices.id }, { onData: () => undefined, onError: (e) => errors.push(e) }));
+    subs.push(
+      d.notifications.onNew.subscribe(
+        { lastEventId: alices.id },
+        { onData: () => undefined, onError: (e) => errors.push(e) },
+      ),
+    );
     await waitFor(() => (errors.length > 0 ? true : undefined), 5_000, 'onNew to refuse a foreign id');
     expect(((errors[0] as TRPCClientError<never>).data as { code: string } | undefined)?.code).toBe('NOT_FOUND');
 
@@ -194,9 +257,15 @@ describe('watches and in-app notifications over HTTP (real server, real client, 
     const e = await user('erin');
     await e.watches.add.mutate({ venueId: 'resy:2' });
     const got: { id: string; drop: string }[] = [];
-    const sub = e.notifications.onNew.subscribe(undefined, { onData: (ev) => got.push({ id: ev.id, drop: ev.data.drop.id }) });
+    const sub = e.notifications.onNew.subscribe(undefined, {
+      onData: (ev) => got.push({ id: ev.id, drop: ev.data.drop.id }),
+    });
     subs.push(sub);
-    await waitFor(async () => ((await e.notifications.list.query()).items.length === 0 ? true : undefined), 5_000, 'list');
+    await waitFor(
+      async () => ((await e.notifications.list.query()).items.length === 0 ? true : undefined),
+      5_000,
+      'list',
+    );
     const d1 = await seedDrop(h.sql, { bucketId, venueId: 'resy:2', market: 'nyc', slotDate: dayFromToday(1) });
     await notifyUntil(() => Promise.resolve(got.length >= 1 ? true : undefined), 'the first notification');
     sub.unsubscribe();
@@ -204,9 +273,14 @@ describe('watches and in-app notifications over HTTP (real server, real client, 
       await seedDrop(h.sql, { bucketId, venueId: 'resy:2', market: 'nyc', slotDate: dayFromToday(1) }),
       await seedDrop(h.sql, { bucketId, venueId: 'resy:2', market: 'nyc', slotDate: dayFromToday(1) }),
     ];
-    await notifyUntil(async () => ((await e.notifications.list.query()).items.length >= 3 ? true : undefined), 'the missed ones');
+    await notifyUntil(
+      async () => ((await e.notifications.list.query()).items.length >= 3 ? true : undefined),
+      'the missed ones',
+    );
     const again: string[] = [];
-    subs.push(e.notifications.onNew.subscribe({ lastEventId: got[0]!.id }, { onData: (ev) => again.push(ev.data.drop.id) }));
+    subs.push(
+      e.notifications.onNew.subscribe({ lastEventId: got[0]!.id }, { onData: (ev) => again.push(ev.data.drop.id) }),
+    );
     await waitFor(() => (again.length >= 2 ? true : undefined), 10_000, 'the missed notifications');
     expect(got.map((g) => g.drop)).toEqual([d1.id]);
     expect(again).toEqual(missed.map((m) => m.id));

@@ -45,20 +45,35 @@ async function dropAt(venueId: string): Promise<string> {
 }
 
 const notificationsOf = (userId: string) =>
-  waitFor(async () => {
-    const r = await sql.query<{ drop_event_id: string }>('select drop_event_id::text from user_notifications where user_id = $1 order by id', [userId]);
-    return r.rows.length > 0 ? r.rows : undefined;
-  }, VISIBLE_WITHIN_MS, 'the notify worker to fan the drop out');
+  waitFor(
+    async () => {
+      const r = await sql.query<{ drop_event_id: string }>(
+        'select drop_event_id::text from user_notifications where user_id = $1 order by id',
+        [userId],
+      );
+      return r.rows.length > 0 ? r.rows : undefined;
+    },
+    VISIBLE_WITHIN_MS,
+    'the notify worker to fan the drop out',
+  );
 
 const statsMessage = (messages: JobMessage[]) =>
-  messages.find((m) => m.name === 'notify' && typeof m.message === 'object' && m.message !== null && 'stats' in m.message);
+  messages.find(
+    (m) => m.name === 'notify' && typeof m.message === 'object' && m.message !== null && 'stats' in m.message,
+  );
 
 describe('Bree scheduler: the notify job', () => {
   it('is one long-lived worker thread: a watched drop becomes a notification, job_runs records it', async () => {
     const messages: JobMessage[] = [];
     const userId = await watcher('watcher', 'resy:5');
     let created = 0;
-    scheduler = await createScheduler({ config, databaseUrl: t.db.url, logger: createLogger('silent'), jobs: ['notify'], onMessage: (m) => messages.push(m) });
+    scheduler = await createScheduler({
+      config,
+      databaseUrl: t.db.url,
+      logger: createLogger('silent'),
+      jobs: ['notify'],
+      onMessage: (m) => messages.push(m),
+    });
     scheduler.bree.on('worker created', () => created++);
     await scheduler.start();
     const first = await dropAt('resy:5');
@@ -71,7 +86,11 @@ describe('Bree scheduler: the notify job', () => {
 
     // A second drop is handled by the same worker: no worker per run.
     const second = await dropAt('resy:5');
-    await waitFor(async () => ((await notificationsOf(userId)).length === 2 ? true : undefined), VISIBLE_WITHIN_MS, 'the second drop');
+    await waitFor(
+      async () => ((await notificationsOf(userId)).length === 2 ? true : undefined),
+      VISIBLE_WITHIN_MS,
+      'the second drop',
+    );
     expect((await notificationsOf(userId)).map((r) => r.drop_event_id)).toEqual([first, second]);
     expect(created).toBe(1);
     expect(scheduler.bree.workers.has('notify')).toBe(true);
@@ -92,19 +111,33 @@ describe('Bree scheduler: the notify job', () => {
     await scheduler.start();
     const worker = await waitFor(() => scheduler!.bree.workers.get('notify'), 10_000, 'the notify worker');
     // Wait until it runs (its first pass posts nothing when idle; the LISTEN backend shows it is up).
-    await waitFor(async () => {
-      const r = await sql.query(`select 1 from pg_stat_activity where application_name = 'dropwatch-notify-listen' and datname = current_database()`);
-      return r.rows.length > 0 ? true : undefined;
-    }, 30_000, 'the worker to LISTEN');
+    await waitFor(
+      async () => {
+        const r = await sql.query(
+          `select 1 from pg_stat_activity where application_name = 'dropwatch-notify-listen' and datname = current_database()`,
+        );
+        return r.rows.length > 0 ? true : undefined;
+      },
+      30_000,
+      'the worker to LISTEN',
+    );
     await worker.terminate(); // the thread dies (exit code 1), as on an uncaught error
 
-    const restart = await waitFor(() => messages.find((m) => m.name === 'notify' && (m.message as { event?: string }).event === 'restart'), 10_000, 'a restart');
+    const restart = await waitFor(
+      () => messages.find((m) => m.name === 'notify' && (m.message as { event?: string }).event === 'restart'),
+      10_000,
+      'a restart',
+    );
     expect(restart.message).toMatchObject({ event: 'restart', restarts: 1, delayMs: 1_000 });
     expect(errors.some((e) => e.name === 'notify' && /exited with code/.test(e.err.message))).toBe(true);
-    const next = await waitFor(() => {
-      const w = scheduler!.bree.workers.get('notify');
-      return w && w !== worker ? w : undefined;
-    }, 30_000, 'the restarted worker');
+    const next = await waitFor(
+      () => {
+        const w = scheduler!.bree.workers.get('notify');
+        return w && w !== worker ? w : undefined;
+      },
+      30_000,
+      'the restarted worker',
+    );
     expect(next.threadId).not.toBe(worker.threadId);
     expect(scheduler.restarts.get('notify')).toBe(1);
 
@@ -115,12 +148,22 @@ describe('Bree scheduler: the notify job', () => {
 
   it('stop() cancels the worker cleanly within its timeout: it says done, releases its lease, no restart follows', async () => {
     const messages: JobMessage[] = [];
-    scheduler = await createScheduler({ config, databaseUrl: t.db.url, logger: createLogger('silent'), jobs: ['notify'], onMessage: (m) => messages.push(m) });
+    scheduler = await createScheduler({
+      config,
+      databaseUrl: t.db.url,
+      logger: createLogger('silent'),
+      jobs: ['notify'],
+      onMessage: (m) => messages.push(m),
+    });
     await scheduler.start();
-    await waitFor(async () => {
-      const r = await sql.query(`select holder from job_leases where name = 'notify'`);
-      return r.rows.length > 0 ? true : undefined;
-    }, 30_000, 'the worker to take its lease');
+    await waitFor(
+      async () => {
+        const r = await sql.query(`select holder from job_leases where name = 'notify'`);
+        return r.rows.length > 0 ? true : undefined;
+      },
+      30_000,
+      'the worker to take its lease',
+    );
     const timeoutMs = 5_000;
     const started = Date.now();
     await scheduler.stop(timeoutMs);

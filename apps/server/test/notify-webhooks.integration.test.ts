@@ -8,7 +8,15 @@ import type { DropwatchClient } from '@dropwatch/client';
 import { loadConfig } from '@dropwatch/core';
 import { runNotify } from '@dropwatch/discovery';
 import { Webhook } from 'standardwebhooks';
-import { dayFromToday, seedBucket, seedDrop, seedVenue, startApiHarness, waitFor, type ApiHarness } from './api-fixtures.js';
+import {
+  dayFromToday,
+  seedBucket,
+  seedDrop,
+  seedVenue,
+  startApiHarness,
+  waitFor,
+  type ApiHarness,
+} from './api-fixtures.js';
 
 const VISIBLE_WITHIN_MS = 90_000;
 vi.setConfig({ testTimeout: 200_000 });
@@ -44,7 +52,9 @@ describe('webhooks.set/test/remove over HTTP', () => {
       req.on('end', () => {
         hits.push({
           body: Buffer.concat(chunks).toString('utf8'),
-          headers: Object.fromEntries(['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((h) => [h, String(req.headers[h] ?? '')])),
+          headers: Object.fromEntries(
+            ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((h) => [h, String(req.headers[h] ?? '')]),
+          ),
         });
         res.statusCode = answer;
         res.end('ok');
@@ -67,8 +77,19 @@ describe('webhooks.set/test/remove over HTTP', () => {
 
   it('refuses non-http(s) URLs and hosts resolving to loopback/private/link-local addresses by default', async () => {
     const c = await client(strict, 'strict-user');
-    for (const url of [receiverUrl, 'http://localhost:9/x', 'http://10.0.0.1/x', 'http://169.254.169.254/latest', 'http://[::1]/x', 'ftp://example.test/x', 'http://0.0.0.0/x',
-      'http://[::127.0.0.1]/x', 'http://[64:ff9b::7f00:1]/x', 'http://[64:ff9b::a9fe:a9fe]/x', 'http://[2002:7f00:1::]/x']) {
+    for (const url of [
+      receiverUrl,
+      'http://localhost:9/x',
+      'http://10.0.0.1/x',
+      'http://169.254.169.254/latest',
+      'http://[::1]/x',
+      'ftp://example.test/x',
+      'http://0.0.0.0/x',
+      'http://[::127.0.0.1]/x',
+      'http://[64:ff9b::7f00:1]/x',
+      'http://[64:ff9b::a9fe:a9fe]/x',
+      'http://[2002:7f00:1::]/x',
+    ]) {
       expect(await codeOf(c.webhooks.set.mutate({ url })), url).toBe('BAD_REQUEST');
     }
     expect(await codeOf(c.webhooks.test.mutate())).toBe('NOT_FOUND');
@@ -93,18 +114,27 @@ describe('webhooks.set/test/remove over HTTP', () => {
     const notify = () => runNotify({ orm: open.app.orm, config, logger: pino({ level: 'silent' }) });
     await notify();
     const drop = await seedDrop(open.sql, { bucketId, venueId: 'resy:77', market: 'nyc', slotDate: dayFromToday(1) });
-    const hit = await waitFor(async () => {
-      await notify();
-      return hits.find((h) => h.body.includes(`"id":"${drop.id}"`));
-    }, VISIBLE_WITHIN_MS, 'the drop webhook');
-    const body = new Webhook(set.secret).verify(hit.body, hit.headers) as { type: string; data: { notificationId: string; drop: { id: string } } };
+    const hit = await waitFor(
+      async () => {
+        await notify();
+        return hits.find((h) => h.body.includes(`"id":"${drop.id}"`));
+      },
+      VISIBLE_WITHIN_MS,
+      'the drop webhook',
+    );
+    const body = new Webhook(set.secret).verify(hit.body, hit.headers) as {
+      type: string;
+      data: { notificationId: string; drop: { id: string } };
+    };
     expect(body.type).toBe('drop.opened');
     const listed = await c.notifications.list.query();
     expect(listed.items.map((n) => n.id)).toContain(body.data.notificationId);
 
     expect(await c.webhooks.remove.mutate()).toMatchObject({ removed: true });
     expect(await codeOf(c.webhooks.test.mutate())).toBe('NOT_FOUND');
-    const rows = await open.sql.query<{ webhook_secret: string | null }>(`select webhook_secret from users where name = 'hooked-user'`);
+    const rows = await open.sql.query<{ webhook_secret: string | null }>(
+      `select webhook_secret from users where name = 'hooked-user'`,
+    );
     expect(rows.rows[0]!.webhook_secret).toBeNull();
   });
 
@@ -133,8 +163,15 @@ describe('webhooks.set/test/remove over HTTP', () => {
     expect(new Webhook(now.secret).verify(after.body, after.headers)).toBeTruthy();
     expect(() => new Webhook(rotated.secret).verify(after.body, after.headers)).toThrow();
 
-    for (const bad of [{ overlapHours: -1 }, { overlapHours: 1.5 }, { overlapHours: 10_000 }, { overlapHours: 1, extra: true }]) {
-      expect(await codeOf(c.webhooks.rotateSecret.mutate(bad as { overlapHours: number })), JSON.stringify(bad)).toBe('BAD_REQUEST');
+    for (const bad of [
+      { overlapHours: -1 },
+      { overlapHours: 1.5 },
+      { overlapHours: 10_000 },
+      { overlapHours: 1, extra: true },
+    ]) {
+      expect(await codeOf(c.webhooks.rotateSecret.mutate(bad as { overlapHours: number })), JSON.stringify(bad)).toBe(
+        'BAD_REQUEST',
+      );
     }
   });
 
@@ -149,10 +186,14 @@ describe('webhooks.set/test/remove over HTTP', () => {
     answer = 410;
     try {
       const drop = await seedDrop(open.sql, { bucketId, venueId: 'resy:78', market: 'nyc', slotDate: dayFromToday(2) });
-      await waitFor(async () => {
-        await notify();
-        return hits.some((h) => h.body.includes(`"id":"${drop.id}"`)) ? true : undefined;
-      }, VISIBLE_WITHIN_MS, 'the drop webhook answered 410');
+      await waitFor(
+        async () => {
+          await notify();
+          return hits.some((h) => h.body.includes(`"id":"${drop.id}"`)) ? true : undefined;
+        },
+        VISIBLE_WITHIN_MS,
+        'the drop webhook answered 410',
+      );
     } finally {
       answer = 200;
     }

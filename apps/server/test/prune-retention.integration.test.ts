@@ -65,7 +65,11 @@ describe('prune procedures', () => {
     expect(done.deleted).toEqual(preview.wouldDelete);
     expect(done.partitions.dropped.sort()).toEqual([...preview.partitionsToDrop].sort());
     expect(done.durationMs).toBeGreaterThanOrEqual(0);
-    expect((await caller(admin).prune.preview()).wouldDelete).toMatchObject({ drop_events: 0, job_runs: 0, venue_metrics: 0 });
+    expect((await caller(admin).prune.preview()).wouldDelete).toMatchObject({
+      drop_events: 0,
+      job_runs: 0,
+      venue_metrics: 0,
+    });
   });
 
   it('answers already_running while the daily job holds the lease, without waiting or failing', async () => {

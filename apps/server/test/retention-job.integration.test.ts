@@ -69,11 +69,19 @@ describe('retention job (worker thread)', () => {
        values ('nyc_2026-01-01_20:30', 'x', 1, 'sim:1', 'nyc', $1::date, '20:30', $1::date, $1::date)`,
       [old],
     );
-    const outcome = await runJob({ job: { name: 'retention' }, databaseUrl: t.db.url, logLevel: 'silent', retention: retention() });
+    const outcome = await runJob({
+      job: { name: 'retention' },
+      databaseUrl: t.db.url,
+      logLevel: 'silent',
+      retention: retention(),
+    });
     expect(outcome.error).toBeUndefined();
     expect(outcome.exitCode).toBe(0);
     expect(outcome.messages.at(-1)).toBe('done');
-    const stats = outcome.messages[0] as { job: string; result: { status: string; deleted: { drop_events: number }; partitions: { dropped: string[] } } };
+    const stats = outcome.messages[0] as {
+      job: string;
+      result: { status: string; deleted: { drop_events: number }; partitions: { dropped: string[] } };
+    };
     expect(stats.job).toBe('retention');
     expect(stats.result.status).toBe('ok');
     expect(stats.result.deleted.drop_events).toBe(1);
@@ -83,7 +91,11 @@ describe('retention job (worker thread)', () => {
   });
 
   it('fails loudly (error, exit 1) on workerData it cannot use', async () => {
-    const outcome = await runJob({ databaseUrl: t.db.url, logLevel: 'silent', retention: { ...retention(), DROP_EVENTS_RETENTION_DAYS: 3 } });
+    const outcome = await runJob({
+      databaseUrl: t.db.url,
+      logLevel: 'silent',
+      retention: { ...retention(), DROP_EVENTS_RETENTION_DAYS: 3 },
+    });
     expect(outcome.exitCode).toBe(1);
     expect(outcome.error?.message).toMatch(/DROP_EVENTS_RETENTION_DAYS/);
     expect(outcome.messages).not.toContain('done');

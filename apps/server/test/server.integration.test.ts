@@ -10,8 +10,11 @@ import { createLogger } from '../src/logger.js';
 
 const serverDir = path.resolve(import.meta.dirname, '..');
 
-
-function runServer(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function runServer(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: serverDir,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info', ...env },
@@ -61,7 +64,11 @@ describe('server in-process', () => {
     } finally {
       await adminQuery(db.adminUrl, `alter database "${db.name}" allow_connections true`);
     }
-    await waitFor(async () => ((await fetch(`${app.url}/healthz`)).status === 200 ? true : undefined), 10_000, 'healthz 200');
+    await waitFor(
+      async () => ((await fetch(`${app.url}/healthz`)).status === 200 ? true : undefined),
+      10_000,
+      'healthz 200',
+    );
   });
 });
 
@@ -113,11 +120,16 @@ describe('server process', () => {
     /** One `npm start`: healthz 200 on the embedded path, then SIGTERM; returns the log. */
     async function startServeStop(dataDir: string): Promise<string> {
       const port = await freePort();
-      const server = runServer({ PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()), EMBEDDED_PG_DIR: dataDir });
+      const server = runServer({
+        PORT: String(port),
+        EMBEDDED_PG_PORT: String(await freePort()),
+        EMBEDDED_PG_DIR: dataDir,
+      });
       try {
         // Until the server listens, fetch is refused: that counts as "not yet".
         await waitFor(
-          async () => ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.status === 200 ? true : undefined),
+          async () =>
+            (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.status === 200 ? true : undefined,
           60_000,
           'healthz on the embedded path',
         ).catch((err: unknown) => {

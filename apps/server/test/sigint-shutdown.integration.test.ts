@@ -51,7 +51,8 @@ describe('Ctrl-C in a terminal (SIGINT to the whole foreground process group)', 
     const killer = setTimeout(() => process.kill(-pid, 'SIGKILL'), RUN_TIMEOUT_MS);
     try {
       await waitFor(
-        async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200 ? true : undefined),
+        async () =>
+          (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200 ? true : undefined,
         60_000,
         'readyz on the embedded path',
       ).catch((err: unknown) => {

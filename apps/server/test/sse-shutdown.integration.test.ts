@@ -18,7 +18,11 @@ describe('SSE streams at shutdown', () => {
       expect(res.status).toBe(200);
       const reader = res.body!.getReader();
       await reader.read(); // the stream is open once its first bytes arrive
-      await waitFor(async () => ((await subscriberGauge(h.app.url)) === 1 ? true : undefined), 5_000, 'the onNew stream counted');
+      await waitFor(
+        async () => ((await subscriberGauge(h.app.url)) === 1 ? true : undefined),
+        5_000,
+        'the onNew stream counted',
+      );
 
       const ended = (async () => {
         try {

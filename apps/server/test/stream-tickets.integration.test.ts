@@ -79,14 +79,20 @@ describe('stream tickets: browser auth for subscriptions over HTTP', () => {
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(61_000);
     // Stored hashed: the table never holds the ticket itself.
-    const stored = await h.sql.query<{ ticket_hash: string }>('select ticket_hash from stream_tickets where user_id = $1', [userId]);
+    const stored = await h.sql.query<{ ticket_hash: string }>(
+      'select ticket_hash from stream_tickets where user_id = $1',
+      [userId],
+    );
     expect(stored.rows.map((r) => r.ticket_hash)).toContain(hashToken(ticket));
     expect(stored.rows.some((r) => r.ticket_hash.includes(ticket))).toBe(false);
 
     const first = await sseFrames(onNewUrl(h.app.url, { ticket }), CONNECTED);
     expect(first.text).toMatch(CONNECTED);
     // Redeemed by that request (the SDK test below shows such a stream delivering).
-    const used = await h.sql.query<{ used_at: Date | null }>('select used_at from stream_tickets where ticket_hash = $1', [hashToken(ticket)]);
+    const used = await h.sql.query<{ used_at: Date | null }>(
+      'select used_at from stream_tickets where ticket_hash = $1',
+      [hashToken(ticket)],
+    );
     expect(used.rows[0]!.used_at).toBeInstanceOf(Date);
 
     const again = await sseFrames(onNewUrl(h.app.url, { ticket }), ERROR);
@@ -97,7 +103,9 @@ describe('stream tickets: browser auth for subscriptions over HTTP', () => {
 
   it('refuses an expired ticket, a made-up one, and none at all', async () => {
     const ticket = await newTicket();
-    await h.sql.query(`update stream_tickets set expires_at = now() - interval '1 second' where ticket_hash = $1`, [hashToken(ticket)]);
+    await h.sql.query(`update stream_tickets set expires_at = now() - interval '1 second' where ticket_hash = $1`, [
+      hashToken(ticket),
+    ]);
     const expired = await sseFrames(onNewUrl(h.app.url, { ticket }), ERROR);
     expect(refusal(expired.text).message).toBe(STREAM_TICKET_REFUSED);
 
@@ -113,13 +121,21 @@ describe('stream tickets: browser auth for subscriptions over HTTP', () => {
 
   it('a ticket authenticates subscriptions only, and streamTicket needs the bearer token', async () => {
     const ticket = await newTicket();
-    const res = await fetch(`${h.app.url}/trpc/watches.list?connectionParams=${encodeURIComponent(JSON.stringify({ ticket }))}`);
+    const res = await fetch(
+      `${h.app.url}/trpc/watches.list?connectionParams=${encodeURIComponent(JSON.stringify({ ticket }))}`,
+    );
     expect(res.status).toBe(401);
     // …and was not spent by that request.
-    const unused = await h.sql.query<{ used_at: Date | null }>('select used_at from stream_tickets where ticket_hash = $1', [hashToken(ticket)]);
+    const unused = await h.sql.query<{ used_at: Date | null }>(
+      'select used_at from stream_tickets where ticket_hash = $1',
+      [hashToken(ticket)],
+    );
     expect(unused.rows[0]!.used_at).toBeNull();
 
-    const anonymous = await h.client().auth.streamTicket.mutate().catch((e: unknown) => e);
+    const anonymous = await h
+      .client()
+      .auth.streamTicket.mutate()
+      .catch((e: unknown) => e);
     expect(anonymous).toBeInstanceOf(TRPCClientError);
     expect(((anonymous as TRPCClientError<never>).data as { code?: string } | undefined)?.code).toBe('UNAUTHORIZED');
   });
@@ -139,7 +155,11 @@ describe('stream tickets: browser auth for subscriptions over HTTP', () => {
     subs.push(
       client.notifications.onNew.subscribe(
         {},
-        { onStarted: () => (started = true), onData: (e) => got.push(e.data.drop.venue.name), onError: (e) => errors.push(e) },
+        {
+          onStarted: () => (started = true),
+          onData: (e) => got.push(e.data.drop.venue.name),
+          onError: (e) => errors.push(e),
+        },
       ),
     );
     await waitFor(() => (started ? true : undefined), 20_000, 'the subscription to start');
@@ -161,12 +181,16 @@ describe('stream tickets: browser auth for subscriptions over HTTP', () => {
     expect(((over as TRPCClientError<never>).data as { code?: string } | undefined)?.code).toBe('TOO_MANY_REQUESTS');
     expect((over as Error).message).toContain('stream tickets');
 
-    await h.sql.query(`update stream_tickets set expires_at = now() - interval '1 minute' where user_id = $1`, [other.userId]);
+    await h.sql.query(`update stream_tickets set expires_at = now() - interval '1 minute' where user_id = $1`, [
+      other.userId,
+    ]);
     const live = await newTicket();
     const result = await runRetention({ orm: h.app.orm, config: loadConfig({}) });
     expect(result.status).toBe('ok');
     if (result.status === 'ok') expect(result.deleted.stream_tickets).toBeGreaterThanOrEqual(STREAM_TICKETS_PER_USER);
-    const left = await h.sql.query<{ n: number }>('select count(*)::int as n from stream_tickets where user_id = $1', [other.userId]);
+    const left = await h.sql.query<{ n: number }>('select count(*)::int as n from stream_tickets where user_id = $1', [
+      other.userId,
+    ]);
     expect(left.rows[0]!.n).toBe(0);
     const kept = await h.sql.query('select 1 from stream_tickets where ticket_hash = $1', [hashToken(live)]);
     expect(kept.rowCount).toBe(1);

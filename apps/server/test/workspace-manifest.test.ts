@@ -26,11 +26,16 @@ describe('workspace manifests', () => {
   const workspaces = readJson('package.json').workspaces as string[];
 
   it.each(workspaces)('%s imports every dependency it declares', (ws) => {
-    const pkg = readJson(`${ws}/package.json`) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+    const pkg = readJson(`${ws}/package.json`) as {
+      dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    };
     const text = sources(path.join(root, ws)).join('\n');
     const declared = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
     const unused = declared.filter(
-      (dep) => !(NOT_IMPORTED_BUT_NEEDED[ws] ?? []).includes(dep) && !new RegExp(`['"]${dep.replace(/[./]/g, '\\$&')}(/[^'"]*)?['"]`).test(text),
+      (dep) =>
+        !(NOT_IMPORTED_BUT_NEEDED[ws] ?? []).includes(dep) &&
+        !new RegExp(`['"]${dep.replace(/[./]/g, '\\$&')}(/[^'"]*)?['"]`).test(text),
     );
     expect(unused).toEqual([]);
   });

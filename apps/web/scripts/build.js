@@ -12,7 +12,15 @@ const staticDir = path.join(dist, 'static');
 await rm(dist, { recursive: true, force: true });
 await mkdir(staticDir, { recursive: true });
 
-const common = { bundle: true, minify: true, sourcemap: true, platform: 'browser', target: ['es2022'], legalComments: 'none', logLevel: 'warning' };
+const common = {
+  bundle: true,
+  minify: true,
+  sourcemap: true,
+  platform: 'browser',
+  target: ['es2022'],
+  legalComments: 'none',
+  logLevel: 'warning',
+};
 // The dashboard: content-hashed names, so the server can let browsers cache them for good.
 const app = await build({
   ...common,

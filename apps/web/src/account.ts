@@ -32,7 +32,10 @@ export function startAccount(url: string): void {
   let user: DropwatchClient | null = null;
   let notificationSub: Unsubscribable | null = null;
 
-  const unreadIds = () => [...notificationsList.querySelectorAll<HTMLElement>('li.unread')].map((li) => li.dataset.notificationId ?? '').filter(Boolean);
+  const unreadIds = () =>
+    [...notificationsList.querySelectorAll<HTMLElement>('li.unread')]
+      .map((li) => li.dataset.notificationId ?? '')
+      .filter(Boolean);
   const updateMarkAll = () => (markAll.hidden = unreadIds().length === 0);
 
   async function markRead(ids: string[]): Promise<void> {
@@ -57,7 +60,10 @@ export function startAccount(url: string): void {
     const li = document.createElement('li');
     li.dataset.watchId = w.id;
     const label = `${w.venueName ?? w.venueId ?? '?'}${w.partySize ? ` · party ${w.partySize}` : ''}${w.kind === 'exclude' ? ' (excluded)' : ''}`;
-    li.append(el('span', label), button('Remove', `Remove watch ${label}`, () => void removeWatch(w.id)));
+    li.append(
+      el('span', label),
+      button('Remove', `Remove watch ${label}`, () => void removeWatch(w.id)),
+    );
     return li;
   }
 
@@ -66,7 +72,11 @@ export function startAccount(url: string): void {
     li.dataset.notificationId = n.id;
     if (!n.readAt) {
       li.classList.add('unread');
-      const b = button('Mark read', `Mark read: ${n.drop.venue.name} ${n.drop.slotDate} ${n.drop.slotTime}`, () => void markRead([n.id]));
+      const b = button(
+        'Mark read',
+        `Mark read: ${n.drop.venue.name} ${n.drop.slotDate} ${n.drop.slotTime}`,
+        () => void markRead([n.id]),
+      );
       b.classList.add('mark-read');
       li.append(b);
     }
@@ -76,11 +86,17 @@ export function startAccount(url: string): void {
   function toast(n: Notification): void {
     const box = el('div', '', 'toast');
     box.dataset.notificationId = n.id;
-    box.append(el('strong', 'New drop'), el('span', `${n.drop.venue.name} · ${n.drop.slotDate} ${n.drop.slotTime} · party ${n.drop.partySizes.join('/')}`));
+    box.append(
+      el('strong', 'New drop'),
+      el('span', `${n.drop.venue.name} · ${n.drop.slotDate} ${n.drop.slotTime} · party ${n.drop.partySizes.join('/')}`),
+    );
     const what = `${n.drop.venue.name} ${n.drop.slotDate} ${n.drop.slotTime}`;
     const mark = button('Mark read', `Mark read: ${what}`, () => void markRead([n.id]));
     mark.classList.add('mark-read');
-    box.append(mark, button('Dismiss', `Dismiss notification: ${what}`, () => box.remove()));
+    box.append(
+      mark,
+      button('Dismiss', `Dismiss notification: ${what}`, () => box.remove()),
+    );
     toasts.prepend(box);
     while (toasts.children.length > TOASTS_MAX) toasts.lastElementChild?.remove();
   }
@@ -118,7 +134,10 @@ export function startAccount(url: string): void {
     const client = createDropwatchClient({ url, token });
     accountMessage.textContent = 'Signing in…';
     try {
-      const [{ items }, notes] = await Promise.all([client.watches.list.query(), client.notifications.list.query({ limit: NOTIFICATIONS_MAX })]);
+      const [{ items }, notes] = await Promise.all([
+        client.watches.list.query(),
+        client.notifications.list.query({ limit: NOTIFICATIONS_MAX }),
+      ]);
       user = client;
       sessionStorage.setItem(TOKEN_KEY, token);
       watchesList.replaceChildren(...items.map(watchItem));
@@ -128,8 +147,11 @@ export function startAccount(url: string): void {
       notificationsEmpty.hidden = notes.items.length > 0;
       accountMessage.textContent = '';
     } catch (err) {
-      const unauthorized = err instanceof TRPCClientError && (err.data as { code?: string } | undefined)?.code === 'UNAUTHORIZED';
-      accountMessage.textContent = unauthorized ? 'That token is not valid (unknown or revoked).' : `Could not sign in: ${errorText(err)}`;
+      const unauthorized =
+        err instanceof TRPCClientError && (err.data as { code?: string } | undefined)?.code === 'UNAUTHORIZED';
+      accountMessage.textContent = unauthorized
+        ? 'That token is not valid (unknown or revoked).'
+        : `Could not sign in: ${errorText(err)}`;
       sessionStorage.removeItem(TOKEN_KEY);
       return;
     }

@@ -79,8 +79,10 @@ export function startFeed(client: DropwatchClient): void {
     feed.replaceChildren(...shown.map((d) => dropItem(d, fresh.has(d.id))));
     if (loading) setState(feedState, 'loading', 'Loading drops…');
     else if (shown.length > 0) setState(feedState, 'ready');
-    else if (drops.length > 0 && filtered()) setState(feedState, 'empty', `None of the ${drops.length} drops received match these filters.`);
-    else if (feedState.dataset.state !== 'error') setState(feedState, 'empty', 'No drops yet: the poller is still looking.');
+    else if (drops.length > 0 && filtered())
+      setState(feedState, 'empty', `None of the ${drops.length} drops received match these filters.`);
+    else if (feedState.dataset.state !== 'error')
+      setState(feedState, 'empty', 'No drops yet: the poller is still looking.');
   };
 
   const add = (d: DropDto) => {
@@ -100,8 +102,12 @@ export function startFeed(client: DropwatchClient): void {
         li.dataset.venueId = d.venue.id;
         const m = metrics.get(d.venue.id);
         const label = m ? ` (${m.rarityLabel})` : '';
-        const stays = m?.medianOpenSeconds != null ? `usually open ${duration(m.medianOpenSeconds)}` : 'open time not known yet';
-        li.append(el('span', `${d.venue.name} · ${d.slotDate} ${d.slotTime}`), el('span', `rarity ${Math.round(d.rarity)}${label} · ${stays}`, 'muted'));
+        const stays =
+          m?.medianOpenSeconds != null ? `usually open ${duration(m.medianOpenSeconds)}` : 'open time not known yet';
+        li.append(
+          el('span', `${d.venue.name} · ${d.slotDate} ${d.slotTime}`),
+          el('span', `rarity ${Math.round(d.rarity)}${label} · ${stays}`, 'muted'),
+        );
         return li;
       }),
     );

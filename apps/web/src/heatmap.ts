@@ -30,7 +30,9 @@ function describe(b: Bucket, f: Freshness, now: number): string {
     `${b.slotCount} slot${b.slotCount === 1 ? '' : 's'}`,
     b.baselineComplete ? 'calibrated' : 'calibrating (baseline not complete)',
     b.pollIntervalSeconds === null ? 'poll interval not known yet' : `polled every ${duration(b.pollIntervalSeconds)}`,
-    b.lastError ? `last error: ${b.lastError}${b.lastErrorAt ? ` (${duration((now - b.lastErrorAt.getTime()) / 1000)} ago)` : ''}` : 'no error',
+    b.lastError
+      ? `last error: ${b.lastError}${b.lastErrorAt ? ` (${duration((now - b.lastErrorAt.getTime()) / 1000)} ago)` : ''}`
+      : 'no error',
   ];
   return parts.join(' · ');
 }
@@ -109,9 +111,12 @@ export function startHeatmap(client: DropwatchClient): void {
       for (const b of buckets) byMarket.set(b.market, [...(byMarket.get(b.market) ?? []), b]);
       // A refresh must not take keyboard focus away from the cell a person is on, or leave the
       // detail line describing an older reading of it.
-      const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.bucketId : undefined;
+      const focused =
+        document.activeElement instanceof HTMLElement ? document.activeElement.dataset.bucketId : undefined;
       grids.replaceChildren(...[...byMarket].map(([m, bs]) => grid(m, bs, now, detail)));
-      const shown = detail.dataset.bucketId && grids.querySelector<HTMLButtonElement>(`[data-bucket-id="${CSS.escape(detail.dataset.bucketId)}"]`);
+      const shown =
+        detail.dataset.bucketId &&
+        grids.querySelector<HTMLButtonElement>(`[data-bucket-id="${CSS.escape(detail.dataset.bucketId)}"]`);
       if (shown) detail.textContent = shown.title;
       if (focused) grids.querySelector<HTMLButtonElement>(`[data-bucket-id="${CSS.escape(focused)}"]`)?.focus();
       const counts = { fresh: 0, ageing: 0, stale: 0 };

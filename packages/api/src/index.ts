@@ -1,6 +1,14 @@
 export * from './context.js';
 export * from './router.js';
-export { adminProcedure, authedProcedure, publicProcedure, router, MISSING_ENVELOPE, type ZodErrorShape, type ZodIssueShape } from './trpc.js';
+export {
+  adminProcedure,
+  authedProcedure,
+  publicProcedure,
+  router,
+  MISSING_ENVELOPE,
+  type ZodErrorShape,
+  type ZodIssueShape,
+} from './trpc.js';
 export { FeedCacheReader } from './feed/feed-cache.js';
 export * as feedSql from './feed/feed-queries.js';
 export { bucketsSql } from './health/health-queries.js';

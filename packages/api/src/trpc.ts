@@ -70,7 +70,12 @@ const ENVELOPE_KEYS = new Set(['json', 'meta']);
 const inputTransformer = {
   serialize: (value: unknown) => superjson.serialize(value),
   deserialize: (value: unknown): unknown => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.keys(value).some((k) => !ENVELOPE_KEYS.has(k))) {
+    if (
+      typeof value !== 'object' ||
+      value === null ||
+      Array.isArray(value) ||
+      Object.keys(value).some((k) => !ENVELOPE_KEYS.has(k))
+    ) {
       throw new TRPCError({ code: 'BAD_REQUEST', message: MISSING_ENVELOPE });
     }
     return superjson.deserialize(value as SuperJSONResult);
@@ -98,7 +103,11 @@ const t = initTRPC
       const appCode: AppErrorCode | null = cause instanceof AppError ? cause.code : null;
       const message =
         // A server fault says nothing of its internals (the log has them).
-        shape.data.code === 'INTERNAL_SERVER_ERROR' ? 'internal error' : inputError ? issuesSentence(inputError) : shape.message;
+        shape.data.code === 'INTERNAL_SERVER_ERROR'
+          ? 'internal error'
+          : inputError
+            ? issuesSentence(inputError)
+            : shape.message;
       return {
         ...shape,
         message,
@@ -130,7 +139,8 @@ export const middleware = t.middleware;
 export const publicProcedure = t.procedure.use(mapAppErrors);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: ctx.authProblem ?? 'a valid bearer token is required' });
+  if (!ctx.user)
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: ctx.authProblem ?? 'a valid bearer token is required' });
   return next({ ctx: { ...ctx, user: ctx.user } });
 });
 

@@ -19,7 +19,9 @@ async function get(input: unknown) {
     req: new Request(`http://localhost/trpc/broken?input=${encodeURIComponent(JSON.stringify({ json: input }))}`),
     createContext: () => ({}) as Context,
   });
-  const body = (await res.json()) as { error: { json: { message: string; data: { code: string; zodError: unknown } } } };
+  const body = (await res.json()) as {
+    error: { json: { message: string; data: { code: string; zodError: unknown } } };
+  };
   return { status: res.status, error: body.error.json };
 }
 

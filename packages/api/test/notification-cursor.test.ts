@@ -1,13 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { decodeNotificationCursor, encodeNotificationCursor, listInput, markReadInput } from '../src/routers/notifications.schemas.js';
+import {
+  decodeNotificationCursor,
+  encodeNotificationCursor,
+  listInput,
+  markReadInput,
+} from '../src/routers/notifications.schemas.js';
 import { watchAddInput } from '../src/routers/watches.schemas.js';
 
 describe('notifications.list cursor', () => {
   it('round-trips (created_at with microseconds, id) and refuses anything else', () => {
     const c = { createdAt: '2026-11-28T20:30:01.123456Z', id: '42' };
     expect(decodeNotificationCursor(encodeNotificationCursor(c))).toEqual(c);
-    const bad = ['', '!!', Buffer.from('2026-11-28T20:30:01Z|42').toString('base64url'), Buffer.from(`${c.createdAt}|0`).toString('base64url'),
-      Buffer.from(`${c.createdAt}|-1`).toString('base64url'), Buffer.from(`${c.createdAt}|1|2`).toString('base64url')];
+    const bad = [
+      '',
+      '!!',
+      Buffer.from('2026-11-28T20:30:01Z|42').toString('base64url'),
+      Buffer.from(`${c.createdAt}|0`).toString('base64url'),
+      Buffer.from(`${c.createdAt}|-1`).toString('base64url'),
+      Buffer.from(`${c.createdAt}|1|2`).toString('base64url'),
+    ];
     for (const s of bad) expect(decodeNotificationCursor(s), s).toBeNull();
     expect(listInput.safeParse({ cursor: 'nope' }).success).toBe(false);
     expect(listInput.safeParse({ limit: 101 }).success).toBe(false);
@@ -23,7 +34,9 @@ describe('notifications.list cursor', () => {
 
   it('a watch names exactly one venue key, with sane ranges', () => {
     expect(watchAddInput.safeParse({ venueId: 'resy:60029' }).success).toBe(true);
-    expect(watchAddInput.safeParse({ venueName: 'Carbone', partySize: 4, timeFrom: '18:00', timeTo: '21:30' }).success).toBe(true);
+    expect(
+      watchAddInput.safeParse({ venueName: 'Carbone', partySize: 4, timeFrom: '18:00', timeTo: '21:30' }).success,
+    ).toBe(true);
     expect(watchAddInput.safeParse({}).success).toBe(false);
     expect(watchAddInput.safeParse({ venueId: 'resy:1', venueName: 'x' }).success).toBe(false);
     expect(watchAddInput.safeParse({ venueId: 'resy:1', partySize: 0 }).success).toBe(false);

@@ -43,9 +43,11 @@ const UNBATCHED_QUERIES: ReadonlySet<string> = new Set(['feed.live']);
  * alone, so the server answers it (a BAD_REQUEST for an input past its limits, with the reason).
  */
 const tooLongToBatch = (op: Operation): boolean =>
-  op.type === 'query' && encodeURIComponent(JSON.stringify(superjson.serialize(op.input))).length + op.path.length > CLIENT_MAX_URL_LENGTH;
+  op.type === 'query' &&
+  encodeURIComponent(JSON.stringify(superjson.serialize(op.input))).length + op.path.length > CLIENT_MAX_URL_LENGTH;
 
-const isUnbatched = (op: Operation): boolean => op.type === 'query' && (UNBATCHED_QUERIES.has(op.path) || tooLongToBatch(op));
+const isUnbatched = (op: Operation): boolean =>
+  op.type === 'query' && (UNBATCHED_QUERIES.has(op.path) || tooLongToBatch(op));
 
 /**
  * Any EventSource constructor: the browser's, or on Node 20 (which has none) the `eventsource`
@@ -201,11 +203,13 @@ export function createDropwatchLinks(options: DropwatchClientOptions): TRPCLink<
       const { ticket } = await ticketClient.auth.streamTicket.mutate();
       return { ticket };
     } catch (err) {
-      if (err instanceof TRPCClientError && (err.data as { code?: string } | undefined)?.code === 'UNAUTHORIZED') return null;
+      if (err instanceof TRPCClientError && (err.data as { code?: string } | undefined)?.code === 'UNAUTHORIZED')
+        return null;
       throw err;
     }
   };
-  const BaseEventSource = options.EventSource ?? (globalThis as { EventSource?: EventSourceConstructorLike }).EventSource;
+  const BaseEventSource =
+    options.EventSource ?? (globalThis as { EventSource?: EventSourceConstructorLike }).EventSource;
   const subscriptionLink = httpSubscriptionLink({
     url: trpcUrl,
     transformer: superjson,
@@ -223,7 +227,10 @@ export function createDropwatchLinks(options: DropwatchClientOptions): TRPCLink<
       ? {
           eventSourceOptions: () => ({
             fetch: (input: string | URL, init?: RequestInit) =>
-              baseFetch(input, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...headers() } }),
+              baseFetch(input, {
+                ...init,
+                headers: { ...(init?.headers as Record<string, string> | undefined), ...headers() },
+              }),
           }),
         }
       : {}),

@@ -29,9 +29,15 @@ describe('the client links', () => {
       client.health.status.query(),
       client.health.buckets.query(),
     ]);
-    expect(answers.map((a) => (a as unknown as { path: string }).path)).toEqual(['feed.live', 'health.status', 'health.buckets']);
+    expect(answers.map((a) => (a as unknown as { path: string }).path)).toEqual([
+      'feed.live',
+      'health.status',
+      'health.buckets',
+    ]);
 
-    const requests = urls.map((u) => ({ path: u.pathname, batch: u.searchParams.get('batch') })).sort((a, b) => a.path.localeCompare(b.path));
+    const requests = urls
+      .map((u) => ({ path: u.pathname, batch: u.searchParams.get('batch') }))
+      .sort((a, b) => a.path.localeCompare(b.path));
     expect(requests).toEqual([
       { path: '/trpc/feed.live', batch: null },
       { path: '/trpc/health.status,health.buckets', batch: '1' },

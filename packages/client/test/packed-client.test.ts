@@ -167,10 +167,17 @@ async function newestIn(pkg: string, range: string): Promise<string> {
 
 async function installConsumer(dir: string, dependencies: Record<string, string>): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies }));
+  await writeFile(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies }),
+  );
   // --prefer-offline: the local cache first, the registry for what it lacks. Peer conflicts
   // fail the install (npm's default), which is part of what is tested.
-  await exec('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--prefer-offline'], { cwd: dir });
+  await exec(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--prefer-offline'],
+    { cwd: dir },
+  );
 }
 
 describe('the packed client', () => {
@@ -186,7 +193,14 @@ describe('the packed client', () => {
     const packed = await exec('npm', ['pack', '--pack-destination', work, '--json'], { cwd: clientDir });
     const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
     tarball = path.join(work, info!.filename);
-    expect(info!.files.map((f) => f.path).sort()).toEqual(['CHANGELOG.md', 'README.md', 'dist/index.d.ts', 'dist/index.js', 'dist/index.js.map', 'package.json']);
+    expect(info!.files.map((f) => f.path).sort()).toEqual([
+      'CHANGELOG.md',
+      'README.md',
+      'dist/index.d.ts',
+      'dist/index.js',
+      'dist/index.js.map',
+      'package.json',
+    ]);
     peers = (JSON.parse(await readFile(path.join(clientDir, 'package.json'), 'utf8')) as Manifest).peerDependencies;
   }, 180_000);
   afterAll(async () => {
@@ -198,7 +212,12 @@ describe('the packed client', () => {
     expect(manifest.private).toBeUndefined();
     expect(manifest.sideEffects).toBe(false);
     expect(manifest.dependencies).toBeUndefined();
-    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@trpc/client', '@trpc/server', 'eventsource', 'superjson']);
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual([
+      '@trpc/client',
+      '@trpc/server',
+      'eventsource',
+      'superjson',
+    ]);
     expect(manifest.peerDependenciesMeta).toEqual({ eventsource: { optional: true } });
 
     const types = await readFile(path.join(clientDir, 'dist/index.d.ts'), 'utf8');
@@ -224,7 +243,13 @@ describe('the packed client', () => {
     });
     // One tRPC copy: the client uses the app's, which is what lets the provider accept it.
     expect(existsSync(path.join(app, 'node_modules/@dropwatch/client/node_modules'))).toBe(false);
-    expect((JSON.parse(await readFile(path.join(app, 'node_modules/@trpc/client/package.json'), 'utf8')) as { version: string }).version).toBe(trpc);
+    expect(
+      (
+        JSON.parse(await readFile(path.join(app, 'node_modules/@trpc/client/package.json'), 'utf8')) as {
+          version: string;
+        }
+      ).version,
+    ).toBe(trpc);
 
     await writeFile(path.join(app, 'consumer.ts'), CONSUMER);
     await writeFile(path.join(app, 'react-consumer.tsx'), REACT_CONSUMER);
@@ -232,7 +257,9 @@ describe('the packed client', () => {
     // tRPC 11.22's own server declarations (reached from @trpc/client) import node's http and
     // ws types and fail a lib check without them; that is tRPC's, fixed in later releases.
     // Everything else, the bundled client types first, must check cleanly.
-    const diagnostics = (await typecheck(path.join(app, 'tsconfig.json'))).split(/\n(?=\S)/).filter((d) => d.trim() !== '');
+    const diagnostics = (await typecheck(path.join(app, 'tsconfig.json')))
+      .split(/\n(?=\S)/)
+      .filter((d) => d.trim() !== '');
     const ours = diagnostics.filter((d) => !d.startsWith('node_modules/@trpc/server/dist/'));
     expect(ours).toEqual([]);
 

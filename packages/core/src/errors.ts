@@ -1,5 +1,6 @@
 /** Domain error codes; the API maps each to one tRPC code in one place. */
-export type AppErrorCode = 'BAD_INPUT' | 'NOT_FOUND' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'CONFLICT' | 'BUSY' | 'UNAVAILABLE';
+export type AppErrorCode =
+  'BAD_INPUT' | 'NOT_FOUND' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'CONFLICT' | 'BUSY' | 'UNAVAILABLE';
 
 export class AppError extends Error {
   constructor(

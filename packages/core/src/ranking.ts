@@ -24,9 +24,5 @@ export interface RankableDrop {
 
 /** The board's order: rarest first, then freshest, then venue name. */
 export function compareForBoard(a: RankableDrop, b: RankableDrop): number {
-  return (
-    b.rarity - a.rarity ||
-    b.openedAt.getTime() - a.openedAt.getTime() ||
-    a.venueName.localeCompare(b.venueName)
-  );
+  return b.rarity - a.rarity || b.openedAt.getTime() - a.openedAt.getTime() || a.venueName.localeCompare(b.venueName);
 }

@@ -20,7 +20,11 @@ describe('loadConfig', () => {
   });
 
   it('parses lists and booleans', () => {
-    const c = loadConfig({ DISCOVERY_MARKETS: 'nyc, la ,sf', DISCOVERY_PARTY_SIZES: '2,6', WEBHOOK_ALLOW_PRIVATE: 'true' });
+    const c = loadConfig({
+      DISCOVERY_MARKETS: 'nyc, la ,sf',
+      DISCOVERY_PARTY_SIZES: '2,6',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+    });
     expect(c.DISCOVERY_MARKETS).toEqual(['nyc', 'la', 'sf']);
     expect(c.DISCOVERY_PARTY_SIZES).toEqual([2, 6]);
     expect(c.WEBHOOK_ALLOW_PRIVATE).toBe(true);
@@ -32,7 +36,13 @@ describe('loadConfig', () => {
       'https://app.example.com',
       'http://127.0.0.1:5173',
     ]);
-    for (const bad of ['*', 'https://app.example.com/', 'app.example.com', 'ftp://x.example', 'https://a.example/path']) {
+    for (const bad of [
+      '*',
+      'https://app.example.com/',
+      'app.example.com',
+      'ftp://x.example',
+      'https://a.example/path',
+    ]) {
       expect(() => loadConfig({ CORS_ORIGINS: bad })).toThrow(/CORS_ORIGINS=.* is invalid: .*origin/);
     }
   });
@@ -100,11 +110,15 @@ describe('loadConfig', () => {
     }
     expect(message).toMatch(/DIRECT_DATABASE_URL is required when DATABASE_POOLER=transaction/);
     expect(message).not.toContain('s3cret-pw');
-    expect(() => loadConfig({ DATABASE_POOLER: 'transaction', DIRECT_DATABASE_URL: direct })).toThrow(/DATABASE_URL is required/);
+    expect(() => loadConfig({ DATABASE_POOLER: 'transaction', DIRECT_DATABASE_URL: direct })).toThrow(
+      /DATABASE_URL is required/,
+    );
     const c = loadConfig({ DATABASE_POOLER: 'transaction', DATABASE_URL: pooled, DIRECT_DATABASE_URL: direct });
     expect(directDatabaseUrl(c, pooled)).toBe(direct);
     expect(() => loadConfig({ DATABASE_POOLER: 'session' })).toThrow(/DATABASE_POOLER="session" is invalid/);
-    expect(() => loadConfig({ DIRECT_DATABASE_URL: 'mysql://dw:s3cret-pw@h/x' })).toThrow(/DIRECT_DATABASE_URL=<hidden> is invalid/);
+    expect(() => loadConfig({ DIRECT_DATABASE_URL: 'mysql://dw:s3cret-pw@h/x' })).toThrow(
+      /DIRECT_DATABASE_URL=<hidden> is invalid/,
+    );
   });
 
   it('never prints a secret value', () => {

@@ -40,7 +40,10 @@ function check(wall: Temporal.PlainDateTime, zone: string, mismatches: string[])
   const time = `${pad(wall.hour)}:${pad(wall.minute)}:00`;
   const got = zonedToUtc(date, time, zone).getTime();
   const want = reference(wall, zone);
-  if (got !== want) mismatches.push(`${zone} ${date} ${time}: got ${new Date(got).toISOString()}, want ${new Date(want).toISOString()}`);
+  if (got !== want)
+    mismatches.push(
+      `${zone} ${date} ${time}: got ${new Date(got).toISOString()}, want ${new Date(want).toISOString()}`,
+    );
 }
 
 describe('zonedToUtc matches Temporal', () => {

@@ -120,13 +120,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await mkdir(path.dirname(dataDir), { recursive: true });
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(dataDir, options.port, log);
 
-  const child = spawn(await postgresBinary(), ['-D', dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1'], {
-    ...(await runAs()),
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    // The readiness line is matched in English.
-    env: { ...process.env, LC_MESSAGES: 'C' },
-  });
+  const child = spawn(
+    await postgresBinary(),
+    ['-D', dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1'],
+    {
+      ...(await runAs()),
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      // The readiness line is matched in English.
+      env: { ...process.env, LC_MESSAGES: 'C' },
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // A last resort if the process exits without stop() (an uncaught error, process.exit):
   // Postgres in its own group would outlive us otherwise.
@@ -188,7 +192,8 @@ function waitUntilReady(child: ChildProcess, log: (line: string) => void): Promi
       const reasons = recent.filter((l) => /FATAL|ERROR|HINT|could not/.test(l));
       reject(
         new Error(
-          `postgres exited during start (${signal ?? `code ${code}`})` + (reasons.length ? `: ${reasons.join(' / ')}` : ''),
+          `postgres exited during start (${signal ?? `code ${code}`})` +
+            (reasons.length ? `: ${reasons.join(' / ')}` : ''),
         ),
       );
     });

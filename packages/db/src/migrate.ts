@@ -26,12 +26,24 @@ export interface MigrateOptions {
  * replicas starting together wait for each other), then makes sure the day partitions exist.
  * The migrations themselves run through databaseUrl, each in a transaction (pooler-safe).
  */
-export async function migrate(databaseUrl: string, premakeDays: number, options: MigrateOptions = {}): Promise<MigrateResult> {
-  const lock = new pg.Client({ connectionString: options.lockUrl ?? databaseUrl, application_name: 'dropwatch-migrate' });
+export async function migrate(
+  databaseUrl: string,
+  premakeDays: number,
+  options: MigrateOptions = {},
+): Promise<MigrateResult> {
+  const lock = new pg.Client({
+    connectionString: options.lockUrl ?? databaseUrl,
+    application_name: 'dropwatch-migrate',
+  });
   await lock.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    const orm = await createOrm({ databaseUrl, poolMax: 2, applicationName: 'dropwatch-migrate', pooler: options.pooler ?? 'none' });
+    const orm = await createOrm({
+      databaseUrl,
+      poolMax: 2,
+      applicationName: 'dropwatch-migrate',
+      pooler: options.pooler ?? 'none',
+    });
     try {
       const applied = await orm.getMigrator().up();
       const partitionsCreated = await ensurePartitions(orm.em.fork(), premakeDays);
@@ -56,7 +68,9 @@ const MIGRATIONS_TABLE = 'mikro_orm_migrations';
 export async function pendingMigrations(client: pg.ClientBase): Promise<string[]> {
   const names = migrationsList.map((m) => m.name);
   try {
-    const { rows } = await client.query<{ name: string }>(`select name from ${MIGRATIONS_TABLE} where name = any($1)`, [names]);
+    const { rows } = await client.query<{ name: string }>(`select name from ${MIGRATIONS_TABLE} where name = any($1)`, [
+      names,
+    ]);
     const applied = new Set(rows.map((r) => r.name));
     return names.filter((n) => !applied.has(n));
   } catch (err) {

@@ -21,9 +21,15 @@ const LOCK_NOT_AVAILABLE = '55P03';
  * the migration, which serializes concurrent callers. With lockTimeoutMs, a lock wait longer
  * than that fails with SQLSTATE 55P03 and makes nothing; without, it waits (migrations, start).
  */
-export async function ensurePartitions(em: EntityManager, premakeDays: number, now = new Date(), lockTimeoutMs?: number): Promise<number> {
+export async function ensurePartitions(
+  em: EntityManager,
+  premakeDays: number,
+  now = new Date(),
+  lockTimeoutMs?: number,
+): Promise<number> {
   const ensure = async (tx: EntityManager) => {
-    if (lockTimeoutMs !== undefined) await tx.execute(`set local lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+    if (lockTimeoutMs !== undefined)
+      await tx.execute(`set local lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
     const rows = await tx.execute<{ made: number }[]>(
       `select dropwatch_ensure_partitions((?::timestamptz at time zone 'UTC')::date - ?::int,
                                           (?::timestamptz at time zone 'UTC')::date + ?::int) as made`,
@@ -36,7 +42,10 @@ export async function ensurePartitions(em: EntityManager, premakeDays: number, n
 
 /** Creates partitions for an explicit UTC date range (tests and back-fills). */
 export async function ensurePartitionsBetween(em: EntityManager, from: string, to: string): Promise<number> {
-  const rows = await em.execute<{ made: number }[]>('select dropwatch_ensure_partitions(?::date, ?::date) as made', [from, to]);
+  const rows = await em.execute<{ made: number }[]>('select dropwatch_ensure_partitions(?::date, ?::date) as made', [
+    from,
+    to,
+  ]);
   return Number(rows[0]?.made ?? 0);
 }
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compareCursors, cursorBelowXmin, cursorInput, decodeCursor, encodeCursor, MAX_ID } from '../src/drops/cursor.js';
+import {
+  compareCursors,
+  cursorBelowXmin,
+  cursorInput,
+  decodeCursor,
+  encodeCursor,
+  MAX_ID,
+} from '../src/drops/cursor.js';
 
 describe('drop cursor', () => {
   it('round-trips (tx_id, id), including 64-bit extremes', () => {
@@ -13,9 +20,18 @@ describe('drop cursor', () => {
   });
 
   it('refuses what this server did not make', () => {
-    const bad = ['', '!!!', 'abc', Buffer.from('12').toString('base64url'), Buffer.from('1:2:3').toString('base64url'),
-      Buffer.from('-1:2').toString('base64url'), Buffer.from(`${1n << 64n}:1`).toString('base64url'),
-      Buffer.from(`1:${1n << 63n}`).toString('base64url'), Buffer.from('01:2').toString('base64url'), 'x'.repeat(100)];
+    const bad = [
+      '',
+      '!!!',
+      'abc',
+      Buffer.from('12').toString('base64url'),
+      Buffer.from('1:2:3').toString('base64url'),
+      Buffer.from('-1:2').toString('base64url'),
+      Buffer.from(`${1n << 64n}:1`).toString('base64url'),
+      Buffer.from(`1:${1n << 63n}`).toString('base64url'),
+      Buffer.from('01:2').toString('base64url'),
+      'x'.repeat(100),
+    ];
     for (const s of bad) expect(decodeCursor(s), s).toBeNull();
     expect(cursorInput.safeParse('nope').success).toBe(false);
   });

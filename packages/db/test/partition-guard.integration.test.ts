@@ -6,7 +6,9 @@ import { PartitionGuard } from '../src/partitions.js';
 const t = useTestDatabase();
 
 const partitionExists = async (name: string) => {
-  const rows = await t.orm.em.fork().execute<{ found: boolean }[]>('select to_regclass(?) is not null as found', [name]);
+  const rows = await t.orm.em
+    .fork()
+    .execute<{ found: boolean }[]>('select to_regclass(?) is not null as found', [name]);
   return rows[0]?.found === true;
 };
 

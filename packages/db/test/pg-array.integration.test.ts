@@ -9,11 +9,10 @@ describe('pgArray', () => {
     const texts = ['plain', 'with,comma', 'quote"d', 'back\\slash', '{braces}', '', 'NULL', 'spa ce', 'üñï'];
     const [row] = await t.orm.em
       .fork()
-      .execute<{ t: string[]; n: string[]; x: (number | null)[] }[]>('select ?::text[] as t, ?::bigint[]::text[] as n, ?::int[] as x', [
-        pgArray(texts),
-        pgArray([1n, -9223372036854775808n]),
-        pgArray([1, null, 3]),
-      ]);
+      .execute<{ t: string[]; n: string[]; x: (number | null)[] }[]>(
+        'select ?::text[] as t, ?::bigint[]::text[] as n, ?::int[] as x',
+        [pgArray(texts), pgArray([1n, -9223372036854775808n]), pgArray([1, null, 3])],
+      );
     expect(row!.t).toEqual(texts);
     expect(row!.n).toEqual(['1', '-9223372036854775808']);
     expect(row!.x).toEqual([1, null, 3]);

@@ -22,8 +22,7 @@ const TABLES = [
 ];
 
 const t = useTestDatabase();
-const q = <T extends object>(sql: string, params: unknown[] = []) =>
-  t.orm.em.fork().execute<T[]>(sql, params);
+const q = <T extends object>(sql: string, params: unknown[] = []) => t.orm.em.fork().execute<T[]>(sql, params);
 
 const utcDay = (offset = 0) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
@@ -44,9 +43,7 @@ describe('migrated schema', () => {
       `select c.relname as table_name from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relispartition`,
     );
-    expect(rows.map((r) => r.table_name).sort()).toEqual(
-      expect.arrayContaining([...TABLES].sort()),
-    );
+    expect(rows.map((r) => r.table_name).sort()).toEqual(expect.arrayContaining([...TABLES].sort()));
   });
 
   it('partitions drop_events and user_notifications by day, with today present and no default', async () => {

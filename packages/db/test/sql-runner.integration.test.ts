@@ -7,11 +7,10 @@ const t = useTestDatabase();
 describe('emRunner', () => {
   it('binds `?` parameters in order, arrays as pg array literals, and returns typed rows', async () => {
     const run = emRunner(t.orm.em.fork());
-    const rows = await run<{ n: number; s: string; k: string[] }>('select ?::int + 1 as n, ?::text as s, ?::text[] as k', [
-      41,
-      "it's; drop table venues",
-      pgArray(['a', 'b,c', 'd"e']),
-    ]);
+    const rows = await run<{ n: number; s: string; k: string[] }>(
+      'select ?::int + 1 as n, ?::text as s, ?::text[] as k',
+      [41, "it's; drop table venues", pgArray(['a', 'b,c', 'd"e'])],
+    );
     expect(rows).toEqual([{ n: 42, s: "it's; drop table venues", k: ['a', 'b,c', 'd"e'] }]);
   });
 

@@ -4,7 +4,12 @@
  * detection and tick benchmarks measure against), the bucket transaction's steps, and the
  * provider's request budget. Production code imports the package root, which does not export them.
  */
-export { runDiscoveryTick, DUE_BUCKETS_LIMIT, type DiscoveryTickOptions, type DiscoveryTickStats } from './tick/run-tick.js';
+export {
+  runDiscoveryTick,
+  DUE_BUCKETS_LIMIT,
+  type DiscoveryTickOptions,
+  type DiscoveryTickStats,
+} from './tick/run-tick.js';
 export { VenueCache } from './tick/venue-writes.js';
 export { prepareSnapshot, type PreparedSnapshot, type PreparedSlot } from './tick/prepared-snapshot.js';
 export { applySnapshot, type ApplyOutcome, type BucketToApply } from './tick/apply-snapshot.js';

@@ -27,12 +27,11 @@ export async function takeLease(em: EntityManager, { name, holder, ttlMs }: Leas
 
 /** Extends our lease; false if it was lost (expired and taken by another holder). */
 export async function renewLease(em: EntityManager, { name, holder, ttlMs }: LeaseOptions): Promise<boolean> {
-  const res = await em
-    .execute<QueryResult>(
-      `update job_leases set expires_at = now() + (? * interval '1 millisecond') where name = ? and holder = ?`,
-      [ttlMs, name, holder],
-      'run',
-    );
+  const res = await em.execute<QueryResult>(
+    `update job_leases set expires_at = now() + (? * interval '1 millisecond') where name = ? and holder = ?`,
+    [ttlMs, name, holder],
+    'run',
+  );
   return res.affectedRows === 1;
 }
 
@@ -40,21 +39,28 @@ export async function releaseLease(em: EntityManager, name: string, holder: stri
   await em.execute('delete from job_leases where name = ? and holder = ?', [name, holder], 'run');
 }
 
-export type LeaseResult<T> = { readonly ran: true; readonly value: T } | { readonly ran: false; readonly heldBy: string | null };
+export type LeaseResult<T> =
+  { readonly ran: true; readonly value: T } | { readonly ran: false; readonly heldBy: string | null };
 
 /**
  * Runs fn while holding the lease, renewing it every ttl/3; releases it after. When another
  * holder has it, does not wait: returns { ran: false, heldBy }.
  */
-export async function withLease<T>(em: EntityManager, options: LeaseOptions, fn: () => Promise<T>): Promise<LeaseResult<T>> {
+export async function withLease<T>(
+  em: EntityManager,
+  options: LeaseOptions,
+  fn: () => Promise<T>,
+): Promise<LeaseResult<T>> {
   if (!(await takeLease(em, options))) {
-    const rows = await em
-      .execute<{ holder: string }[]>('select holder from job_leases where name = ?', [options.name]);
+    const rows = await em.execute<{ holder: string }[]>('select holder from job_leases where name = ?', [options.name]);
     return { ran: false, heldBy: rows[0]?.holder ?? null };
   }
-  const renew = setInterval(() => {
-    renewLease(em.fork(), options).catch(() => undefined);
-  }, Math.max(1_000, Math.floor(options.ttlMs / 3)));
+  const renew = setInterval(
+    () => {
+      renewLease(em.fork(), options).catch(() => undefined);
+    },
+    Math.max(1_000, Math.floor(options.ttlMs / 3)),
+  );
   try {
     return { ran: true, value: await fn() };
   } finally {

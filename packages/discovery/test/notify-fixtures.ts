@@ -14,7 +14,11 @@ export async function connect(url: string, applicationName = 'notify-test'): Pro
 /** Today's UTC date plus `days`, as YYYY-MM-DD. */
 export const dayFromToday = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
-export async function createUser(c: pg.Client, name: string, webhook?: { url: string; secret: string }): Promise<string> {
+export async function createUser(
+  c: pg.Client,
+  name: string,
+  webhook?: { url: string; secret: string },
+): Promise<string> {
   const { rows } = await c.query<{ id: string }>(
     'insert into users (name, webhook_url, webhook_secret) values ($1, $2, $3) returning id',
     [name, webhook?.url ?? null, webhook?.secret ?? null],
@@ -38,8 +42,18 @@ export async function addWatch(c: pg.Client, userId: string, w: WatchSeed): Prom
   await c.query(
     `insert into watches (user_id, kind, venue_id, venue_name, market, party_size, date_from, date_to, time_from, time_to)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [userId, w.kind ?? 'include', w.venueId ?? null, w.venueName ?? null, w.market ?? null, w.partySize ?? null,
-      w.dateFrom ?? null, w.dateTo ?? null, w.timeFrom ?? null, w.timeTo ?? null],
+    [
+      userId,
+      w.kind ?? 'include',
+      w.venueId ?? null,
+      w.venueName ?? null,
+      w.market ?? null,
+      w.partySize ?? null,
+      w.dateFrom ?? null,
+      w.dateTo ?? null,
+      w.timeFrom ?? null,
+      w.timeTo ?? null,
+    ],
   );
 }
 
@@ -68,13 +82,25 @@ export async function insertDrop(c: pg.Client, d: DropSeed): Promise<string> {
     `insert into drop_events (bucket_id, slot_id, slot_key, venue_id, market, slot_date, slot_time, party_sizes, opened_at, opened_minute)
      values ($1, $2, $3, $4, $5, $6::date, $7, $8::int[], $9, date_trunc('minute', $9::timestamptz))
      returning id::text`,
-    [`${market}_${slotDate}_20:30`, slotId, slotKey(slotId).toString(), d.venueId, market, slotDate, d.slotTime ?? '20:30',
-      `{${(d.partySizes ?? [2]).join(',')}}`, d.openedAt ?? new Date()],
+    [
+      `${market}_${slotDate}_20:30`,
+      slotId,
+      slotKey(slotId).toString(),
+      d.venueId,
+      market,
+      slotDate,
+      d.slotTime ?? '20:30',
+      `{${(d.partySizes ?? [2]).join(',')}}`,
+      d.openedAt ?? new Date(),
+    ],
   );
   return rows[0]!.id;
 }
 
-export async function notificationsOf(c: pg.Client, userId: string): Promise<{ drop_event_id: string; venue_id: string }[]> {
+export async function notificationsOf(
+  c: pg.Client,
+  userId: string,
+): Promise<{ drop_event_id: string; venue_id: string }[]> {
   const { rows } = await c.query<{ drop_event_id: string; venue_id: string }>(
     `select drop_event_id::text, payload->'venue'->>'id' as venue_id from user_notifications where user_id = $1 order by id`,
     [userId],

@@ -11,7 +11,17 @@ import {
   type NotifyWorkerOptions,
   type NotifyWorkerStats,
 } from '../src/index.js';
-import { addWatch, connect, createUser, insertDrop, notificationsOf, seedVenue, silentLogger, waitFor, type DropSeed } from './notify-fixtures.js';
+import {
+  addWatch,
+  connect,
+  createUser,
+  insertDrop,
+  notificationsOf,
+  seedVenue,
+  silentLogger,
+  waitFor,
+  type DropSeed,
+} from './notify-fixtures.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
 
 /**
@@ -86,16 +96,21 @@ async function commitDrop(d: DropSeed): Promise<string> {
 }
 
 const notified = (userId: string, count: number) =>
-  waitFor(async () => {
-    const rows = await notificationsOf(c, userId);
-    return rows.length >= count ? rows : undefined;
-  }, VISIBLE_WITHIN_MS, `${count} notification(s) of user ${userId}`);
+  waitFor(
+    async () => {
+      const rows = await notificationsOf(c, userId);
+      return rows.length >= count ? rows : undefined;
+    },
+    VISIBLE_WITHIN_MS,
+    `${count} notification(s) of user ${userId}`,
+  );
 
 const listenBackends = async () =>
   (
-    await c.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1 and datname = current_database()', [
-      NOTIFY_LISTEN_APPLICATION_NAME,
-    ])
+    await c.query<{ pid: number }>(
+      'select pid from pg_stat_activity where application_name = $1 and datname = current_database()',
+      [NOTIFY_LISTEN_APPLICATION_NAME],
+    )
   ).rows.map((r) => r.pid);
 
 beforeAll(async () => {
@@ -122,9 +137,17 @@ describe('runNotifyWorker (long-lived, woken by LISTEN)', () => {
       await waitFor(() => (w.passes.length > 0 ? true : undefined), 30_000, 'the first pass (cursor created)');
       const drop = await commitDrop({ venueId: 'resy:w1' });
       expect((await notified(user, 1)).map((n) => n.drop_event_id)).toEqual([drop]);
-      const hit = await waitFor(() => receiver.received.find((r) => r.body.includes(`"id":"${drop}"`)), VISIBLE_WITHIN_MS, 'the webhook');
+      const hit = await waitFor(
+        () => receiver.received.find((r) => r.body.includes(`"id":"${drop}"`)),
+        VISIBLE_WITHIN_MS,
+        'the webhook',
+      );
       expect(JSON.parse(hit.body)).toMatchObject({ type: 'drop.opened', data: { drop: { id: drop } } });
-      await waitFor(() => (notifications.includes(NOTIFICATIONS_CHANNEL) ? true : undefined), 30_000, 'NOTIFY dropwatch_notifications');
+      await waitFor(
+        () => (notifications.includes(NOTIFICATIONS_CHANNEL) ? true : undefined),
+        30_000,
+        'NOTIFY dropwatch_notifications',
+      );
       // Nothing but the LISTEN connection (and the first pass) woke it.
       expect(new Set(w.passes.map((p) => p.reason))).toSatisfy((reasons: Set<string>) =>
         [...reasons].every((r) => ['start', 'notify', 'visible'].includes(r)),
@@ -158,11 +181,16 @@ describe('runNotifyWorker (long-lived, woken by LISTEN)', () => {
       await waitFor(() => (entered ? true : undefined), VISIBLE_WITHIN_MS, 'a pass to hold the first drop');
       const wakesBefore = w.wakes.length;
       const burst = 10;
-      for (let i = 0; i < burst; i++) await commitDrop({ venueId: 'resy:w2', slotTime: `19:${String(i).padStart(2, '0')}` });
-      const during = await waitFor(() => {
-        const since = w.wakes.slice(wakesBefore);
-        return since.filter((x) => x.reason === 'notify').length >= burst ? since : undefined;
-      }, 30_000, 'the burst of NOTIFYs to reach the worker');
+      for (let i = 0; i < burst; i++)
+        await commitDrop({ venueId: 'resy:w2', slotTime: `19:${String(i).padStart(2, '0')}` });
+      const during = await waitFor(
+        () => {
+          const since = w.wakes.slice(wakesBefore);
+          return since.filter((x) => x.reason === 'notify').length >= burst ? since : undefined;
+        },
+        30_000,
+        'the burst of NOTIFYs to reach the worker',
+      );
       // One pass queued behind the running one; everything else joined it.
       expect(during.filter((x) => x.outcome === 'queued')).toHaveLength(1);
       expect(during.filter((x) => x.outcome !== 'queued').every((x) => x.outcome === 'coalesced')).toBe(true);
@@ -189,7 +217,11 @@ describe('runNotifyWorker (long-lived, woken by LISTEN)', () => {
       expect(before).toBeDefined();
       await c.query('select pg_terminate_backend($1)', [before]);
       // A pass runs after the reconnect (a NOTIFY may have been missed while it was down).
-      await waitFor(() => (w.passes.some((p) => p.reason === 'reconnect') ? true : undefined), 30_000, 'a pass after the reconnect');
+      await waitFor(
+        () => (w.passes.some((p) => p.reason === 'reconnect') ? true : undefined),
+        30_000,
+        'a pass after the reconnect',
+      );
       const after = await listenBackends();
       expect(after).toHaveLength(1);
       expect(after[0]).not.toBe(before);
@@ -227,7 +259,9 @@ describe('runNotifyWorker (long-lived, woken by LISTEN)', () => {
       expect((await c.query(`select 1 from job_leases where name = 'notify'`)).rows).toEqual([]);
 
       // A holder that died without releasing: its lease runs out, then a standby takes over.
-      await c.query(`insert into job_leases (name, holder, expires_at) values ('notify', 'crashed-replica', now() + interval '2 seconds')`);
+      await c.query(
+        `insert into job_leases (name, holder, expires_at) values ('notify', 'crashed-replica', now() + interval '2 seconds')`,
+      );
       const d = startWorker();
       try {
         const third = await commitDrop({ venueId: 'resy:w4', slotTime: '19:00' });
@@ -250,7 +284,11 @@ describe('runNotifyWorker (long-lived, woken by LISTEN)', () => {
     const totals = await w.stop();
     expect(totals.passes).toBeGreaterThan(0);
     expect(totals.failedPasses).toBe(0);
-    await waitFor(async () => ((await listenBackends()).length === 0 ? true : undefined), 10_000, 'the LISTEN backend to go');
+    await waitFor(
+      async () => ((await listenBackends()).length === 0 ? true : undefined),
+      10_000,
+      'the LISTEN backend to go',
+    );
     expect((await c.query(`select 1 from job_leases where name = 'notify'`)).rows).toEqual([]);
   });
 });

@@ -2,7 +2,17 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type pg from 'pg';
 import { useTestDatabase } from '@dropwatch/db/testing';
 import { runNotify, type NotifyOptions } from '../src/index.js';
-import { addWatch, connect, createUser, dayFromToday, insertDrop, notificationsOf, seedVenue, silentLogger, waitFor } from './notify-fixtures.js';
+import {
+  addWatch,
+  connect,
+  createUser,
+  dayFromToday,
+  insertDrop,
+  notificationsOf,
+  seedVenue,
+  silentLogger,
+  waitFor,
+} from './notify-fixtures.js';
 
 /**
  * The exactly-once cursor lags by the oldest open transaction of the whole cluster:
@@ -15,20 +25,25 @@ const t = useTestDatabase();
 let c: pg.Client;
 
 const config = (cooldown = 30) => ({ NOTIFY_COOLDOWN_MINUTES: cooldown, WEBHOOK_ALLOW_PRIVATE: true });
-const notify = (extra: Partial<NotifyOptions> = {}) => runNotify({ orm: t.orm, config: config(), logger: silentLogger, ...extra });
+const notify = (extra: Partial<NotifyOptions> = {}) =>
+  runNotify({ orm: t.orm, config: config(), logger: silentLogger, ...extra });
 
 /** Runs notify until the drops are behind its cursor (another session's open transaction may hold them back). */
 async function notifyUntilRead(dropIds: string[], extra: Partial<NotifyOptions> = {}): Promise<void> {
   const last = dropIds.map(BigInt).reduce((a, b) => (a > b ? a : b));
-  await waitFor(async () => {
-    await notify(extra);
-    const { rows } = await c.query<{ done: boolean }>(
-      `select exists (select 1 from consumer_cursors cc join drop_events d on d.id = $1
+  await waitFor(
+    async () => {
+      await notify(extra);
+      const { rows } = await c.query<{ done: boolean }>(
+        `select exists (select 1 from consumer_cursors cc join drop_events d on d.id = $1
                       where cc.name = 'notify' and (cc.tx_id, cc.id) >= (d.tx_id, d.id)) as done`,
-      [last.toString()],
-    );
-    return rows[0]?.done ? true : undefined;
-  }, VISIBLE_WITHIN_MS, 'the notify cursor to pass the drops');
+        [last.toString()],
+      );
+      return rows[0]?.done ? true : undefined;
+    },
+    VISIBLE_WITHIN_MS,
+    'the notify cursor to pass the drops',
+  );
 }
 
 beforeAll(async () => {
@@ -64,17 +79,29 @@ describe('notify fan-out', () => {
     await addWatch(c, times, { venueId: 'resy:1', timeFrom: '21:00', timeTo: '22:30' });
     await addWatch(c, laOnly, { venueId: 'resy:1', market: 'la' });
 
-    const d1 = await insertDrop(c, { venueId: 'resy:1', slotDate: dayFromToday(1), slotTime: '20:30', partySizes: [2] });
+    const d1 = await insertDrop(c, {
+      venueId: 'resy:1',
+      slotDate: dayFromToday(1),
+      slotTime: '20:30',
+      partySizes: [2],
+    });
     await notifyUntilRead([d1]);
     expect((await notificationsOf(c, byId)).map((n) => n.drop_event_id)).toEqual([d1]);
     expect((await notificationsOf(c, byName)).map((n) => n.drop_event_id)).toEqual([d1]);
-    for (const u of [nobody, otherVenue, excluded, party4, dates, times, laOnly]) expect(await notificationsOf(c, u)).toEqual([]);
+    for (const u of [nobody, otherVenue, excluded, party4, dates, times, laOnly])
+      expect(await notificationsOf(c, u)).toEqual([]);
 
     // A drop that fits each filter reaches it (a different venue day and time, party of 4).
     await c.query('delete from user_notifications'); // cooldown off the table for this check
-    const d2 = await insertDrop(c, { venueId: 'resy:1', slotDate: dayFromToday(4), slotTime: '21:30', partySizes: [2, 4] });
+    const d2 = await insertDrop(c, {
+      venueId: 'resy:1',
+      slotDate: dayFromToday(4),
+      slotTime: '21:30',
+      partySizes: [2, 4],
+    });
     await notifyUntilRead([d2]);
-    for (const u of [party4, dates, times]) expect((await notificationsOf(c, u)).map((n) => n.drop_event_id)).toEqual([d2]);
+    for (const u of [party4, dates, times])
+      expect((await notificationsOf(c, u)).map((n) => n.drop_event_id)).toEqual([d2]);
     expect(await notificationsOf(c, excluded)).toEqual([]);
     expect(await notificationsOf(c, laOnly)).toEqual([]);
     expect(await notificationsOf(c, nobody)).toEqual([]);
@@ -96,22 +123,31 @@ describe('notify fan-out', () => {
     const u2 = await createUser(c, 'crash-2');
     await addWatch(c, u1, { venueId: 'resy:3' });
     await addWatch(c, u2, { venueId: 'resy:3' });
-    const cursorBefore = await c.query<{ c: string }>(`select tx_id::text || ':' || id::text as c from consumer_cursors where name = 'notify'`);
+    const cursorBefore = await c.query<{ c: string }>(
+      `select tx_id::text || ':' || id::text as c from consumer_cursors where name = 'notify'`,
+    );
     const drop = await insertDrop(c, { venueId: 'resy:3' });
     // Wait until the drop is readable (no older transaction open in the cluster), then crash.
-    await waitFor(async () => {
-      const { rows } = await c.query<{ ok: boolean }>(
-        'select tx_id < pg_snapshot_xmin(pg_current_snapshot()) as ok from drop_events where id = $1',
-        [drop],
-      );
-      return rows[0]?.ok ? true : undefined;
-    }, VISIBLE_WITHIN_MS, 'the drop to be visible to the cursor');
+    await waitFor(
+      async () => {
+        const { rows } = await c.query<{ ok: boolean }>(
+          'select tx_id < pg_snapshot_xmin(pg_current_snapshot()) as ok from drop_events where id = $1',
+          [drop],
+        );
+        return rows[0]?.ok ? true : undefined;
+      },
+      VISIBLE_WITHIN_MS,
+      'the drop to be visible to the cursor',
+    );
 
     let insertedBeforeCrash = 0;
     await expect(
       notify({
         beforeCommit: async (db) => {
-          const { rows } = await db.query<{ n: string }>('select count(*) as n from user_notifications where drop_event_id = $1', [drop]);
+          const { rows } = await db.query<{ n: string }>(
+            'select count(*) as n from user_notifications where drop_event_id = $1',
+            [drop],
+          );
           insertedBeforeCrash = Number(rows[0]!.n);
           throw new Error('crash between insert and commit');
         },
@@ -119,7 +155,9 @@ describe('notify fan-out', () => {
     ).rejects.toThrow('crash between insert and commit');
     expect(insertedBeforeCrash).toBe(2);
     expect(await notificationsOf(c, u1)).toEqual([]);
-    const cursorAfter = await c.query<{ c: string }>(`select tx_id::text || ':' || id::text as c from consumer_cursors where name = 'notify'`);
+    const cursorAfter = await c.query<{ c: string }>(
+      `select tx_id::text || ':' || id::text as c from consumer_cursors where name = 'notify'`,
+    );
     expect(cursorAfter.rows).toEqual(cursorBefore.rows);
 
     // The connection itself dies before COMMIT.
@@ -144,13 +182,17 @@ describe('notify fan-out', () => {
     await notify();
     expect((await notificationsOf(c, u1)).map((n) => n.drop_event_id)).toEqual([drop]);
     expect((await notificationsOf(c, u2)).map((n) => n.drop_event_id)).toEqual([drop]);
-    const runs = await c.query<{ status: string }>(`select status from job_runs where job = 'notify' order by id desc limit 3`);
+    const runs = await c.query<{ status: string }>(
+      `select status from job_runs where job = 'notify' order by id desc limit 3`,
+    );
     expect(runs.rows.map((r) => r.status)).toContain('failed');
     expect(runs.rows[0]!.status).toBe('ok');
   });
 
   it('a second runner while the lease is held is skipped', async () => {
-    await c.query(`insert into job_leases (name, holder, expires_at) values ('notify', 'someone-else', now() + interval '1 minute')`);
+    await c.query(
+      `insert into job_leases (name, holder, expires_at) values ('notify', 'someone-else', now() + interval '1 minute')`,
+    );
     try {
       const stats = await notify();
       expect(stats.status).toBe('skipped');

@@ -4,7 +4,11 @@ import { bucketScore, DropRates, RATE_FLOOR, type BucketView } from '../src/poll
 import { CallGuard, type CallSlot } from '../src/providers/resy/call-guard.js';
 import { MAX_TILE_DEPTH, quadrants, Tiling, type Box } from '../src/providers/resy/search-tiles.js';
 
-const slot = (venue: number, hhmm: string): CallSlot => ({ venueId: `resy:${venue}`, localStart: `2030-01-05 ${hhmm}:00`, bookingUrl: null });
+const slot = (venue: number, hhmm: string): CallSlot => ({
+  venueId: `resy:${venue}`,
+  localStart: `2030-01-05 ${hhmm}:00`,
+  bookingUrl: null,
+});
 const slots = (n: number, from = 1): CallSlot[] => Array.from({ length: n }, (_, i) => slot(from + i, '20:30'));
 
 describe('request budget', () => {
@@ -43,7 +47,15 @@ describe('request budget', () => {
 });
 
 const view = (over: Partial<BucketView> = {}): BucketView => ({
-  calibrated: true, baselinePolls: 3, lastPollAt: 0, errorStreak: 0, rate: 0.01, cost: 6, watched: false, anchorMinute: 15 * 60, ...over,
+  calibrated: true,
+  baselinePolls: 3,
+  lastPollAt: 0,
+  errorStreak: 0,
+  rate: 0.01,
+  cost: 6,
+  watched: false,
+  anchorMinute: 15 * 60,
+  ...over,
 });
 const limits = { cooldownSeconds: 5, maxStalenessSeconds: 240 };
 
@@ -126,9 +138,25 @@ describe('search tiles', () => {
 
   it('merges four sparse siblings back and keeps busy ones split; a seeded tiling starts from given leaves', () => {
     const tiling = new Tiling(root, ['0', '1', '2', '3']);
-    tiling.settle(new Map([['0', 10], ['1', 5], ['2', 0], ['3', 200]]), 500);
+    tiling.settle(
+      new Map([
+        ['0', 10],
+        ['1', 5],
+        ['2', 0],
+        ['3', 200],
+      ]),
+      500,
+    );
     expect(tiling.paths().sort()).toEqual(['0', '1', '2', '3']);
-    tiling.settle(new Map([['0', 10], ['1', 5], ['2', 0], ['3', 20]]), 500);
+    tiling.settle(
+      new Map([
+        ['0', 10],
+        ['1', 5],
+        ['2', 0],
+        ['3', 20],
+      ]),
+      500,
+    );
     expect(tiling.paths()).toEqual(['']);
     expect(tiling.current()[0]!.box).toEqual(root);
     expect(quadrants({ path: '', box: root })).toHaveLength(4);

@@ -6,7 +6,8 @@ import { startScriptedMarket } from './support/scripted-market.js';
 import { captureLogger } from './support/tick-harness.js';
 
 const t = useTestDatabase({ poolMax: 12 });
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => t.orm.em.fork().execute<T[]>(sql, params);
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+  t.orm.em.fork().execute<T[]>(sql, params);
 
 let market: Awaited<ReturnType<typeof startScriptedMarket>>;
 const today = marketToday('nyc', new Date());
@@ -14,7 +15,8 @@ const [south, west] = getMarket('nyc').boundingBox;
 
 beforeAll(async () => {
   market = await startScriptedMarket();
-  for (let i = 1; i <= 5; i++) market.venues.set(i, { id: i, lat: south + 0.01 * i, lng: west + 0.01 * i, starts: [`${today} 20:30:00`] });
+  for (let i = 1; i <= 5; i++)
+    market.venues.set(i, { id: i, lat: south + 0.01 * i, lng: west + 0.01 * i, starts: [`${today} 20:30:00`] });
 });
 afterAll(async () => {
   await market.close();
@@ -43,23 +45,40 @@ describe('discovery replicas', () => {
     );
     const provider = createProvider(config);
     const abort = new AbortController();
-    const running = runPoller({ orm: t.orm, config, provider, logger: captureLogger().logger, signal: abort.signal, holder: 'alive' });
+    const running = runPoller({
+      orm: t.orm,
+      config,
+      provider,
+      logger: captureLogger().logger,
+      signal: abort.signal,
+      holder: 'alive',
+    });
     try {
       // While the ghost's lease holds, this worker's budget is half the limit and it polls only its share.
       await waitFor(() => (provider.budget.requestsPerSecond === 20 ? true : undefined), 5_000, 'the budget halved');
       await waitFor(
-        async () => ((await q<{ n: string }>('select count(*) as n from discovery_buckets where poll_count > 0'))[0]!.n !== '0' ? true : undefined),
+        async () =>
+          (await q<{ n: string }>('select count(*) as n from discovery_buckets where poll_count > 0'))[0]!.n !== '0'
+            ? true
+            : undefined,
         10_000,
         'first polls',
       );
       // Rendezvous hashing leaves the ghost about half of the 14 buckets (all 14 here: 1 in 16 000).
-      const polled = Number((await q<{ n: string }>('select count(*) as n from discovery_buckets where poll_count > 0'))[0]!.n);
-      const ghostLive = await q<{ n: string }>("select count(*) as n from job_leases where holder = 'ghost' and expires_at > now()");
+      const polled = Number(
+        (await q<{ n: string }>('select count(*) as n from discovery_buckets where poll_count > 0'))[0]!.n,
+      );
+      const ghostLive = await q<{ n: string }>(
+        "select count(*) as n from job_leases where holder = 'ghost' and expires_at > now()",
+      );
       expect(ghostLive[0]!.n).toBe('1');
       expect(polled).toBeLessThan(14);
       // The ghost's lease expires: its buckets move here within one lease period, and the budget is whole again.
       await waitFor(
-        async () => ((await q<{ n: string }>('select count(*) as n from discovery_buckets where poll_count = 0'))[0]!.n === '0' ? true : undefined),
+        async () =>
+          (await q<{ n: string }>('select count(*) as n from discovery_buckets where poll_count = 0'))[0]!.n === '0'
+            ? true
+            : undefined,
         20_000,
         'every bucket polled',
       );

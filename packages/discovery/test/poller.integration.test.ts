@@ -6,7 +6,8 @@ import { startScriptedMarket } from './support/scripted-market.js';
 import { captureLogger } from './support/tick-harness.js';
 
 const t = useTestDatabase({ poolMax: 12 });
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => t.orm.em.fork().execute<T[]>(sql, params);
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+  t.orm.em.fork().execute<T[]>(sql, params);
 
 let market: Awaited<ReturnType<typeof startScriptedMarket>>;
 const today = marketToday('nyc', new Date());
@@ -36,7 +37,13 @@ let provider: ReturnType<typeof createProvider>;
 /** Runs the real poller against the scripted market until `until` holds (or its deadline). */
 async function poll(until: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<PollerStats> {
   const abort = new AbortController();
-  const running = runPoller({ orm: t.orm, config: { ...config, RESY_BASE_URL: market.url }, provider, logger: captureLogger().logger, signal: abort.signal });
+  const running = runPoller({
+    orm: t.orm,
+    config: { ...config, RESY_BASE_URL: market.url },
+    provider,
+    logger: captureLogger().logger,
+    signal: abort.signal,
+  });
   try {
     await waitFor(async () => ((await until()) ? true : undefined), timeoutMs, what);
   } finally {
@@ -47,8 +54,12 @@ async function poll(until: () => Promise<boolean>, what: string, timeoutMs = 30_
 
 const calibrated = async () =>
   Number((await q<{ n: string }>('select count(*) as n from discovery_buckets where baseline_complete'))[0]!.n) === 1;
-const drops = () => q<{ venue_id: string; slot_time: string; closed_at: Date | null }>('select venue_id, slot_time, closed_at from drop_events order by id');
-const pollCount = async () => Number((await q<{ n: number }>('select poll_count as n from discovery_buckets'))[0]?.n ?? 0);
+const drops = () =>
+  q<{ venue_id: string; slot_time: string; closed_at: Date | null }>(
+    'select venue_id, slot_time, closed_at from drop_events order by id',
+  );
+const pollCount = async () =>
+  Number((await q<{ n: number }>('select poll_count as n from discovery_buckets'))[0]?.n ?? 0);
 
 beforeAll(async () => {
   market = await startScriptedMarket();
@@ -57,7 +68,9 @@ afterAll(async () => {
   await market.close();
 });
 beforeEach(async () => {
-  await q('truncate discovery_buckets, bucket_slots, availability_state, drop_events, venue_metrics, venues, feed_cache, job_runs, watches, users cascade');
+  await q(
+    'truncate discovery_buckets, bucket_slots, availability_state, drop_events, venue_metrics, venues, feed_cache, job_runs, watches, users cascade',
+  );
   await q("delete from job_leases where name like 'discovery-worker:%'");
   market.venues.clear();
   market.state.emptyFilter = null;
@@ -78,7 +91,9 @@ describe('the continuous poller', () => {
     market.venues.get(3)!.starts = [];
     await poll(async () => (await drops())[0]?.closed_at != null, 'the close');
     // The interval between polls is kept for health.buckets.
-    const [row] = await q<{ poll_interval_seconds: number | null }>('select poll_interval_seconds from discovery_buckets');
+    const [row] = await q<{ poll_interval_seconds: number | null }>(
+      'select poll_interval_seconds from discovery_buckets',
+    );
     expect(row!.poll_interval_seconds).toBeGreaterThan(0);
     const runs = await q<{ stats: { polls: number } }>("select stats from job_runs where job = 'discovery'");
     expect(runs.length).toBeGreaterThan(0);
@@ -89,7 +104,9 @@ describe('the continuous poller', () => {
     await poll(calibrated, 'calibration');
     market.venues.set(3, { id: 3, ...at(0.7, 0.3), starts: [start('21:15')] });
     await poll(async () => (await drops()).length > 0, 'a drop');
-    const [before] = await q<{ baseline_polls: number; poll_count: number }>('select baseline_polls, poll_count from discovery_buckets');
+    const [before] = await q<{ baseline_polls: number; poll_count: number }>(
+      'select baseline_polls, poll_count from discovery_buckets',
+    );
     provider = createProvider({ ...config, RESY_BASE_URL: market.url }, captureLogger().logger);
     await poll(async () => (await pollCount()) >= before!.poll_count + 3, 'three polls after the restart');
     const [after] = await q<{ baseline_polls: number }>('select baseline_polls from discovery_buckets');
@@ -101,12 +118,20 @@ describe('the continuous poller', () => {
   it('splits a search the page cap truncates, so every venue is seen and a venue shifting into view is no drop', async () => {
     // 70 venues with slots: more than 2 pages × 20 of one search. Clustered in one corner.
     for (let i = 1; i <= 70; i++) {
-      market.venues.set(i, { id: i, ...at(0.1 + (i % 7) * 0.05, 0.1 + Math.floor(i / 7) * 0.05), starts: [start('20:30')] });
+      market.venues.set(i, {
+        id: i,
+        ...at(0.1 + (i % 7) * 0.05, 0.1 + Math.floor(i / 7) * 0.05),
+        starts: [start('20:30')],
+      });
     }
     const stats = await poll(calibrated, 'calibration');
     const seen = Number((await q<{ n: string }>('select count(distinct venue_id) as n from bucket_slots'))[0]!.n);
     expect(seen).toBe(70);
-    expect(market.requests.some((r) => JSON.stringify(r.body.geo.bounding_box) !== JSON.stringify(getMarket('nyc').boundingBox))).toBe(true);
+    expect(
+      market.requests.some(
+        (r) => JSON.stringify(r.body.geo.bounding_box) !== JSON.stringify(getMarket('nyc').boundingBox),
+      ),
+    ).toBe(true);
     expect(stats.truncatedCalls).toBe(0);
     // A regular venue gaining slots changes the ranking; nothing it had is a drop.
     market.venues.get(5)!.starts.push(start('20:15'), start('20:45'));
@@ -136,7 +161,10 @@ describe('the continuous poller', () => {
     market.venues.set(1, { id: 1, ...at(0.5, 0.5), starts: [start('20:00'), start('20:30'), start('21:00')] });
     market.venues.set(7, { id: 7, ...at(0.6, 0.6), starts: [] });
     const [user] = await q<{ id: string }>("insert into users (name, role) values ('w', 'user') returning id");
-    await q("insert into watches (user_id, kind, venue_id, market, party_size) values (?, 'include', 'resy:7', 'nyc', 2)", [user!.id]);
+    await q(
+      "insert into watches (user_id, kind, venue_id, market, party_size) values (?, 'include', 'resy:7', 'nyc', 2)",
+      [user!.id],
+    );
     await poll(calibrated, 'calibration');
     // The search does not show the new table yet; only the venue's own availability does.
     market.state.searchHidden.add(7);

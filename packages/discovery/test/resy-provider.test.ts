@@ -7,7 +7,12 @@ import { flatHit, nestedHit, sendJson, startFakeResy } from './support/fake-resy
 
 const API_KEY = 'KEY-very-secret-6c1f0e';
 const AUTH_TOKEN = 'TOKEN-also-secret-93ab';
-const bucket: ProviderBucket = { bucketId: 'nyc_2030-01-05_20:30', market: getMarket('nyc'), date: '2030-01-05', timeSlot: '20:30' };
+const bucket: ProviderBucket = {
+  bucketId: 'nyc_2030-01-05_20:30',
+  market: getMarket('nyc'),
+  date: '2030-01-05',
+  timeSlot: '20:30',
+};
 
 let fake: Awaited<ReturnType<typeof startFakeResy>>;
 const logLines: string[] = [];
@@ -62,7 +67,9 @@ describe('Resy provider: requests and paging', () => {
     fake.setHandler((_req, res) => sendJson(res, 200, { search: { hits: [] } }));
     await provider().fetchSnapshot(bucket, [2, 4]);
     expect(fake.requests).toHaveLength(6);
-    const filters = fake.requests.map((r) => `${r.body.slot_filter.party_size}@${r.body.slot_filter.time_filter}`).sort();
+    const filters = fake.requests
+      .map((r) => `${r.body.slot_filter.party_size}@${r.body.slot_filter.time_filter}`)
+      .sort();
     expect(filters).toEqual(['2@19:30', '2@20:30', '2@21:30', '4@19:30', '4@20:30', '4@21:30']);
     const first = fake.requests[0]!;
     expect(first.path).toBe('/3/venuesearch/search');
@@ -70,7 +77,14 @@ describe('Resy provider: requests and paging', () => {
     expect(first.headers['x-resy-auth-token']).toBe(AUTH_TOKEN);
     expect(first.headers.origin).toBe('https://resy.com');
     expect(first.headers['user-agent']).toMatch(/Mozilla/);
-    expect(first.body).toMatchObject({ availability: true, page: 1, per_page: 20, types: ['venue'], order_by: 'availability', query: '' });
+    expect(first.body).toMatchObject({
+      availability: true,
+      page: 1,
+      per_page: 20,
+      types: ['venue'],
+      order_by: 'availability',
+      query: '',
+    });
     expect(first.body.slot_filter.day).toBe('2030-01-05');
     expect(first.body.geo.bounding_box).toEqual([...getMarket('nyc').boundingBox]);
   });
@@ -82,9 +96,14 @@ describe('Resy provider: requests and paging', () => {
   ])('follows the page count at %s and never asks past it', async (_where, place) => {
     fake.setHandler((req, res) => {
       const page = req.body.page;
-      const hits = Array.from({ length: 20 }, (_, i) => flatHit(page * 100 + i, `V ${page}-${i}`, ['2030-01-05 20:30:00']));
+      const hits = Array.from({ length: 20 }, (_, i) =>
+        flatHit(page * 100 + i, `V ${page}-${i}`, ['2030-01-05 20:30:00']),
+      );
       const p = place(2) as { total_pages?: number; searchExtra?: object };
-      sendJson(res, 200, { ...(p.total_pages !== undefined ? { total_pages: p.total_pages } : {}), search: { hits, ...(p.searchExtra ?? {}) } });
+      sendJson(res, 200, {
+        ...(p.total_pages !== undefined ? { total_pages: p.total_pages } : {}),
+        search: { hits, ...(p.searchExtra ?? {}) },
+      });
     });
     const snap = await provider().fetchSnapshot(bucket, [2]);
     // 3 hour filters × 2 pages (full pages, but the count says 2).
@@ -96,7 +115,9 @@ describe('Resy provider: requests and paging', () => {
   it('without a page count keeps paging while pages are full, stops on a short page', async () => {
     fake.setHandler((req, res) => {
       const n = req.body.page < 3 ? 20 : 7;
-      const hits = Array.from({ length: n }, (_, i) => flatHit(req.body.page * 100 + i, `V${i}`, ['2030-01-05 21:00:00']));
+      const hits = Array.from({ length: n }, (_, i) =>
+        flatHit(req.body.page * 100 + i, `V${i}`, ['2030-01-05 21:00:00']),
+      );
       sendJson(res, 200, { search: { hits } });
     });
     const snap = await provider().fetchSnapshot(bucket, [2]);
@@ -106,7 +127,9 @@ describe('Resy provider: requests and paging', () => {
 
   it('stops paging after a hit with no slots (availability ranks first) and skips pages a count of 0 makes empty', async () => {
     fake.setHandler((req, res) => {
-      const hits = Array.from({ length: 20 }, (_, i) => flatHit(req.body.page * 100 + i, `V${i}`, i < 15 ? ['2030-01-05 20:30:00'] : []));
+      const hits = Array.from({ length: 20 }, (_, i) =>
+        flatHit(req.body.page * 100 + i, `V${i}`, i < 15 ? ['2030-01-05 20:30:00'] : []),
+      );
       sendJson(res, 200, { search: { hits } });
     });
     const snap = await provider({ maxPages: 2 }).fetchSnapshot(bucket, [2]);
@@ -122,7 +145,11 @@ describe('Resy provider: requests and paging', () => {
       const size = req.body.slot_filter.party_size;
       const time = req.body.slot_filter.time_filter;
       const hits: unknown[] = [
-        flatHit(60029, 'Carbone', size === 2 ? ['2030-01-05 20:30:00', '2030-01-05 21:00:00'] : ['2030-01-05 21:00:00']),
+        flatHit(
+          60029,
+          'Carbone',
+          size === 2 ? ['2030-01-05 20:30:00', '2030-01-05 21:00:00'] : ['2030-01-05 21:00:00'],
+        ),
         nestedHit(70001, 'Le Coucou', time === '19:30' ? ['2030-01-05 19:45:00'] : []),
         flatHit(80001, 'Closed Tonight', null),
         { venue: { id: 'not-a-number', name: 'Broken' } },
@@ -136,7 +163,13 @@ describe('Resy provider: requests and paging', () => {
     const snap = await provider().fetchSnapshot(bucket, [2, 4]);
     expect([...snap.venues.keys()].sort()).toEqual(['resy:60029', 'resy:70001', 'resy:80001', 'resy:90002']);
     const carbone = snap.venues.get('resy:60029')!;
-    expect(carbone).toMatchObject({ name: 'Carbone', neighborhood: 'Nolita', cuisine: 'Italian', priceRange: 3, rating: 4.6 });
+    expect(carbone).toMatchObject({
+      name: 'Carbone',
+      neighborhood: 'Nolita',
+      cuisine: 'Italian',
+      priceRange: 3,
+      rating: 4.6,
+    });
     expect(carbone.bookingUrl).toBe('https://resy.com/cities/ny/carbone');
     const byKey = new Map(snap.slots.map((s) => [`${s.venueId}|${s.localStart}`, s.partySizes]));
     expect(Object.fromEntries(byKey)).toEqual({
@@ -190,7 +223,9 @@ describe('Resy provider: errors, retries and rate limit', () => {
 
   it('a transient 5xx is retried and the poll succeeds', async () => {
     fake.setHandler((_req, res, i) =>
-      i === 0 ? sendJson(res, 502, {}) : sendJson(res, 200, { search: { hits: [flatHit(1, 'A', ['2030-01-05 20:30:00'])] } }),
+      i === 0
+        ? sendJson(res, 502, {})
+        : sendJson(res, 200, { search: { hits: [flatHit(1, 'A', ['2030-01-05 20:30:00'])] } }),
     );
     const snap = await provider().fetchSnapshot({ ...bucket, timeSlot: '23:30' }, [2]);
     expect(snap.slots).toHaveLength(1);
@@ -221,7 +256,9 @@ describe('Resy provider: errors, retries and rate limit', () => {
 
   it('a slow upstream is timeout; a non-JSON or shapeless body is malformed', async () => {
     fake.setHandler(() => undefined); // never answers
-    expect((await failure(provider({ timeoutMs: 500 }).fetchSnapshot({ ...bucket, timeSlot: '23:30' }, [2]))).code).toBe('timeout');
+    expect(
+      (await failure(provider({ timeoutMs: 500 }).fetchSnapshot({ ...bucket, timeSlot: '23:30' }, [2]))).code,
+    ).toBe('timeout');
     fake.setHandler((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{not json');

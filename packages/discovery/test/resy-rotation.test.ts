@@ -16,7 +16,15 @@ afterAll(async () => {
 });
 
 const provider = () =>
-  new ResyProvider({ baseUrl: market.url, apiKey: 'k', perPage: 20, maxPages: 10, maxRps: 1_000, timeoutMs: 2_000, retryBaseMs: 5 });
+  new ResyProvider({
+    baseUrl: market.url,
+    apiKey: 'k',
+    perPage: 20,
+    maxPages: 10,
+    maxRps: 1_000,
+    timeoutMs: 2_000,
+    retryBaseMs: 5,
+  });
 const place = (id: number, starts: string[]) =>
   market.venues.set(id, { id, lat: south + 0.001 * (id % 50), lng: west + 0.001 * Math.floor(id / 50), starts });
 const at = (hhmm: string) => `${day} ${hhmm}:00`;

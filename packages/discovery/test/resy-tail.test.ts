@@ -16,7 +16,15 @@ afterAll(async () => {
 });
 
 const provider = () =>
-  new ResyProvider({ baseUrl: market.url, apiKey: 'k', perPage: 20, maxPages: 10, maxRps: 1_000, timeoutMs: 2_000, retryBaseMs: 5 });
+  new ResyProvider({
+    baseUrl: market.url,
+    apiKey: 'k',
+    perPage: 20,
+    maxPages: 10,
+    maxRps: 1_000,
+    timeoutMs: 2_000,
+    retryBaseMs: 5,
+  });
 const place = (id: number, starts: string[]) =>
   market.venues.set(id, { id, lat: south + 0.001 * (id % 50), lng: west + 0.001 * Math.floor(id / 50), starts });
 const at = (hhmm: string) => `${day} ${hhmm}:00`;
@@ -56,7 +64,8 @@ describe('Resy provider: the tail of the ranking between full scans', () => {
     market.venues.get(62)!.starts = [at('20:05'), at('20:10'), at('20:15'), at('20:20')];
     market.requests.length = 0;
     const unsure = await p.fetchSnapshot(bucket, [2]);
-    const pagesOf2030 = () => market.requests.filter((r) => r.body.slot_filter?.time_filter === '20:30').map((r) => r.body.page);
+    const pagesOf2030 = () =>
+      market.requests.filter((r) => r.body.slot_filter?.time_filter === '20:30').map((r) => r.body.page);
     expect(pagesOf2030()).not.toContain(1);
     // Neither closes on a read that could not see the head.
     expect(venuesOf(unsure.slots).has('resy:61')).toBe(true);
@@ -78,9 +87,18 @@ describe('Resy provider: the tail of the ranking between full scans', () => {
   it('a box still truncated at the deepest tiling never reads only its tail: a venue shifting in is no drop, one shifting out does not close', async () => {
     market.venues.clear();
     // 50 one-slot venues at one point: no split separates them, and 2 pages of 20 show 40.
-    const point = (id: number) => market.venues.set(id, { id, lat: south + 0.0123, lng: west + 0.0123, starts: [at('20:20')] });
+    const point = (id: number) =>
+      market.venues.set(id, { id, lat: south + 0.0123, lng: west + 0.0123, starts: [at('20:20')] });
     for (let id = 2; id <= 51; id++) point(id);
-    const q = new ResyProvider({ baseUrl: market.url, apiKey: 'k', perPage: 20, maxPages: 2, maxRps: 1_000, timeoutMs: 2_000, retryBaseMs: 5 });
+    const q = new ResyProvider({
+      baseUrl: market.url,
+      apiKey: 'k',
+      perPage: 20,
+      maxPages: 2,
+      maxRps: 1_000,
+      timeoutMs: 2_000,
+      retryBaseMs: 5,
+    });
     const first = await q.fetchSnapshot(bucket, [2]);
     expect(first.stats.truncatedCalls).toBeGreaterThanOrEqual(1);
     expect(venuesOf(first.slots).has('resy:41')).toBe(true);

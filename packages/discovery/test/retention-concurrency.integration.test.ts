@@ -3,7 +3,17 @@ import type pg from 'pg';
 import { ensurePartitionsBetween } from '@dropwatch/db';
 import { useTestDatabase } from '@dropwatch/db/testing';
 import { listDayPartitions, runRetention } from '../src/index.js';
-import { ago, connect, count, insertDrop, partitionName, tableExists, testConfig, utcDay, waitUntil } from './retention-fixtures.js';
+import {
+  ago,
+  connect,
+  count,
+  insertDrop,
+  partitionName,
+  tableExists,
+  testConfig,
+  utcDay,
+  waitUntil,
+} from './retention-fixtures.js';
 
 const t = useTestDatabase();
 let c: pg.Client;
@@ -63,7 +73,9 @@ describe('retention alongside other work', () => {
     const reading = (async () => {
       while (!stop) {
         try {
-          await reader.query(`select id from drop_events where opened_at > now() - interval '10 minutes' order by opened_at desc limit 500`);
+          await reader.query(
+            `select id from drop_events where opened_at > now() - interval '10 minutes' order by opened_at desc limit 500`,
+          );
           reads++;
         } catch (err) {
           errors.push(err);
@@ -103,7 +115,9 @@ describe('retention alongside other work', () => {
       await holder.query('begin isolation level repeatable read');
       await holder.query('select count(*) from drop_events');
       await detacher.query(`set lock_timeout = '200ms'`);
-      await expect(detacher.query(`alter table drop_events detach partition ${part!} concurrently`)).rejects.toMatchObject({ code: '55P03' });
+      await expect(
+        detacher.query(`alter table drop_events detach partition ${part!} concurrently`),
+      ).rejects.toMatchObject({ code: '55P03' });
       await holder.query('commit');
       const pending = (await listDayPartitions(c, 'drop_events')).find((p) => p.name === part);
       expect(pending?.state).toBe('pending_detach');
@@ -138,9 +152,14 @@ describe('retention alongside other work', () => {
 
   it("waits for nobody: a live replica's lease refuses the run, an expired (crashed) one does not", async () => {
     const config = testConfig();
-    await c.query(`insert into job_leases (name, holder, expires_at) values ('retention', 'replica-2', now() + interval '1 minute')`);
+    await c.query(
+      `insert into job_leases (name, holder, expires_at) values ('retention', 'replica-2', now() + interval '1 minute')`,
+    );
     const runsBefore = await count(c, `select count(*) from job_runs where job = 'retention'`);
-    expect(await runRetention({ orm: t.orm, config, holder: 'me' })).toEqual({ status: 'already_running', heldBy: 'replica-2' });
+    expect(await runRetention({ orm: t.orm, config, holder: 'me' })).toEqual({
+      status: 'already_running',
+      heldBy: 'replica-2',
+    });
     expect(await count(c, `select count(*) from job_runs where job = 'retention'`)).toBe(runsBefore);
 
     // replica-2 crashed: nobody renews its lease, and once it expires the next run proceeds.
@@ -150,11 +169,12 @@ describe('retention alongside other work', () => {
     expect(await count(c, `select count(*) from job_runs where job = 'retention'`)).toBe(runsBefore + 1);
   });
 
-
   it('a run that fails records a failed job_runs row, rethrows, and frees the lease', async () => {
     const cancelled = new AbortController();
     cancelled.abort();
-    await expect(runRetention({ orm: t.orm, config: testConfig(), holder: 'doomed', signal: cancelled.signal })).rejects.toThrow();
+    await expect(
+      runRetention({ orm: t.orm, config: testConfig(), holder: 'doomed', signal: cancelled.signal }),
+    ).rejects.toThrow();
     const { rows } = await c.query<{ status: string; error: string | null }>(
       `select status, error from job_runs where job = 'retention' order by id desc limit 1`,
     );

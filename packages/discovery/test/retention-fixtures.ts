@@ -75,6 +75,10 @@ export async function tableExists(c: pg.Client, name: string): Promise<boolean> 
 }
 
 /** Waits until `check` holds (the shared waitFor, for a boolean condition). */
-export async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   await waitFor(async () => ((await check()) ? true : undefined), timeoutMs, what);
 }

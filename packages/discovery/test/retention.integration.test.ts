@@ -44,7 +44,10 @@ describe('runRetention', () => {
     await ensurePartitionsBetween(em, addDays(noteKeepDay, -2), utcDay(now));
 
     // drop_events straddling the cutoff: whole days before the cutoff's day go, its day stays.
-    const goneA = await insertDrop(c, { openedAt: new Date(dayStart(dropKeepDay).getTime() - 60_000), venueId: 'sim:gone-ref' });
+    const goneA = await insertDrop(c, {
+      openedAt: new Date(dayStart(dropKeepDay).getTime() - 60_000),
+      venueId: 'sim:gone-ref',
+    });
     await insertDrop(c, { openedAt: dayStart(addDays(dropKeepDay, -3)), venueId: 'sim:x' });
     const keptEdge = await insertDrop(c, { openedAt: dayStart(dropKeepDay), venueId: 'sim:kept-ref' });
     await insertDrop(c, { openedAt: new Date(dropCutoff.getTime() + 3_600_000), venueId: 'sim:y' });
@@ -63,7 +66,9 @@ describe('runRetention', () => {
     ]);
     // job_runs and webhook_deliveries: 14 days.
     for (const days of [15, 13]) {
-      await c.query(`insert into job_runs (job, started_at, finished_at, status) values ('discovery', $1, $1, 'ok')`, [ago(now, days)]);
+      await c.query(`insert into job_runs (job, started_at, finished_at, status) values ('discovery', $1, $1, 'ok')`, [
+        ago(now, days),
+      ]);
       await c.query(
         `insert into webhook_deliveries (user_id, notification_id, channel, payload, created_at)
          values (gen_random_uuid(), 1, 'webhook', '{}', $1)`,
@@ -133,12 +138,10 @@ describe('runRetention', () => {
     const past = `nyc_${yesterday}_20:30`;
     const current = `nyc_${today}_15:00`;
     const openedAt = new Date(now.getTime() - 2 * 3_600_000);
-    await c.query(`insert into discovery_buckets (bucket_id, market, date, time_slot) values ($1, 'nyc', $2, '20:30'), ($3, 'nyc', $4, '15:00')`, [
-      past,
-      yesterday,
-      current,
-      today,
-    ]);
+    await c.query(
+      `insert into discovery_buckets (bucket_id, market, date, time_slot) values ($1, 'nyc', $2, '20:30'), ($3, 'nyc', $4, '15:00')`,
+      [past, yesterday, current, today],
+    );
     await c.query(
       `insert into bucket_slots (bucket_id, slot_key, venue_id, in_prev) select b, g, 'sim:p', true from unnest($1::text[]) b, generate_series(1, 3) g`,
       [[past, current]],
@@ -182,7 +185,11 @@ describe('runRetention', () => {
 
     // Run again: nothing closes twice, nothing is counted twice.
     ok(await runRetention({ orm: t.orm, config, now }));
-    expect(await count(c, `select closes from venue_metrics where venue_id = 'sim:p' and day = $1::date`, [utcDay(openedAt)])).toBe(1);
+    expect(
+      await count(c, `select closes from venue_metrics where venue_id = 'sim:p' and day = $1::date`, [
+        utcDay(openedAt),
+      ]),
+    ).toBe(1);
   });
 
   it('makes the partitions of the coming days, and a drop for tomorrow lands in its own', async () => {
@@ -190,7 +197,9 @@ describe('runRetention', () => {
     const now = new Date();
     const last = addDays(utcDay(now), config.PARTITION_PREMAKE_DAYS);
     // Take away the furthest one (empty) so the run has something to make.
-    await c.query(`drop table if exists ${partitionName('drop_events', last)}, ${partitionName('user_notifications', last)}`);
+    await c.query(
+      `drop table if exists ${partitionName('drop_events', last)}, ${partitionName('user_notifications', last)}`,
+    );
 
     const stats = ok(await runRetention({ orm: t.orm, config, now }));
     expect(stats.partitions.created).toBe(2);
@@ -201,7 +210,10 @@ describe('runRetention', () => {
     }
     const tomorrow = addDays(utcDay(now), 1);
     const drop = await insertDrop(c, { openedAt: new Date(`${tomorrow}T12:00:00Z`), venueId: 'sim:t' });
-    const { rows } = await c.query<{ part: string }>('select tableoid::regclass::text as part from drop_events where id = $1', [drop.id]);
+    const { rows } = await c.query<{ part: string }>(
+      'select tableoid::regclass::text as part from drop_events where id = $1',
+      [drop.id],
+    );
     expect(rows[0]?.part).toBe(partitionName('drop_events', tomorrow));
   });
 

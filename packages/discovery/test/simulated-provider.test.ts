@@ -2,8 +2,14 @@ import { getMarket } from '@dropwatch/core';
 import { describe, expect, it } from 'vitest';
 import { SimulatedProvider, type ProviderBucket, type Snapshot } from '../src/index.js';
 
-const bucket: ProviderBucket = { bucketId: 'nyc_2030-01-05_20:30', market: getMarket('nyc'), date: '2030-01-05', timeSlot: '20:30' };
-const market = (seed = 1, churn = 0.02) => new SimulatedProvider({ seed, venues: 300, slotsPerBucket: 400, churn, stepMs: 30_000 });
+const bucket: ProviderBucket = {
+  bucketId: 'nyc_2030-01-05_20:30',
+  market: getMarket('nyc'),
+  date: '2030-01-05',
+  timeSlot: '20:30',
+};
+const market = (seed = 1, churn = 0.02) =>
+  new SimulatedProvider({ seed, venues: 300, slotsPerBucket: 400, churn, stepMs: 30_000 });
 const keys = (s: Snapshot) => new Set(s.slots.map((x) => `${x.venueId}|${x.localStart}`));
 
 describe('simulated market', () => {
@@ -18,7 +24,14 @@ describe('simulated market', () => {
 
   it('reads its step from the clock, one step per stepMs', async () => {
     let now = 30_000 * 1000 + 5;
-    const p = new SimulatedProvider({ seed: 1, venues: 300, slotsPerBucket: 400, churn: 0.05, stepMs: 30_000, now: () => new Date(now) });
+    const p = new SimulatedProvider({
+      seed: 1,
+      venues: 300,
+      slotsPerBucket: 400,
+      churn: 0.05,
+      stepMs: 30_000,
+      now: () => new Date(now),
+    });
     const first = await p.fetchSnapshot(bucket, [2]);
     now += 1_000;
     expect(keys(await p.fetchSnapshot(bucket, [2]))).toEqual(keys(first));
@@ -37,7 +50,8 @@ describe('simulated market', () => {
       for (const k of prev) if (!curr.has(k)) changed++;
       changes.push(changed / prev.size);
       prev = curr;
-      for (const k of curr) expect(k.split('|')[1]! >= '2030-01-05 18:30:00' && k.split('|')[1]! <= '2030-01-05 22:30:00').toBe(true);
+      for (const k of curr)
+        expect(k.split('|')[1]! >= '2030-01-05 18:30:00' && k.split('|')[1]! <= '2030-01-05 22:30:00').toBe(true);
     }
     const mean = changes.reduce((a, b) => a + b, 0) / changes.length;
     expect(mean).toBeGreaterThan(0.005);
@@ -48,10 +62,12 @@ describe('simulated market', () => {
   it('opens slots at venues absent from the first polls (what makes drops after calibration)', () => {
     const p = market(3, 0.02);
     const baselineVenues = new Set<string>();
-    for (let step = 100; step < 103; step++) for (const s of p.snapshotAt(bucket, [2, 4], step).slots) baselineVenues.add(s.venueId);
+    for (let step = 100; step < 103; step++)
+      for (const s of p.snapshotAt(bucket, [2, 4], step).slots) baselineVenues.add(s.venueId);
     const newVenues = new Set<string>();
     for (let step = 103; step < 133; step++) {
-      for (const s of p.snapshotAt(bucket, [2, 4], step).slots) if (!baselineVenues.has(s.venueId)) newVenues.add(s.venueId);
+      for (const s of p.snapshotAt(bucket, [2, 4], step).slots)
+        if (!baselineVenues.has(s.venueId)) newVenues.add(s.venueId);
     }
     expect(newVenues.size).toBeGreaterThan(5);
   });

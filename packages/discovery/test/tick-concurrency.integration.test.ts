@@ -3,9 +3,23 @@ import { createOrm, type MikroORM } from '@dropwatch/db';
 import { adminQuery, useTestDatabase, waitFor } from '@dropwatch/db/testing';
 import { marketToday } from '@dropwatch/core';
 import { SimulatedProvider } from '../src/index.js';
-import { applySnapshot, prepareSnapshot, VenueCache, withPgConnection, type DiscoveryTickStats } from '../src/internals.js';
+import {
+  applySnapshot,
+  prepareSnapshot,
+  VenueCache,
+  withPgConnection,
+  type DiscoveryTickStats,
+} from '../src/internals.js';
 import { SQL_LOCK_AND_READ_BUCKET } from '../src/tick/bucket-sql.js';
-import { makeTicker, onlyBucketId, ScriptedProvider, slotAt, testConfig, TestClock, venueInfo } from './support/tick-harness.js';
+import {
+  makeTicker,
+  onlyBucketId,
+  ScriptedProvider,
+  slotAt,
+  testConfig,
+  TestClock,
+  venueInfo,
+} from './support/tick-harness.js';
 
 const t = useTestDatabase({ poolMax: 12 });
 /**
@@ -23,7 +37,9 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await q('truncate discovery_buckets, bucket_slots, availability_state, drop_events, venue_metrics, venues, feed_cache, job_runs');
+  await q(
+    'truncate discovery_buckets, bucket_slots, availability_state, drop_events, venue_metrics, venues, feed_cache, job_runs',
+  );
 });
 
 async function totals() {
@@ -40,16 +56,29 @@ async function totals() {
   return Object.fromEntries(Object.entries(r!).map(([k, v]) => [k, Number(v)]));
 }
 
-const sum = (list: DiscoveryTickStats[], k: 'applied' | 'calibrating' | 'suspect' | 'failed' | 'txRetries' | 'drops' | 'closes' | 'skipped') =>
-  list.reduce((a, s) => a + s[k], 0);
+const sum = (
+  list: DiscoveryTickStats[],
+  k: 'applied' | 'calibrating' | 'suspect' | 'failed' | 'txRetries' | 'drops' | 'closes' | 'skipped',
+) => list.reduce((a, s) => a + s[k], 0);
 
 describe('discovery tick under concurrency', () => {
   it('DISCOVERY_CONCURRENCY buckets at once over the same venues: no deadlock, no unique error, metrics = closes', async () => {
     // 7 days × 2 slots = 14 buckets, 8 at once, all drawing drops from the same 40 venues.
-    const config = testConfig({ DISCOVERY_WINDOW_DAYS: '7', DISCOVERY_TIME_SLOTS: '15:00,20:30', DISCOVERY_CONCURRENCY: '8' });
+    const config = testConfig({
+      DISCOVERY_WINDOW_DAYS: '7',
+      DISCOVERY_TIME_SLOTS: '15:00,20:30',
+      DISCOVERY_CONCURRENCY: '8',
+    });
     const clock = new TestClock(FIXED_NOON);
     const stepMs = (config.DISCOVERY_BUCKET_COOLDOWN_SECONDS + 1) * 1000;
-    const provider = new SimulatedProvider({ seed: 11, venues: 40, slotsPerBucket: 200, churn: 0.3, stepMs, now: clock.now });
+    const provider = new SimulatedProvider({
+      seed: 11,
+      venues: 40,
+      slotsPerBucket: 200,
+      churn: 0.3,
+      stepMs,
+      now: clock.now,
+    });
     const { tick } = makeTicker(() => t.orm, config, provider, clock);
     const runs: DiscoveryTickStats[] = [];
     for (let round = 0; round < 25; round++) runs.push(await tick());
@@ -59,15 +88,26 @@ describe('discovery tick under concurrency', () => {
     const tot = await totals();
     expect(tot.drops).toBeGreaterThan(50);
     expect(tot.closed).toBeGreaterThan(20);
-    expect(tot).toMatchObject({ metric_drops: tot.drops, metric_closes: tot.closed, metric_secs: tot.secs, dupes: 0, open_but_closed: 0 });
+    expect(tot).toMatchObject({
+      metric_drops: tot.drops,
+      metric_closes: tot.closed,
+      metric_secs: tot.secs,
+      dupes: 0,
+      open_but_closed: 0,
+    });
     expect(sum(runs, 'drops')).toBe(tot.drops);
   }, 120_000);
 
   it('two engines ticking at once on one database apply every bucket once and never duplicate a drop', async () => {
-    const config = testConfig({ DISCOVERY_WINDOW_DAYS: '4', DISCOVERY_TIME_SLOTS: '15:00,20:30', DISCOVERY_CONCURRENCY: '4' });
+    const config = testConfig({
+      DISCOVERY_WINDOW_DAYS: '4',
+      DISCOVERY_TIME_SLOTS: '15:00,20:30',
+      DISCOVERY_CONCURRENCY: '4',
+    });
     const clock = new TestClock(FIXED_NOON);
     const stepMs = (config.DISCOVERY_BUCKET_COOLDOWN_SECONDS + 1) * 1000;
-    const market = () => new SimulatedProvider({ seed: 5, venues: 60, slotsPerBucket: 150, churn: 0.2, stepMs, now: clock.now });
+    const market = () =>
+      new SimulatedProvider({ seed: 5, venues: 60, slotsPerBucket: 150, churn: 0.2, stepMs, now: clock.now });
     const other = await createOrm({ databaseUrl: t.db.url, poolMax: 6 });
     extraOrms.push(other);
     // Both engines read the same clock; only one of them advances it per round.
@@ -127,11 +167,15 @@ describe('discovery tick under concurrency', () => {
     expect(await state()).toEqual(before);
     const next = await tick();
     expect(next).toMatchObject({ failed: 0, applied: 1, closes: 1 });
-    const [m] = await q<{ drops: number; closes: number }>(`select drops, closes from venue_metrics where venue_id = 'test:7'`);
+    const [m] = await q<{ drops: number; closes: number }>(
+      `select drops, closes from venue_metrics where venue_id = 'test:7'`,
+    );
     expect(m).toEqual({ drops: 1, closes: 1 });
     // And again: nothing left to close, nothing counted twice.
     await tick();
-    expect((await q<{ closes: number }>(`select closes from venue_metrics where venue_id = 'test:7'`))[0]!.closes).toBe(1);
+    expect((await q<{ closes: number }>(`select closes from venue_metrics where venue_id = 'test:7'`))[0]!.closes).toBe(
+      1,
+    );
   });
 
   it('a bucket another transaction holds is locked; once that one has applied a poll, the same pick is stale', async () => {
@@ -144,12 +188,20 @@ describe('discovery tick under concurrency', () => {
     provider.set(bucket, slots);
     const { tick } = makeTicker(() => t.orm, config, provider, clock);
     for (let i = 0; i < config.DISCOVERY_BASELINE_POLLS; i++) await tick();
-    const [picked] = await q<{ scanned_at: Date; poll_count: number }>('select scanned_at, poll_count from discovery_buckets');
+    const [picked] = await q<{ scanned_at: Date; poll_count: number }>(
+      'select scanned_at, poll_count from discovery_buckets',
+    );
     const venues = new Map(slots.map((s) => [s.venueId, venueInfo(s.venueId)]));
-    const snap = prepareSnapshot(provider.name, { venues, slots, stats: { requests: 1, retries: 0, malformed: 0 } }, config.BUCKET_SLOT_CAP);
+    const snap = prepareSnapshot(
+      provider.name,
+      { venues, slots, stats: { requests: 1, retries: 0, malformed: 0 } },
+      config.BUCKET_SLOT_CAP,
+    );
     const ctx = { config, venueCache: new VenueCache() };
     const apply = (bucketId: string) =>
-      withPgConnection(t.orm, (c) => applySnapshot(c, ctx, { bucketId, market: 'nyc', pickedScannedAt: picked!.scanned_at }, snap, clock.now()));
+      withPgConnection(t.orm, (c) =>
+        applySnapshot(c, ctx, { bucketId, market: 'nyc', pickedScannedAt: picked!.scanned_at }, snap, clock.now()),
+      );
 
     await withPgConnection(t.orm, async (holder) => {
       await holder.query('begin');
@@ -157,7 +209,10 @@ describe('discovery tick under concurrency', () => {
       expect((await apply(bucket)).status).toBe('locked');
       // The holder applies a poll and commits: the lock is free again, but that pick is spent.
       const later = new Date(clock.now().getTime() + 1000);
-      await holder.query('update discovery_buckets set scanned_at = $2, poll_count = poll_count + 1 where bucket_id = $1', [bucket, later]);
+      await holder.query(
+        'update discovery_buckets set scanned_at = $2, poll_count = poll_count + 1 where bucket_id = $1',
+        [bucket, later],
+      );
       await holder.query('commit');
     });
     expect((await apply(bucket)).status).toBe('stale');
@@ -175,7 +230,10 @@ describe('discovery tick under concurrency', () => {
     // (it returned the old scanned_at: unchanged).
     const bucket = 'nyc_2026-11-28_20:30';
     const picked = new Date(FIXED_NOON);
-    await q(`insert into discovery_buckets (bucket_id, market, date, time_slot, scanned_at) values (?, 'nyc', '2026-11-28', '20:30', ?)`, [bucket, picked]);
+    await q(
+      `insert into discovery_buckets (bucket_id, market, date, time_slot, scanned_at) values (?, 'nyc', '2026-11-28', '20:30', ?)`,
+      [bucket, picked],
+    );
     const gate = `hashtextextended('dropwatch.test:gate', 0)`;
     const lockBehindGate = `select x.locked, x.unchanged
         from (select pg_advisory_xact_lock(${gate}) as opened) s
@@ -186,13 +244,23 @@ describe('discovery tick under concurrency', () => {
         // A holds only the gate (not the bucket lock): B's try-lock then succeeds whatever order
         // the executor takes the two locks in, and the test is about the row version B reads.
         await engineA.query(`select pg_advisory_xact_lock(${gate})`);
-        await engineA.query(`update discovery_buckets set scanned_at = scanned_at + interval '1 minute', poll_count = poll_count + 1 where bucket_id = $1`, [bucket]);
+        await engineA.query(
+          `update discovery_buckets set scanned_at = scanned_at + interval '1 minute', poll_count = poll_count + 1 where bucket_id = $1`,
+          [bucket],
+        );
         const { rows: pid } = await engineB.query<{ pid: number }>('select pg_backend_pid() as pid');
         const read = engineB.query<{ locked: boolean; unchanged: boolean }>(lockBehindGate, [bucket, picked]);
-        await waitFor(async () => {
-          const [w] = await q<{ wait_event: string | null }>('select wait_event from pg_stat_activity where pid = ?', [pid[0]!.pid]);
-          return w?.wait_event === 'advisory' ? true : undefined;
-        }, 10_000, "B's statement to take its snapshot and wait at the gate");
+        await waitFor(
+          async () => {
+            const [w] = await q<{ wait_event: string | null }>(
+              'select wait_event from pg_stat_activity where pid = ?',
+              [pid[0]!.pid],
+            );
+            return w?.wait_event === 'advisory' ? true : undefined;
+          },
+          10_000,
+          "B's statement to take its snapshot and wait at the gate",
+        );
         await engineA.query('commit');
         const { rows } = await read;
         expect(rows).toEqual([{ locked: true, unchanged: false }]);

@@ -17,7 +17,9 @@ const config = testConfig();
 let ticker: ReturnType<typeof makeTicker>;
 
 beforeEach(async () => {
-  await q('truncate discovery_buckets, bucket_slots, availability_state, drop_events, venue_metrics, venues, feed_cache, job_runs');
+  await q(
+    'truncate discovery_buckets, bucket_slots, availability_state, drop_events, venue_metrics, venues, feed_cache, job_runs',
+  );
   clock = new TestClock();
   provider = new ScriptedProvider();
   bucket = onlyBucketId(clock);
@@ -25,7 +27,12 @@ beforeEach(async () => {
   ticker = makeTicker(() => t.orm, config, provider, clock);
 });
 
-const base = () => [slotAt(date, 1, '20:00'), slotAt(date, 1, '20:30'), slotAt(date, 2, '21:00'), slotAt(date, 3, '19:30')];
+const base = () => [
+  slotAt(date, 1, '20:00'),
+  slotAt(date, 1, '20:30'),
+  slotAt(date, 2, '21:00'),
+  slotAt(date, 3, '19:30'),
+];
 const calibrate = async (slots = base()) => {
   provider.set(bucket, slots);
   for (let i = 0; i < config.DISCOVERY_BASELINE_POLLS; i++) {
@@ -64,11 +71,22 @@ describe('discovery tick: the diff', () => {
               opened_minute = date_trunc('minute', opened_at) as minute_ok from drop_events`,
     );
     expect(drops).toEqual([
-      { bucket_id: bucket, venue_id: 'test:9', market: 'nyc', slot_date: date, slot_time: '20:15', party_sizes: [2, 4], closed_at: null, minute_ok: true },
+      {
+        bucket_id: bucket,
+        venue_id: 'test:9',
+        market: 'nyc',
+        slot_date: date,
+        slot_time: '20:15',
+        party_sizes: [2, 4],
+        closed_at: null,
+        minute_ok: true,
+      },
     ]);
     const open = await q<{ venue_id: string }>('select venue_id from availability_state');
     expect(open).toEqual([{ venue_id: 'test:9' }]);
-    const m = await q<{ drops: number; prime_drops: number }>(`select drops, prime_drops from venue_metrics where venue_id = 'test:9'`);
+    const m = await q<{ drops: number; prime_drops: number }>(
+      `select drops, prime_drops from venue_metrics where venue_id = 'test:9'`,
+    );
     expect(m).toEqual([{ drops: 1, prime_drops: 1 }]);
     const v = await q<{ last_drop_at: Date | null }>(`select last_drop_at from venues where venue_id = 'test:9'`);
     expect(v[0]!.last_drop_at).not.toBeNull();
@@ -85,7 +103,9 @@ describe('discovery tick: the diff', () => {
     provider.set(bucket, base());
     const s = await ticker.tick();
     expect(s.closes).toBe(1);
-    const [d] = await q<{ closed_at: string; duration_seconds: number }>('select closed_at, duration_seconds from drop_events');
+    const [d] = await q<{ closed_at: string; duration_seconds: number }>(
+      'select closed_at, duration_seconds from drop_events',
+    );
     expect(new Date(d!.closed_at).getTime()).toBe(clock.t);
     expect(d!.duration_seconds).toBe(Math.floor((clock.t - openedAt) / 1000));
     await ticker.tick();
@@ -110,7 +130,9 @@ describe('discovery tick: the diff', () => {
     expect(await dropCount()).toBe(1);
     expect(await q('select closed_at from drop_events')).toEqual([{ closed_at: null }]);
     expect((await q('select venue_id from availability_state')).length).toBe(1);
-    const [m] = await q<{ drops: number; closes: number }>(`select drops, closes from venue_metrics where venue_id = 'test:9'`);
+    const [m] = await q<{ drops: number; closes: number }>(
+      `select drops, closes from venue_metrics where venue_id = 'test:9'`,
+    );
     expect(m).toEqual({ drops: 1, closes: 0 });
     // After the dedupe window a reappearance is a new drop.
     provider.set(bucket, base());
@@ -141,7 +163,9 @@ describe('discovery tick: the diff', () => {
     const accepted = await ticker.tick();
     expect(accepted).toMatchObject({ applied: 1, closes: 1 });
     expect((await q<{ closed_at: Date | null }>('select closed_at from drop_events'))[0]!.closed_at).not.toBeNull();
-    const [after] = await q<{ last_error: string | null; suspect_polls: number }>('select last_error, suspect_polls from discovery_buckets');
+    const [after] = await q<{ last_error: string | null; suspect_polls: number }>(
+      'select last_error, suspect_polls from discovery_buckets',
+    );
     expect(after).toEqual({ last_error: null, suspect_polls: 0 });
   });
 
@@ -158,7 +182,9 @@ describe('discovery tick: the diff', () => {
     await calibrate();
     provider.set(bucket, [...base(), slotAt(date, 9, '20:15', [2, 4])]);
     await ticker.tick();
-    const runs = await q<{ job: string; status: string; stats: { drops: number } }>('select job, status, stats from job_runs order by id');
+    const runs = await q<{ job: string; status: string; stats: { drops: number } }>(
+      'select job, status, stats from job_runs order by id',
+    );
     expect(runs).toHaveLength(4);
     expect(runs.at(-1)).toMatchObject({ job: 'discovery', status: 'ok', stats: { drops: 1 } });
     const tickLines = ticker.log.lines.filter((l) => l.msg === 'discovery tick');
@@ -184,7 +210,10 @@ describe('discovery tick: the diff', () => {
 
     const capped = testConfig({ BUCKET_SLOT_CAP: '100' });
     const bigTicker = makeTicker(() => t.orm, capped, provider, clock);
-    provider.set(bucket, Array.from({ length: 150 }, (_, i) => slotAt(date, 500 + i, '20:00')));
+    provider.set(
+      bucket,
+      Array.from({ length: 150 }, (_, i) => slotAt(date, 500 + i, '20:00')),
+    );
     await bigTicker.tick();
     await bigTicker.tick();
     const [n] = await q<{ n: string }>('select count(*) as n from bucket_slots where bucket_id = ?', [bucket]);
@@ -198,8 +227,11 @@ describe('discovery tick: the diff', () => {
     // Move the bucket (with its open drop and slots) to yesterday, as if the day rolled over.
     const yesterday = new Date(Date.parse(`${date}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
     const past = `nyc_${yesterday}_20:30`;
-    await q(`insert into discovery_buckets (bucket_id, market, date, time_slot, baseline_polls, baseline_complete)
-             values (?, 'nyc', ?, '20:30', 3, true)`, [past, yesterday]);
+    await q(
+      `insert into discovery_buckets (bucket_id, market, date, time_slot, baseline_polls, baseline_complete)
+             values (?, 'nyc', ?, '20:30', 3, true)`,
+      [past, yesterday],
+    );
     await q('update bucket_slots set bucket_id = ? where bucket_id = ?', [past, bucket]);
     await q('update availability_state set bucket_id = ? where bucket_id = ?', [past, bucket]);
     await q('delete from discovery_buckets where bucket_id = ?', [bucket]);
@@ -210,6 +242,8 @@ describe('discovery tick: the diff', () => {
     expect(await q(`select count(*)::int as n from bucket_slots where bucket_id = ?`, [past])).toEqual([{ n: 0 }]);
     expect(await q('select count(*)::int as n from availability_state')).toEqual([{ n: 0 }]);
     expect((await q<{ closed_at: string | null }>('select closed_at from drop_events'))[0]!.closed_at).not.toBeNull();
-    expect(await q(`select drops, closes from venue_metrics where venue_id = 'test:9'`)).toEqual([{ drops: 1, closes: 1 }]);
+    expect(await q(`select drops, closes from venue_metrics where venue_id = 'test:9'`)).toEqual([
+      { drops: 1, closes: 1 },
+    ]);
   });
 });

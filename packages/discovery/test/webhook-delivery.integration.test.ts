@@ -52,12 +52,21 @@ async function userWithDrop(url: string) {
 }
 
 /** Runs notify until the user's deliveries satisfy `done`. */
-const notifyUntil = (user: string, done: (d: DeliveryRow[]) => boolean, what: string, extra: Partial<NotifyOptions> = {}) =>
-  waitFor(async () => {
-    await notify(extra);
-    const d = await deliveries(user);
-    return done(d) ? d : undefined;
-  }, VISIBLE_WITHIN_MS, what);
+const notifyUntil = (
+  user: string,
+  done: (d: DeliveryRow[]) => boolean,
+  what: string,
+  extra: Partial<NotifyOptions> = {},
+) =>
+  waitFor(
+    async () => {
+      await notify(extra);
+      const d = await deliveries(user);
+      return done(d) ? d : undefined;
+    },
+    VISIBLE_WITHIN_MS,
+    what,
+  );
 
 beforeAll(async () => {
   c = await connect(t.db.url);
@@ -87,7 +96,9 @@ describe('webhook deliveries (Standard Webhooks 1.0)', () => {
     expect(body.type).toBe('drop.opened');
     expect(body.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect(body.data.drop).toMatchObject({ id: drop, venue: { id: venue } });
-    const { rows } = await c.query<{ id: string }>('select id::text from user_notifications where user_id = $1', [user]);
+    const { rows } = await c.query<{ id: string }>('select id::text from user_notifications where user_id = $1', [
+      user,
+    ]);
     expect(body.data.notificationId).toBe(rows[0]!.id);
     expect(() => new Webhook(generateWebhookSecret()).verify(got.body, got.headers)).toThrow();
     expect(() => new Webhook(secret).verify(got.body.replace('}', ' }'), got.headers)).toThrow();
@@ -161,11 +172,15 @@ describe('webhook deliveries (Standard Webhooks 1.0)', () => {
     await seedVenue(c, later, `Later ${venueSeq}`);
     await addWatch(c, user, { venueId: later });
     await insertDrop(c, { venueId: later });
-    await waitFor(async () => {
-      await notify();
-      const { rows: n } = await c.query('select 1 from user_notifications where user_id = $1', [user]);
-      return n.length === 3 ? true : undefined;
-    }, VISIBLE_WITHIN_MS, 'the third notification');
+    await waitFor(
+      async () => {
+        await notify();
+        const { rows: n } = await c.query('select 1 from user_notifications where user_id = $1', [user]);
+        return n.length === 3 ? true : undefined;
+      },
+      VISIBLE_WITHIN_MS,
+      'the third notification',
+    );
     expect(await deliveries(user)).toHaveLength(2);
     expect(r.received).toHaveLength(1);
   });
@@ -185,10 +200,14 @@ describe('webhook deliveries (Standard Webhooks 1.0)', () => {
     const s = await userWithDrop(slow.url);
     const f = await userWithDrop(fast.url);
     // Wait until both drops are fanned out (deliveries queued), without sending.
-    await waitFor(async () => {
-      await notify({ deliver: false });
-      return (await deliveries(s.user)).length === 1 && (await deliveries(f.user)).length === 1 ? true : undefined;
-    }, VISIBLE_WITHIN_MS, 'both deliveries queued');
+    await waitFor(
+      async () => {
+        await notify({ deliver: false });
+        return (await deliveries(s.user)).length === 1 && (await deliveries(f.user)).length === 1 ? true : undefined;
+      },
+      VISIBLE_WITHIN_MS,
+      'both deliveries queued',
+    );
     const run = notify();
     await waitFor(() => (fast.received.length > 0 ? true : undefined), 5_000, 'the fast receiver');
     // The fast one was sent while the slow one was still holding its request open.
@@ -205,12 +224,18 @@ describe('delivery budget', () => {
     const slow = await startReceiver(() => ({ status: 200, delayMs: 300 }));
     receivers.push(slow);
     const users = [await userWithDrop(slow.url), await userWithDrop(slow.url), await userWithDrop(slow.url)];
-    await waitFor(async () => {
-      await notify({ deliver: false });
-      const queued = await Promise.all(users.map((u) => deliveries(u.user)));
-      return queued.every((q) => q.length === 1) ? true : undefined;
-    }, VISIBLE_WITHIN_MS, 'three deliveries queued');
-    const first = await notify({ delivery: { retryBaseMs: 20, maxAttempts: 3, timeoutMs: 2_000, concurrency: 1, budgetMs: 100 } });
+    await waitFor(
+      async () => {
+        await notify({ deliver: false });
+        const queued = await Promise.all(users.map((u) => deliveries(u.user)));
+        return queued.every((q) => q.length === 1) ? true : undefined;
+      },
+      VISIBLE_WITHIN_MS,
+      'three deliveries queued',
+    );
+    const first = await notify({
+      delivery: { retryBaseMs: 20, maxAttempts: 3, timeoutMs: 2_000, concurrency: 1, budgetMs: 100 },
+    });
     expect(first.delivery.delivered).toBe(1);
     expect(first.delivery.released).toBe(2);
     const second = await notify();

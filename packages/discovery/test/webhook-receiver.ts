@@ -18,7 +18,9 @@ export interface Receiver {
  * A webhook receiver on 127.0.0.1. `respond(n)` decides the answer to the n-th request (from 1):
  * a status, or a delay before a 200.
  */
-export async function startReceiver(respond: (n: number) => { status: number; delayMs?: number } = () => ({ status: 200 })): Promise<Receiver> {
+export async function startReceiver(
+  respond: (n: number) => { status: number; delayMs?: number } = () => ({ status: 200 }),
+): Promise<Receiver> {
   const received: Received[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {

@@ -55,13 +55,18 @@ describe('webhook outcomes and retries', () => {
   it('410 is gone, a refused address is permanent, other failures are retried', () => {
     expect(webhookOutcome({ ok: true, status: 204, error: null }).kind).toBe('delivered');
     expect(webhookOutcome({ ok: false, status: 410, error: 'HTTP 410' }).kind).toBe('gone');
-    expect(webhookOutcome({ ok: false, status: null, error: 'refused: blocked address', refused: true }).kind).toBe('permanent');
-    for (const status of [500, 503, 429, 404, 401]) expect(webhookOutcome({ ok: false, status, error: `HTTP ${status}` }).kind).toBe('retryable');
+    expect(webhookOutcome({ ok: false, status: null, error: 'refused: blocked address', refused: true }).kind).toBe(
+      'permanent',
+    );
+    for (const status of [500, 503, 429, 404, 401])
+      expect(webhookOutcome({ ok: false, status, error: `HTTP ${status}` }).kind).toBe('retryable');
     expect(webhookOutcome({ ok: false, status: null, error: 'timeout after 5000 ms' }).kind).toBe('retryable');
   });
 
   it('backs off exponentially and keeps trying for about a day, no longer', () => {
-    const delays = Array.from({ length: WEBHOOK_MAX_ATTEMPTS - 1 }, (_, i) => retryDelayMs(webhookChannel.retry, i + 1));
+    const delays = Array.from({ length: WEBHOOK_MAX_ATTEMPTS - 1 }, (_, i) =>
+      retryDelayMs(webhookChannel.retry, i + 1),
+    );
     for (let i = 1; i < delays.length; i++) expect(delays[i]!).toBeGreaterThanOrEqual(delays[i - 1]!);
     expect(delays[1]).toBe(2 * delays[0]!);
     const total = delays.reduce((a, b) => a + b, 0);

@@ -34,7 +34,8 @@ export const bucketHealthScenario: Scenario = {
             name: 'old: query per bucket',
             run: async () => {
               const c = conn();
-              for (const id of ids) await c.execute(`select ${SELECT_COLUMNS} from discovery_buckets where bucket_id = ?`, [id]);
+              for (const id of ids)
+                await c.execute(`select ${SELECT_COLUMNS} from discovery_buckets where bucket_id = ?`, [id]);
             },
           },
           {

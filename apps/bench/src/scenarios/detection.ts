@@ -150,7 +150,9 @@ async function runVariant(
        from discovery_buckets where poll_interval_seconds is not null order by 1, 2 limit 100`,
     );
     if (intervals.rows.length > 0)
-      ctx.log(`${tag}: poll interval s by days ahead/anchor: ${intervals.rows.map((r) => `${r.d}/${r.anchor}=${r.s}`).join(' ')}`);
+      ctx.log(
+        `${tag}: poll interval s by days ahead/anchor: ${intervals.rows.map((r) => `${r.d}/${r.anchor}=${r.s}`).join(' ')}`,
+      );
     const score = scoreDetection(
       fake.market,
       await readDrops(db.sql, t0 - 600_000),

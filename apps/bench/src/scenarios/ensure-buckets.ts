@@ -20,7 +20,12 @@ export const ensureBucketsScenario: Scenario = {
       // Each round shifts "now" by one day so one new date enters the window per market.
       const windowFor = (d: number) =>
         markets.flatMap((m) =>
-          bucketWindow(m, new Date(Date.UTC(2030, 0, 1 + d, 17)), config.DISCOVERY_WINDOW_DAYS, config.DISCOVERY_TIME_SLOTS),
+          bucketWindow(
+            m,
+            new Date(Date.UTC(2030, 0, 1 + d, 17)),
+            config.DISCOVERY_WINDOW_DAYS,
+            config.DISCOVERY_TIME_SLOTS,
+          ),
         );
 
       const perBucket = async () => {

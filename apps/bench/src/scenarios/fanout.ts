@@ -65,7 +65,10 @@ async function resetNotify(sql: pg.Client, beforeTx: bigint): Promise<void> {
 async function waitVisible(sql: pg.Client, tx: bigint): Promise<void> {
   const deadline = Date.now() + LATENCY_DEADLINE_MS * 5;
   for (;;) {
-    const { rows } = await sql.query<{ ok: boolean }>('select $1::xid8 < pg_snapshot_xmin(pg_current_snapshot()) as ok', [tx.toString()]);
+    const { rows } = await sql.query<{ ok: boolean }>(
+      'select $1::xid8 < pg_snapshot_xmin(pg_current_snapshot()) as ok',
+      [tx.toString()],
+    );
     if (rows[0]?.ok) return;
     if (Date.now() > deadline) throw new Error('seeded drops never became visible to the cursor');
     await sleep(100);
@@ -82,7 +85,14 @@ async function throughput(ctx: BenchContext, sql: pg.Client, config: ReturnType<
     for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
       await resetNotify(sql, tx);
       const started = performance.now();
-      const stats = await runNotify({ orm: ctx.orm, config, logger: silent, batchSize, deliver: false, recordRun: false });
+      const stats = await runNotify({
+        orm: ctx.orm,
+        config,
+        logger: silent,
+        batchSize,
+        deliver: false,
+        recordRun: false,
+      });
       const ms = performance.now() - started;
       notifications = stats.notifications;
       times.push(ms);
@@ -94,7 +104,9 @@ async function throughput(ctx: BenchContext, sql: pg.Client, config: ReturnType<
       variant: `batch ${batchSize}`,
       metrics: { notifications, medianMs: Math.round(median(times)), notificationsPerSec: Math.round(median(rates)) },
     });
-    ctx.log(`batch ${batchSize}: ${notifications} notifications in ${Math.round(median(times))} ms (${Math.round(median(rates))}/s)`);
+    ctx.log(
+      `batch ${batchSize}: ${notifications} notifications in ${Math.round(median(times))} ms (${Math.round(median(rates))}/s)`,
+    );
   }
 }
 

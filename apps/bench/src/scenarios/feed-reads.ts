@@ -3,7 +3,15 @@ import v8 from 'node:v8';
 import pg from 'pg';
 import { bucketsSql, feedSql } from '@dropwatch/api';
 import { addDays, bucketId, bucketWindow, loadConfig, localDate } from '@dropwatch/core';
-import { emRunner, encodeCursor, ensurePartitionsBetween, newDropsSql, toDropDto, toPgPlaceholders, type DropRow } from '@dropwatch/db';
+import {
+  emRunner,
+  encodeCursor,
+  ensurePartitionsBetween,
+  newDropsSql,
+  toDropDto,
+  toPgPlaceholders,
+  type DropRow,
+} from '@dropwatch/db';
 import type { BenchContext, Scenario } from '../harness.js';
 
 /** drop_events sizes measured (BENCH_FEED_SIZES overrides, e.g. "100000,1000000,5000000"). */
@@ -41,7 +49,14 @@ async function withPeakHeap<T>(fn: () => Promise<T>): Promise<{ value: T; peakHe
   }
 }
 
-async function seed(ctx: BenchContext, client: pg.Client, from: number, to: number, buckets: string[], slotDates: string[]): Promise<void> {
+async function seed(
+  ctx: BenchContext,
+  client: pg.Client,
+  from: number,
+  to: number,
+  buckets: string[],
+  slotDates: string[],
+): Promise<void> {
   const now = Date.now();
   const span = HISTORY_DAYS * 86_400_000;
   for (let start = from; start < to; start += SEED_CHUNK) {
@@ -65,7 +80,7 @@ async function seed(ctx: BenchContext, client: pg.Client, from: number, to: numb
 /** Re-derives the open set: the newest OPEN_RECENT drops and OPEN_OLDER spread over the older ones. */
 async function resetOpenSet(client: pg.Client, total: number): Promise<void> {
   await client.query('truncate availability_state');
-  await client.query('update drop_events set closed_at = opened_at + interval \'20 minutes\' where closed_at is null');
+  await client.query("update drop_events set closed_at = opened_at + interval '20 minutes' where closed_at is null");
   await client.query(
     `with picked as (
        (select id, opened_minute from drop_events order by opened_at desc limit $1)
@@ -85,7 +100,12 @@ async function resetOpenSet(client: pg.Client, total: number): Promise<void> {
 }
 
 /** The seed's still-open: every event of the window's buckets loaded, filtered and sorted in JS. */
-async function unboundedStillOpen(client: pg.Client, buckets: string[], withinMinutes: number, limit: number): Promise<number> {
+async function unboundedStillOpen(
+  client: pg.Client,
+  buckets: string[],
+  withinMinutes: number,
+  limit: number,
+): Promise<number> {
   const { rows } = await client.query<{ id: string; opened_at: Date; closed_at: Date | null }>(
     'select * from drop_events where bucket_id = any($1::text[])',
     [`{${buckets.join(',')}}`],
@@ -98,7 +118,8 @@ async function unboundedStillOpen(client: pg.Client, buckets: string[], withinMi
 
 export const feedReadsScenario: Scenario = {
   name: 'feed-reads',
-  description: 'justOpened / stillOpen / newDrops page / health.buckets: ORM path vs raw pg on 100k–5M drop_events; vs the unbounded still-open',
+  description:
+    'justOpened / stillOpen / newDrops page / health.buckets: ORM path vs raw pg on 100k–5M drop_events; vs the unbounded still-open',
   async run(ctx) {
     const sizes = (process.env.BENCH_FEED_SIZES?.split(',').map(Number) ?? DEFAULT_SIZES).filter((n) => n > 0);
     const config = loadConfig({});
@@ -117,7 +138,12 @@ export const feedReadsScenario: Scenario = {
       await client.query(
         `insert into discovery_buckets (bucket_id, market, date, time_slot, scanned_at, slot_count, baseline_complete)
          select id, $1, d, t, now(), 400, true from unnest($2::text[], $3::date[], $4::text[]) as u(id, d, t)`,
-        [MARKET, `{${buckets.join(',')}}`, `{${window.map((b) => b.date).join(',')}}`, `{${window.map((b) => b.timeSlot).join(',')}}`],
+        [
+          MARKET,
+          `{${buckets.join(',')}}`,
+          `{${window.map((b) => b.date).join(',')}}`,
+          `{${window.map((b) => b.timeSlot).join(',')}}`,
+        ],
       );
       await client.query(
         `insert into venues (venue_id, provider, market, name) select 'resy:' || i, 'resy', $1, 'Venue ' || i from generate_series(0, $2 - 1) i`,
@@ -130,15 +156,24 @@ export const feedReadsScenario: Scenario = {
       );
 
       const em = () => ctx.orm.em.fork();
-      const rawOn = (c: pg.Client) => async (q: { sql: string; params: unknown[] }) => (await c.query<DropRow>(toPgPlaceholders(q.sql), q.params)).rows;
+      const rawOn = (c: pg.Client) => async (q: { sql: string; params: unknown[] }) =>
+        (await c.query<DropRow>(toPgPlaceholders(q.sql), q.params)).rows;
       const raw = rawOn(rawReader);
       const rawOnSeeder = rawOn(client);
       const ours = async (q: { sql: string; params: unknown[] }) => emRunner(em())<DropRow>(q.sql, q.params);
       // The API's previous path: MikroORM's Connection.execute, which formats the values into the SQL text.
-      const viaExecute = async (q: { sql: string; params: unknown[] }) => em().getConnection().execute<DropRow[]>(q.sql, q.params);
+      const viaExecute = async (q: { sql: string; params: unknown[] }) =>
+        em().getConnection().execute<DropRow[]>(q.sql, q.params);
       let seeded = 0;
       for (const size of sizes) {
-        await seed(ctx, client, seeded, size, buckets, window.map((b) => b.date));
+        await seed(
+          ctx,
+          client,
+          seeded,
+          size,
+          buckets,
+          window.map((b) => b.date),
+        );
         seeded = size;
         await resetOpenSet(client, size);
         // A poller that is caught up to an hour ago: the cursor of the first drop opened then.
@@ -157,11 +192,15 @@ export const feedReadsScenario: Scenario = {
         };
         for (const [name, q] of Object.entries(queries)) {
           if (process.env.BENCH_EXPLAIN) {
-            const plan = await client.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${toPgPlaceholders(q.sql)}`, q.params);
+            const plan = await client.query<{ 'QUERY PLAN': string }>(
+              `explain (analyze, buffers) ${toPgPlaceholders(q.sql)}`,
+              q.params,
+            );
             ctx.log(`${name} plan:\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`);
           }
           const mapsDrops = name !== 'health.buckets';
-          const mapped = (rows: DropRow[]) => (mapsDrops ? rows.filter((r) => r.id !== null).map(toDropDto).length : rows.length);
+          const mapped = (rows: DropRow[]) =>
+            mapsDrops ? rows.filter((r) => r.id !== null).map(toDropDto).length : rows.length;
           await ctx.compare({
             case: `${name} @ ${label}`,
             variants: [
@@ -187,7 +226,11 @@ export const feedReadsScenario: Scenario = {
           // Peak heap, measured outside the timed runs (a full GC precedes each measurement).
           const seedHeap = await withPeakHeap(seedRead);
           const oursHeap = await withPeakHeap(oursRead);
-          ctx.record({ case: `stillOpen vs unbounded @ ${label}`, variant: 'seed: peak heap', metrics: { peakHeapMB: seedHeap.peakHeapMB } });
+          ctx.record({
+            case: `stillOpen vs unbounded @ ${label}`,
+            variant: 'seed: peak heap',
+            metrics: { peakHeapMB: seedHeap.peakHeapMB },
+          });
           ctx.record({
             case: `stillOpen vs unbounded @ ${label}`,
             variant: 'ours: peak heap',

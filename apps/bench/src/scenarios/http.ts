@@ -65,7 +65,10 @@ async function waitHttp(url: string, deadlineMs: number): Promise<void> {
 }
 
 /** autocannon in its own process (the servers run in theirs), JSON result. */
-async function load(url: string, headers: Record<string, string> = {}): Promise<{ rps: number; p99: number; bytes: number; non2xx: number }> {
+async function load(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ rps: number; p99: number; bytes: number; non2xx: number }> {
   const bin = path.join(path.dirname(require.resolve('autocannon/package.json')), 'autocannon.js');
   const args = [bin, '-j', '-c', String(CONNECTIONS), '-d', String(SECONDS)];
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
@@ -97,7 +100,9 @@ export const httpScenario: Scenario = {
   async run(ctx: BenchContext) {
     const sql = new pg.Client({ connectionString: ctx.databaseUrl });
     await sql.connect();
-    await sql.query(`insert into feed_cache (key, payload, version) values ('market:nyc', $1, 1)`, [JSON.stringify(cachePayload())]);
+    await sql.query(`insert into feed_cache (key, payload, version) values ('market:nyc', $1, 1)`, [
+      JSON.stringify(cachePayload()),
+    ]);
     await sql.end();
 
     const work = await mkdtemp(path.join(tmpdir(), 'dropwatch-bench-http-'));

@@ -112,7 +112,8 @@ async function measure(
     let lastAt = startAt;
     while (performance.now() - startAt < seconds * 1000) {
       await sleep(SAMPLE_SECONDS * 1000);
-      if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} while sampled: ${stderr}`);
+      if (child.exitCode !== null)
+        throw new Error(`server exited with code ${child.exitCode} while sampled: ${stderr}`);
       const ticks = await cpuTicks(pid);
       const at = performance.now();
       shares.push((ticks - lastTicks) / ticksPerSecond / ((at - lastAt) / 1000));
@@ -132,7 +133,9 @@ async function measure(
       },
     });
     // The series shows whether a peak is start-up (first windows) or steady state.
-    ctx.log(`${build.label} ${venues} venues: CPU % per ${SAMPLE_SECONDS} s window: ${shares.map((x) => (x * 100).toFixed(0)).join(' ')}`);
+    ctx.log(
+      `${build.label} ${venues} venues: CPU % per ${SAMPLE_SECONDS} s window: ${shares.map((x) => (x * 100).toFixed(0)).join(' ')}`,
+    );
     ctx.log(`${build.label} ${venues} venues: RSS MB per sample: ${rss.map((x) => x.toFixed(0)).join(' ')}`);
     ctx.log(
       `${build.label} ${venues} venues: CPU ${(cpuShare * 100).toFixed(1)}% of one core (5 s windows p99 ${(quantile(shares, 0.99) * 100).toFixed(1)}%), ` +

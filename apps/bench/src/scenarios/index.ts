@@ -10,4 +10,14 @@ import { pruneScenario } from './prune.js';
 import { tickScenario } from './tick.js';
 
 /** Every scenario `npm run bench` knows, in the order it runs them. */
-export const SCENARIOS: Scenario[] = [ensureBucketsScenario, bucketHealthScenario, pruneScenario, tickScenario, feedReadsScenario, httpScenario, fanoutScenario, detectionScenario, idleScenario];
+export const SCENARIOS: Scenario[] = [
+  ensureBucketsScenario,
+  bucketHealthScenario,
+  pruneScenario,
+  tickScenario,
+  feedReadsScenario,
+  httpScenario,
+  fanoutScenario,
+  detectionScenario,
+  idleScenario,
+];

@@ -49,7 +49,12 @@ class ReadLoop {
   private loop: Promise<void> | undefined;
   samples: number[] = [];
 
-  private readonly query = feedSql.openDropsSql('justOpened', { market: 'nyc' }, JUST_OPENED_WINDOW_MINUTES, JUST_OPENED_LIMIT);
+  private readonly query = feedSql.openDropsSql(
+    'justOpened',
+    { market: 'nyc' },
+    JUST_OPENED_WINDOW_MINUTES,
+    JUST_OPENED_LIMIT,
+  );
 
   constructor(private readonly client: pg.Client) {}
 
@@ -81,7 +86,11 @@ async function timed(c: pg.Client, sql: string, params: unknown[] = []): Promise
 
 /** 1M kept drops over the last KEPT_DAYS days, and OPEN_DROPS of them open in the last 10 minutes. */
 async function seedKept(ctx: BenchContext, c: pg.Client, now: Date): Promise<void> {
-  await ensurePartitionsBetween(ctx.orm.em.fork(), addDays(utcDay(now), -(KEEP_FROM_DAYS_AGO + EXPIRED_DAYS)), utcDay(now));
+  await ensurePartitionsBetween(
+    ctx.orm.em.fork(),
+    addDays(utcDay(now), -(KEEP_FROM_DAYS_AGO + EXPIRED_DAYS)),
+    utcDay(now),
+  );
   const spanSeconds = (KEPT_DAYS - 1) * 86_400 + 3_600;
   await c.query(
     `insert into drop_events (bucket_id, slot_id, slot_key, venue_id, market, slot_date, slot_time, party_sizes, opened_at, opened_minute)
@@ -92,9 +101,10 @@ async function seedKept(ctx: BenchContext, c: pg.Client, now: Date): Promise<voi
     [PRUNE_KEPT_ROWS - OPEN_DROPS, now, spanSeconds],
   );
   // The open set: recent drops with their availability_state rows (bucket rows for the FK).
-  await c.query(`insert into discovery_buckets (bucket_id, market, date, time_slot) values ('nyc_bench_20:30', 'nyc', $1::date, '20:30')`, [
-    utcDay(now),
-  ]);
+  await c.query(
+    `insert into discovery_buckets (bucket_id, market, date, time_slot) values ('nyc_bench_20:30', 'nyc', $1::date, '20:30')`,
+    [utcDay(now)],
+  );
   await c.query(
     `with d as (
        insert into drop_events (bucket_id, slot_id, slot_key, venue_id, market, slot_date, slot_time, party_sizes, opened_at, opened_minute)
@@ -226,7 +236,10 @@ export const pruneScenario: Scenario = {
           const busy = await readLoop.stop();
           // Not in total_ms: the VACUUM that deleted rows leave to autovacuum (dropped partitions leave none).
           const vacuum = await timed(admin, 'vacuum drop_events');
-          const expiredLeft = await admin.query<{ n: string }>('select count(*)::bigint as n from drop_events where opened_minute < $1', [cutoff]);
+          const expiredLeft = await admin.query<{ n: string }>(
+            'select count(*)::bigint as n from drop_events where opened_minute < $1',
+            [cutoff],
+          );
           if (Number(expiredLeft.rows[0]?.n) !== 0) throw new Error(`${variant.name} left expired rows`);
           const r = results[i]!;
           r.total.push(run.totalMs);
@@ -237,7 +250,9 @@ export const pruneScenario: Scenario = {
           r.statements.push(run.statements);
           r.idle.push(...idle);
           r.busy.push(...busy);
-          ctx.log(`  ${variant.name}: ${run.totalMs.toFixed(0)} ms, longest statement ${run.longestMs.toFixed(1)} ms, reads idle p99 ${p99(idle).toFixed(2)} / during p99 ${p99(busy).toFixed(2)} ms (${busy.length} reads)`);
+          ctx.log(
+            `  ${variant.name}: ${run.totalMs.toFixed(0)} ms, longest statement ${run.longestMs.toFixed(1)} ms, reads idle p99 ${p99(idle).toFixed(2)} / during p99 ${p99(busy).toFixed(2)} ms (${busy.length} reads)`,
+          );
         }
       }
       const kept = await admin.query<{ n: string }>('select count(*)::bigint as n from drop_events');

@@ -24,7 +24,8 @@ function listFromEnv(name: string, all: readonly number[]): readonly number[] {
   const raw = process.env[name];
   if (!raw) return all;
   const values = raw.split(',').map(Number);
-  if (values.some((v) => !Number.isFinite(v) || v <= 0)) throw new Error(`${name}: expected positive numbers, got ${raw}`);
+  if (values.some((v) => !Number.isFinite(v) || v <= 0))
+    throw new Error(`${name}: expected positive numbers, got ${raw}`);
   return values;
 }
 
@@ -44,7 +45,10 @@ async function walLsn(client: PgClient): Promise<string> {
 }
 
 async function walSince(client: PgClient, from: string): Promise<number> {
-  const { rows } = await client.query<{ n: string }>('select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint as n', [from]);
+  const { rows } = await client.query<{ n: string }>(
+    'select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint as n',
+    [from],
+  );
   return Number(rows[0]!.n);
 }
 
@@ -58,7 +62,8 @@ async function walSince(client: PgClient, from: string): Promise<number> {
  */
 export const tickScenario: Scenario = {
   name: 'tick',
-  description: 'discovery tick, 28 buckets × 500/2000/5000 slots × 0.2/2/10% churn: set-based diff vs JSON arrays in the bucket row',
+  description:
+    'discovery tick, 28 buckets × 500/2000/5000 slots × 0.2/2/10% churn: set-based diff vs JSON arrays in the bucket row',
   async run(ctx: BenchContext) {
     // The cap is a safety bound; here it must not bind (5 000 regular slots plus churn).
     const config = loadConfig({ BUCKET_SLOT_CAP: '20000' });
@@ -79,13 +84,24 @@ export const tickScenario: Scenario = {
           await c.query(
             `insert into discovery_buckets (bucket_id, market, date, time_slot)
              select * from unnest($1::text[], $2::text[], $3::date[], $4::text[])`,
-            [buckets.map((b) => b.bucketId), buckets.map(() => 'nyc'), buckets.map((b) => b.date), buckets.map((b) => b.timeSlot)],
+            [
+              buckets.map((b) => b.bucketId),
+              buckets.map(() => 'nyc'),
+              buckets.map((b) => b.date),
+              buckets.map((b) => b.timeSlot),
+            ],
           );
         });
         const sim = new SimulatedProvider({ seed: 1, venues: VENUES, slotsPerBucket: size, churn, stepMs: STEP_MS });
         const startStep = Math.floor(base / STEP_MS);
         const snapshots = (step: number): PreparedSnapshot[] =>
-          buckets.map((b) => prepareSnapshot(sim.name, sim.snapshotAt(b, config.DISCOVERY_PARTY_SIZES, startStep + step), config.BUCKET_SLOT_CAP));
+          buckets.map((b) =>
+            prepareSnapshot(
+              sim.name,
+              sim.snapshotAt(b, config.DISCOVERY_PARTY_SIZES, startStep + step),
+              config.BUCKET_SLOT_CAP,
+            ),
+          );
         const nowAt = (step: number) => new Date(base + step * STEP_MS);
         const venueCache = new VenueCache();
         const scanned = new Map<string, Date | null>(buckets.map((b) => [b.bucketId, null]));
@@ -93,7 +109,11 @@ export const tickScenario: Scenario = {
         /** One tick: every bucket polled in turn on one connection, timed, with the WAL it wrote. */
         const tick = (
           step: number,
-          applyBucket: (client: PgClient, i: number, now: Date) => Promise<{ rows: number; drops: number; closes: number }>,
+          applyBucket: (
+            client: PgClient,
+            i: number,
+            now: Date,
+          ) => Promise<{ rows: number; drops: number; closes: number }>,
         ): Promise<VariantRun> =>
           withPgConnection(orm, async (client) => {
             const lsn = await walLsn(client);
@@ -119,13 +139,21 @@ export const tickScenario: Scenario = {
               snaps[i]!,
               now,
             );
-            if (out.status !== 'applied' && out.status !== 'calibrating') throw new Error(`bucket ${b.bucketId}: ${out.status}`);
+            if (out.status !== 'applied' && out.status !== 'calibrating')
+              throw new Error(`bucket ${b.bucketId}: ${out.status}`);
             scanned.set(b.bucketId, now);
             return { rows: out.rowsWritten, drops: out.drops.length, closes: out.closes };
           });
         const legacy = (snaps: PreparedSnapshot[], step: number) =>
           tick(step, async (client, i, now) => {
-            const out = await legacyApply(client, buckets[i]!.bucketId, 'nyc', snaps[i]!, now, config.DISCOVERY_BASELINE_POLLS);
+            const out = await legacyApply(
+              client,
+              buckets[i]!.bucketId,
+              'nyc',
+              snaps[i]!,
+              now,
+              config.DISCOVERY_BASELINE_POLLS,
+            );
             return { rows: out.rowsWritten, drops: out.drops, closes: out.closes };
           });
 
@@ -159,7 +187,11 @@ export const tickScenario: Scenario = {
         ctx.record({
           case: label,
           variant: 'ours: set-based SQL diff',
-          metrics: { ...neu, timeRatio: neu.medianMs / old.medianMs, walRatio: old.walBytes / Math.max(1, neu.walBytes) },
+          metrics: {
+            ...neu,
+            timeRatio: neu.medianMs / old.medianMs,
+            walRatio: old.walBytes / Math.max(1, neu.walBytes),
+          },
         });
         ctx.log(
           `${label}: ${old.medianMs.toFixed(1)} → ${neu.medianMs.toFixed(1)} ms/tick, WAL ${old.walBytes} → ${neu.walBytes} B (${(old.walBytes / Math.max(1, neu.walBytes)).toFixed(1)}× less)`,

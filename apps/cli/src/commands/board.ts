@@ -28,7 +28,9 @@ export const board: Command = {
     out.line(paint(out, 'bold', `${feed.market}: ${feed.board.length} open on the board, ${scanned}`));
     if (feed.board.length === 0) out.line(paint(out, 'dim', 'nothing open right now'));
     feed.board.forEach((d, i) => {
-      out.line(`${String(i + 1).padStart(3)}. ${paint(out, 'magenta', `rarity ${d.rarity.toFixed(0).padStart(3)}`)}  ${dropLine(out, d)}`);
+      out.line(
+        `${String(i + 1).padStart(3)}. ${paint(out, 'magenta', `rarity ${d.rarity.toFixed(0).padStart(3)}`)}  ${dropLine(out, d)}`,
+      );
     });
   },
 };

@@ -73,9 +73,14 @@ export const health: Command = {
   async run({ values, out, client }) {
     const c = client();
     const market = marketOpt(values);
-    const [status, grid] = await Promise.all([c.health.status.query(), c.health.buckets.query(market ? { market } : {})]);
+    const [status, grid] = await Promise.all([
+      c.health.status.query(),
+      c.health.buckets.query(market ? { market } : {}),
+    ]);
     if (out.json) return out.jsonLine({ ...status, buckets: grid.buckets });
-    out.line(`${paint(out, STATUS_STYLE[status.status], status.status.toUpperCase())}  checked ${localTime(status.checkedAt)}`);
+    out.line(
+      `${paint(out, STATUS_STYLE[status.status], status.status.toUpperCase())}  checked ${localTime(status.checkedAt)}`,
+    );
     for (const reason of status.reasons) out.line(`  - ${reason}`);
     if (grid.buckets.length === 0) {
       out.line();

@@ -24,4 +24,6 @@ export const COMMANDS: readonly Command[] = [
 ];
 
 /** Words that take a subcommand (`watch add`); `notifications` alone is a command too. */
-export const GROUPS: ReadonlySet<string> = new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]!));
+export const GROUPS: ReadonlySet<string> = new Set(
+  COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]!),
+);

@@ -18,7 +18,9 @@ export const prunePreview: Command = {
   async run({ out, client }) {
     const res = await client().prune.preview.query();
     if (out.json) return out.jsonLine(res);
-    out.line(`cutoff for drops: ${localTime(res.cutoffs.dropEvents)}, notifications: ${localTime(res.cutoffs.notifications)}`);
+    out.line(
+      `cutoff for drops: ${localTime(res.cutoffs.dropEvents)}, notifications: ${localTime(res.cutoffs.notifications)}`,
+    );
     counts(out, 'would delete:', res.wouldDelete);
     out.line(`drops to close: ${res.dropsToClose}`);
     out.line(`partitions to drop: ${res.partitionsToDrop.length ? res.partitionsToDrop.join(', ') : 'none'}`);
@@ -38,7 +40,8 @@ export const pruneNow: Command = {
     if (out.json) out.jsonLine(res);
     if (res.status === 'already_running') {
       // Not a success for a script that asked for a prune: nothing was pruned.
-      if (!out.json) out.warn(`retention is already running${res.heldBy ? ` (held by ${res.heldBy})` : ''}; nothing done`);
+      if (!out.json)
+        out.warn(`retention is already running${res.heldBy ? ` (held by ${res.heldBy})` : ''}; nothing done`);
       process.exitCode = 1;
       return;
     }

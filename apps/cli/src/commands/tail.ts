@@ -58,7 +58,10 @@ export const tail: Command = {
     ['-n, --limit N', 'stop after N drops (default: run until Ctrl-C)'],
     ['--since MINUTES', 'without a stored cursor, start with drops opened this long ago (default 60)'],
     ['--interval SECONDS', 'how often to ask for new drops when caught up (default 5)'],
-    ['--cursor-file PATH', 'where the cursor is kept (default $XDG_STATE_HOME/dropwatch/cursor or ~/.local/state/dropwatch/cursor)'],
+    [
+      '--cursor-file PATH',
+      'where the cursor is kept (default $XDG_STATE_HOME/dropwatch/cursor or ~/.local/state/dropwatch/cursor)',
+    ],
     ['--reset', 'ignore the stored cursor and start again from --since'],
   ],
   positionals: { min: 0, max: 0 },
@@ -86,8 +89,15 @@ With --json: one JSON object per line (a drop), nothing else on stdout.`,
         page = await client.feed.newDrops.query({ cursor, withinMinutes: since, market, limit: want }, { signal });
       } catch (err) {
         if (signal.aborted) break;
-        if (cursor !== undefined && (err as { data?: { code?: unknown } }).data?.code === 'BAD_REQUEST' && /cursor/i.test((err as Error).message)) {
-          throw new UsageError(`the server refused the cursor stored in ${file} (${(err as Error).message}); start again with --reset`, 'tail');
+        if (
+          cursor !== undefined &&
+          (err as { data?: { code?: unknown } }).data?.code === 'BAD_REQUEST' &&
+          /cursor/i.test((err as Error).message)
+        ) {
+          throw new UsageError(
+            `the server refused the cursor stored in ${file} (${(err as Error).message}); start again with --reset`,
+            'tail',
+          );
         }
         throw err;
       }

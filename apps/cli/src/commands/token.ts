@@ -32,12 +32,15 @@ works beside a running server.`,
 
 export const tokenRevoke: Command = {
   name: 'token revoke',
-  summary: "Revoke one token, or every token of a user (admin)",
+  summary: 'Revoke one token, or every token of a user (admin)',
   usage: '(--user NAME | --revoke-token TOKEN)',
   options: { user: { type: 'string' }, 'revoke-token': { type: 'string' } },
   optionHelp: [
     ['--user NAME', 'every token of this user'],
-    ['--revoke-token TOKEN', 'this one token (read from the DROPWATCH_REVOKE_TOKEN environment variable when the flag is "-")'],
+    [
+      '--revoke-token TOKEN',
+      'this one token (read from the DROPWATCH_REVOKE_TOKEN environment variable when the flag is "-")',
+    ],
   ],
   positionals: { min: 0, max: 0 },
   details: 'Exit status 1 when nothing matched (no such token or user): a script learns its revoke did nothing.',
@@ -46,7 +49,8 @@ export const tokenRevoke: Command = {
     let token = stringOpt(values, 'revoke-token');
     // A token on the command line lands in shell history and `ps`; "-" reads it from the environment instead.
     if (token === '-') token = env.DROPWATCH_REVOKE_TOKEN || undefined;
-    if ((user === undefined) === (token === undefined)) throw new UsageError('give exactly one of --user or --revoke-token', 'token revoke');
+    if ((user === undefined) === (token === undefined))
+      throw new UsageError('give exactly one of --user or --revoke-token', 'token revoke');
     const res = await client().admin.tokens.revoke.mutate(user !== undefined ? { userName: user } : { token: token! });
     if (out.json) out.jsonLine(res);
     else out.line(`revoked ${res.revoked} token${res.revoked === 1 ? '' : 's'}`);

@@ -21,7 +21,8 @@ function watchLine(out: Output, w: Watch): string {
 export const watchAdd: Command = {
   name: 'watch add',
   summary: 'Watch a venue (by name or provider id), with optional filters',
-  usage: '(<venue name> | --venue-id ID) [--market nyc] [--party-size N] [--date-from D] [--date-to D] [--time-from HH:MM] [--time-to HH:MM] [--exclude]',
+  usage:
+    '(<venue name> | --venue-id ID) [--market nyc] [--party-size N] [--date-from D] [--date-to D] [--time-from HH:MM] [--time-to HH:MM] [--exclude]',
   options: {
     'venue-id': { type: 'string' },
     market: { type: 'string' },
@@ -91,7 +92,8 @@ export const watchRm: Command = {
   positionals: { min: 1, max: 1, name: 'watch id' },
   async run({ positionals, out, client }) {
     const id = positionals[0]!;
-    if (!/^[1-9]\d{0,18}$/.test(id)) throw new UsageError(`a watch id is a number (see dropwatch watch list), got '${id}'`, 'watch rm');
+    if (!/^[1-9]\d{0,18}$/.test(id))
+      throw new UsageError(`a watch id is a number (see dropwatch watch list), got '${id}'`, 'watch rm');
     const res = await client().watches.remove.mutate({ id });
     if (out.json) return out.jsonLine({ id, ...res });
     out.line(`removed watch ${id}`);

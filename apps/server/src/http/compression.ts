@@ -62,7 +62,8 @@ type Chunk = string | Uint8Array;
 export function compressWhenDone(res: ServerResponse, encoding: ContentEncoding): void {
   const chunks: Buffer[] = [];
   const end = res.end.bind(res) as (chunk?: Buffer) => ServerResponse;
-  const toBuffer = (chunk: Chunk, enc?: BufferEncoding) => (typeof chunk === 'string' ? Buffer.from(chunk, enc ?? 'utf8') : Buffer.from(chunk));
+  const toBuffer = (chunk: Chunk, enc?: BufferEncoding) =>
+    typeof chunk === 'string' ? Buffer.from(chunk, enc ?? 'utf8') : Buffer.from(chunk);
   const callbackOf = (args: unknown[]) => args.find((a): a is () => void => typeof a === 'function');
 
   res.write = ((chunk: Chunk, ...args: unknown[]) => {
@@ -81,7 +82,12 @@ export function compressWhenDone(res: ServerResponse, encoding: ContentEncoding)
     if (cb) res.once('finish', cb);
     const body = Buffer.concat(chunks);
     const type = String(res.getHeader('content-type') ?? '');
-    if (res.headersSent || body.length < COMPRESS_MIN_BYTES || !COMPRESSIBLE_TYPE.test(type) || res.getHeader('content-encoding')) {
+    if (
+      res.headersSent ||
+      body.length < COMPRESS_MIN_BYTES ||
+      !COMPRESSIBLE_TYPE.test(type) ||
+      res.getHeader('content-encoding')
+    ) {
       return end(body);
     }
     compress(body, encoding).then(

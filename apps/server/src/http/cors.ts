@@ -36,10 +36,11 @@ function mergeVary(current: number | string | string[] | undefined, values: read
 /** Keeps the Vary values set so far when a later writer (tRPC's adapter) sets Vary again. */
 export function mergeVaryOnSetHeader(res: ServerResponse): void {
   const setHeader = res.setHeader.bind(res);
-  res.setHeader = ((name: string, value: number | string | readonly string[]) => {
-    if (name.toLowerCase() === 'vary') return setHeader(name, mergeVary(res.getHeader('vary'), [value].flat().map(String)));
+  res.setHeader = (name: string, value: number | string | readonly string[]) => {
+    if (name.toLowerCase() === 'vary')
+      return setHeader(name, mergeVary(res.getHeader('vary'), [value].flat().map(String)));
     return setHeader(name, value);
-  });
+  };
 }
 
 /**

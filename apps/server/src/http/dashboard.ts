@@ -25,7 +25,8 @@ const TYPES: Record<string, string> = {
 /** esbuild's `[name]-[hash]` entry names: content-addressed, so cacheable for good. */
 const HASHED = /-[A-Z0-9]{8}\.(js|css)(\.map)?$/;
 /** The page runs only its own scripts and talks only to its own origin. */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 interface Asset {
   readonly body: Buffer;
@@ -63,7 +64,11 @@ export function dashboardRoutes(dir: string | null = dashboardDir()): Routes {
       },
     };
   }
-  const index: Asset = { body: readFileSync(path.join(dir, 'index.html')), type: TYPES['.html']!, cacheControl: 'no-cache' };
+  const index: Asset = {
+    body: readFileSync(path.join(dir, 'index.html')),
+    type: TYPES['.html']!,
+    cacheControl: 'no-cache',
+  };
   const assets = new Map<string, Asset>();
   const staticDir = path.join(dir, 'static');
   for (const name of existsSync(staticDir) ? readdirSync(staticDir) : []) {

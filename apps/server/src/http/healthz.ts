@@ -46,7 +46,10 @@ export class HealthProbe {
   private async run(): Promise<ProbeResult> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`database did not answer within ${HEALTHZ_TIMEOUT_MS} ms`)), HEALTHZ_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`database did not answer within ${HEALTHZ_TIMEOUT_MS} ms`)),
+        HEALTHZ_TIMEOUT_MS,
+      );
     });
     try {
       const pending = await Promise.race([this.query(), timeout]);

@@ -135,6 +135,8 @@ export function etagOf(body: Buffer): string {
 
 function etagMatches(header: string | string[] | undefined, etag: string): boolean {
   if (!header) return false;
-  const values = (Array.isArray(header) ? header.join(',') : header).split(',').map((v) => v.trim().replace(/^W\//, ''));
+  const values = (Array.isArray(header) ? header.join(',') : header)
+    .split(',')
+    .map((v) => v.trim().replace(/^W\//, ''));
   return values.includes('*') || values.includes(etag);
 }

@@ -42,7 +42,9 @@ interface PollMessage {
 
 const isPollMessage = (m: unknown): m is PollMessage => {
   const poll = (m as { poll?: Record<string, unknown> } | null)?.poll;
-  return typeof poll === 'object' && poll !== null && typeof poll.durationMs === 'number' && typeof poll.drops === 'number';
+  return (
+    typeof poll === 'object' && poll !== null && typeof poll.durationMs === 'number' && typeof poll.drops === 'number'
+  );
 };
 
 /**
@@ -98,10 +100,26 @@ export function createMetrics(orm: MikroORM): HttpMetrics {
     registers: [registry],
   });
 
-  const tickSeconds = new Gauge({ name: 'dropwatch_discovery_tick_duration_seconds', help: 'Duration of the last discovery tick', registers: [registry] });
-  const tickDrops = new Gauge({ name: 'dropwatch_discovery_last_tick_drops', help: 'Drops recorded by the last discovery tick', registers: [registry] });
-  const tickCloses = new Gauge({ name: 'dropwatch_discovery_last_tick_closes', help: 'Drops closed by the last discovery tick', registers: [registry] });
-  const tickFailed = new Gauge({ name: 'dropwatch_discovery_last_tick_buckets_failed', help: 'Buckets that failed in the last discovery tick', registers: [registry] });
+  const tickSeconds = new Gauge({
+    name: 'dropwatch_discovery_tick_duration_seconds',
+    help: 'Duration of the last discovery tick',
+    registers: [registry],
+  });
+  const tickDrops = new Gauge({
+    name: 'dropwatch_discovery_last_tick_drops',
+    help: 'Drops recorded by the last discovery tick',
+    registers: [registry],
+  });
+  const tickCloses = new Gauge({
+    name: 'dropwatch_discovery_last_tick_closes',
+    help: 'Drops closed by the last discovery tick',
+    registers: [registry],
+  });
+  const tickFailed = new Gauge({
+    name: 'dropwatch_discovery_last_tick_buckets_failed',
+    help: 'Buckets that failed in the last discovery tick',
+    registers: [registry],
+  });
   const providerErrors = new Gauge({
     name: 'dropwatch_provider_errors',
     help: `Provider errors by code over the last ${PROVIDER_ERROR_WINDOW_MINUTES} minutes of discovery runs`,
@@ -124,7 +142,11 @@ export function createMetrics(orm: MikroORM): HttpMetrics {
     labelNames: ['bucket'] as const,
     registers: [registry],
   });
-  const dbUp = new Gauge({ name: 'dropwatch_metrics_db_up', help: '1 when the scrape could read the database', registers: [registry] });
+  const dbUp = new Gauge({
+    name: 'dropwatch_metrics_db_up',
+    help: '1 when the scrape could read the database',
+    registers: [registry],
+  });
 
   const collectFromDb = async (): Promise<void> => {
     let timer: NodeJS.Timeout | undefined;
@@ -171,12 +193,18 @@ export function createMetrics(orm: MikroORM): HttpMetrics {
       if (row?.tick_closes != null) tickCloses.set(Number(row.tick_closes));
       if (row?.tick_failed != null) tickFailed.set(Number(row.tick_failed));
       providerErrors.reset();
-      const errs = typeof row?.provider_errors === 'string' ? (JSON.parse(row.provider_errors) as Record<string, number>) : row?.provider_errors;
+      const errs =
+        typeof row?.provider_errors === 'string'
+          ? (JSON.parse(row.provider_errors) as Record<string, number>)
+          : row?.provider_errors;
       for (const [code, n] of Object.entries(errs ?? {})) providerErrors.set({ code }, Number(n));
       cursorLag.set(Number(row?.cursor_lag_seconds ?? 0));
       if (row?.requests_per_second != null) requestRate.set(Number(row.requests_per_second));
       pollInterval.reset();
-      const intervals = typeof row?.poll_intervals === 'string' ? (JSON.parse(row.poll_intervals) as Record<string, number>) : row?.poll_intervals;
+      const intervals =
+        typeof row?.poll_intervals === 'string'
+          ? (JSON.parse(row.poll_intervals) as Record<string, number>)
+          : row?.poll_intervals;
       for (const [bucket, seconds] of Object.entries(intervals ?? {})) pollInterval.set({ bucket }, Number(seconds));
       dbUp.set(1);
     } catch {

@@ -41,7 +41,11 @@ export async function startHttpServer(host: string, port: number, routes: Routes
     server.once('error', (err: NodeJS.ErrnoException) => {
       // Name the setting to change; the code stays for callers that test for it.
       if (err.code === 'EADDRINUSE') {
-        reject(Object.assign(new Error(`port ${port} on ${host} is already in use (set PORT, or HOST)`, { cause: err }), { code: err.code }));
+        reject(
+          Object.assign(new Error(`port ${port} on ${host} is already in use (set PORT, or HOST)`, { cause: err }), {
+            code: err.code,
+          }),
+        );
       } else reject(err);
     });
     server.listen(port, host, () => {

@@ -58,7 +58,13 @@ const isStream = (procedures: readonly string[]) => procedures.some((n) => PROCE
 export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
   const createContext = createRequestContextFactory({ orm: deps.orm, config: deps.config, drops: deps.drops });
   const log = deps.logger.child({ component: 'trpc' });
-  const onError = ({ error, path }: { error: { code: string; message: string; cause?: unknown }; path?: string | undefined }) => {
+  const onError = ({
+    error,
+    path,
+  }: {
+    error: { code: string; message: string; cause?: unknown };
+    path?: string | undefined;
+  }) => {
     if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, path }, 'procedure failed');
   };
   const handler = createHTTPHandler({
@@ -69,7 +75,10 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
     // A stream ticket counts only on a subscription: it stands in for the token that a
     // browser's EventSource cannot send, and nowhere else.
     createContext: ({ req, info }) =>
-      createContext(req.headers.authorization, info.type === 'subscription' ? (info.connectionParams?.ticket ?? null) : null),
+      createContext(
+        req.headers.authorization,
+        info.type === 'subscription' ? (info.connectionParams?.ticket ?? null) : null,
+      ),
     onError,
   });
 

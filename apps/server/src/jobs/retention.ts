@@ -2,7 +2,12 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
 import { directDatabaseUrl, type Config } from '@dropwatch/core';
 import { createOrm } from '@dropwatch/db';
-import { defaultRetentionHolder, retentionConfigSchema, runRetention, type RetentionConfig } from '@dropwatch/discovery';
+import {
+  defaultRetentionHolder,
+  retentionConfigSchema,
+  runRetention,
+  type RetentionConfig,
+} from '@dropwatch/discovery';
 import { createLogger } from '../logger.js';
 
 /**

@@ -11,7 +11,8 @@ export function configToSettings(config: Config): Record<string, string> {
     const value: unknown = config[name];
     if (value === undefined || value === null) continue;
     if (Array.isArray(value)) out[name] = value.join(',');
-    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[name] = String(value);
+    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      out[name] = String(value);
   }
   return out;
 }

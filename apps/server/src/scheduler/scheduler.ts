@@ -67,7 +67,11 @@ export async function createScheduler(options: SchedulerOptions): Promise<Schedu
   const jobs: Bree.JobOptions[] = [];
   // `timeout: false`: Bree itself never starts them; the supervisor does, once, at start().
   if (names.includes('discovery')) {
-    jobs.push({ name: 'discovery', timeout: false, worker: { workerData: discoveryData, resourceLimits: LONG_LIVED_LIMITS } });
+    jobs.push({
+      name: 'discovery',
+      timeout: false,
+      worker: { workerData: discoveryData, resourceLimits: LONG_LIVED_LIMITS },
+    });
   }
   if (names.includes('retention')) {
     // The retention job's own shell decides its workerData shape; it is loaded lazily so a
@@ -82,7 +86,11 @@ export async function createScheduler(options: SchedulerOptions): Promise<Schedu
   }
   if (names.includes('notify')) {
     // Singleton across replicas by its lease, held for the worker's life; one worker per process.
-    jobs.push({ name: 'notify', timeout: false, worker: { workerData: discoveryData, resourceLimits: LONG_LIVED_LIMITS } });
+    jobs.push({
+      name: 'notify',
+      timeout: false,
+      worker: { workerData: discoveryData, resourceLimits: LONG_LIVED_LIMITS },
+    });
   }
   const extension = options.extension ?? DEFAULT_EXTENSION;
   const bree = new TsxBree({

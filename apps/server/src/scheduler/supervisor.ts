@@ -86,7 +86,10 @@ export class JobSupervisor {
     this.attempts.set(name, attempt + 1);
     const restarts = (this.counts.get(name) ?? 0) + 1;
     this.counts.set(name, restarts);
-    this.options.logger.warn({ job: name, ranMs, delayMs, restarts }, 'long-lived job ended unexpectedly; restarting it');
+    this.options.logger.warn(
+      { job: name, ranMs, delayMs, restarts },
+      'long-lived job ended unexpectedly; restarting it',
+    );
     this.options.onRestart?.(name, { event: 'restart', restarts, delayMs, ranMs });
     this.timers.set(
       name,

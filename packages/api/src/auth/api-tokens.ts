@@ -90,24 +90,22 @@ export async function issueToken(
 
 /** Revokes one token (by its value). Returns how many live tokens were revoked (0 or 1). */
 export async function revokeToken(em: EntityManager, token: string): Promise<number> {
-  const res = await em
-    .execute<{ affectedRows: number }>(
-      'update api_tokens set revoked_at = now() where token_hash = ? and revoked_at is null',
-      [hashToken(token)],
-      'run',
-    );
+  const res = await em.execute<{ affectedRows: number }>(
+    'update api_tokens set revoked_at = now() where token_hash = ? and revoked_at is null',
+    [hashToken(token)],
+    'run',
+  );
   return res.affectedRows;
 }
 
 /** Revokes every live token of the user named `userName`. */
 export async function revokeUserTokens(em: EntityManager, userName: string): Promise<number> {
-  const res = await em
-    .execute<{ affectedRows: number }>(
-      `update api_tokens set revoked_at = now()
+  const res = await em.execute<{ affectedRows: number }>(
+    `update api_tokens set revoked_at = now()
        where revoked_at is null and user_id in (select id from users where name = ?)`,
-      [userName],
-      'run',
-    );
+    [userName],
+    'run',
+  );
   return res.affectedRows;
 }
 

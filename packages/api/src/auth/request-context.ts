@@ -22,7 +22,8 @@ export interface RequestContextDeps {
  * token came, and a refused one says why in `authProblem`.
  */
 /** What an authed subscription with a refused ticket answers (UNAUTHORIZED). */
-export const STREAM_TICKET_REFUSED = 'the stream ticket is unknown, expired or already used: ask auth.streamTicket for a new one';
+export const STREAM_TICKET_REFUSED =
+  'the stream ticket is unknown, expired or already used: ask auth.streamTicket for a new one';
 
 export function createRequestContextFactory(deps: RequestContextDeps) {
   const feedCache = deps.feedCache ?? new FeedCacheReader();

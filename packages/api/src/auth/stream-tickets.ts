@@ -31,7 +31,11 @@ export async function issueStreamTicket(em: EntityManager, userId: string): Prom
     [hashToken(ticket), userId, STREAM_TICKET_TTL_SECONDS, userId, STREAM_TICKETS_PER_USER],
   );
   const row = rows[0];
-  if (!row) throw new AppError('BUSY', `too many unused stream tickets (at most ${STREAM_TICKETS_PER_USER} live at once); use or let them expire`);
+  if (!row)
+    throw new AppError(
+      'BUSY',
+      `too many unused stream tickets (at most ${STREAM_TICKETS_PER_USER} live at once); use or let them expire`,
+    );
   return { ticket, expiresAt: row.expires_at instanceof Date ? row.expires_at : new Date(row.expires_at) };
 }
 

@@ -28,7 +28,12 @@ export class FeedCacheReader {
   async read(run: SqlRunner, market: string): Promise<FeedCacheRead> {
     const key = feedCacheKey(market);
     const known = this.parsed.get(key);
-    const rows = await run<{ version: string | null; built_at: Date | null; payload: unknown; last_scan_at: Date | null }>(
+    const rows = await run<{
+      version: string | null;
+      built_at: Date | null;
+      payload: unknown;
+      last_scan_at: Date | null;
+    }>(
       `select c.version::text as version, c.built_at,
               case when c.version = ?::bigint then null else c.payload end as payload,
               (select max(b.scanned_at) from discovery_buckets b where b.market = ?) as last_scan_at

@@ -67,7 +67,10 @@ function partyFilter(f: FeedFilters): { sql: string; params: unknown[] } {
 export function openDropsSql(kind: 'justOpened' | 'stillOpen', f: FeedFilters, withinMinutes: number, limit: number) {
   const party = partyFilter(f);
   const where = marketAndDates(f);
-  const age = kind === 'justOpened' ? 'a.opened_at >= now() - make_interval(mins => ?)' : 'a.opened_at < now() - make_interval(mins => ?)';
+  const age =
+    kind === 'justOpened'
+      ? 'a.opened_at >= now() - make_interval(mins => ?)'
+      : 'a.opened_at < now() - make_interval(mins => ?)';
   const sql = `
 with picked as materialized (
   select d.*

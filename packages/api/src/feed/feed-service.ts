@@ -1,7 +1,15 @@
 import { AppError, compareForBoard } from '@dropwatch/core';
 import type { Context } from '../context.js';
 import { JUST_OPENED_MINUTES, ON_DROP_FALLBACK_POLL_MS, ON_DROP_PAGE } from '../limits.js';
-import { emRunner, encodeCursor, readNewDrops, startCursor, toDropDto, type DropCursor, type DropDto } from '@dropwatch/db';
+import {
+  emRunner,
+  encodeCursor,
+  readNewDrops,
+  startCursor,
+  toDropDto,
+  type DropCursor,
+  type DropDto,
+} from '@dropwatch/db';
 import { queryBoard, queryOpenDrops, type FeedFilters } from './feed-queries.js';
 
 /** The board's order, applied again in JS with the core comparator (rarity rounds in JS). */
@@ -34,7 +42,10 @@ export function futureCursor(field: 'cursor' | 'lastEventId'): AppError {
 function assertPolled(ctx: Context, market: string): void {
   const polled = ctx.config.DISCOVERY_MARKETS;
   if (!polled.includes(market as (typeof polled)[number])) {
-    throw new AppError('BAD_INPUT', `market: ${market} is not polled by this server (DISCOVERY_MARKETS: ${polled.join(', ')})`);
+    throw new AppError(
+      'BAD_INPUT',
+      `market: ${market} is not polled by this server (DISCOVERY_MARKETS: ${polled.join(', ')})`,
+    );
   }
 }
 

@@ -4,7 +4,11 @@ import { MAX_NAME_LENGTH } from '../limits.js';
 import { textInput } from './common.schemas.js';
 import { adminProcedure, router } from '../trpc.js';
 
-const userName = textInput().trim().min(1).max(MAX_NAME_LENGTH).regex(/^[\w.@+-]+$/, 'letters, digits and _ . @ + - only');
+const userName = textInput()
+  .trim()
+  .min(1)
+  .max(MAX_NAME_LENGTH)
+  .regex(/^[\w.@+-]+$/, 'letters, digits and _ . @ + - only');
 
 const createInput = z
   .object({
@@ -34,14 +38,20 @@ export const adminRouter = router({
       .input(createInput)
       .output(createOutput)
       .mutation(({ ctx, input }) =>
-        issueToken(ctx.em, { userName: input.userName, role: input.admin ? 'admin' : 'user', label: input.label ?? null }),
+        issueToken(ctx.em, {
+          userName: input.userName,
+          role: input.admin ? 'admin' : 'user',
+          label: input.label ?? null,
+        }),
       ),
     /** Revokes one token, or every token of a user. */
     revoke: adminProcedure
       .input(revokeInput)
       .output(revokeOutput)
       .mutation(async ({ ctx, input }) => ({
-        revoked: input.token ? await revokeToken(ctx.em, input.token) : await revokeUserTokens(ctx.em, input.userName ?? ''),
+        revoked: input.token
+          ? await revokeToken(ctx.em, input.token)
+          : await revokeUserTokens(ctx.em, input.userName ?? ''),
       })),
   }),
 });

@@ -14,5 +14,7 @@ export const authRouter = router({
    * browser's EventSource cannot send Authorization, and a long-lived token must not travel in
    * a URL: the SDK asks for a ticket before each (re)connection and sends that instead.
    */
-  streamTicket: authedProcedure.output(streamTicketOutput).mutation(({ ctx }) => issueStreamTicket(ctx.em, ctx.user.id)),
+  streamTicket: authedProcedure
+    .output(streamTicketOutput)
+    .mutation(({ ctx }) => issueStreamTicket(ctx.em, ctx.user.id)),
 });

@@ -26,7 +26,9 @@ export const rowIdInput = z
   .refine((s) => !/^\d+$/.test(s) || BigInt(s) <= INT8_MAX, 'must be an id (at most 9223372036854775807)');
 
 /** Provider-qualified venue id, e.g. resy:60029. */
-export const venueIdInput = textInput().max(MAX_ID_LENGTH).regex(VENUE_ID_PATTERN, 'must be provider:id, e.g. resy:60029');
+export const venueIdInput = textInput()
+  .max(MAX_ID_LENGTH)
+  .regex(VENUE_ID_PATTERN, 'must be provider:id, e.g. resy:60029');
 
 /** A built-in market; anything else is BAD_REQUEST. */
 export const marketInput = z.enum(BUILT_IN_MARKET_SLUGS);

@@ -56,7 +56,11 @@ export const feedRouter = router({
 
   /** SSE: each new drop as it commits; `tracked` ids are cursors, so reconnects resume exactly. */
   onDrop: publicProcedure.input(onDropInput).subscription(async function* ({ ctx, input, signal }) {
-    for await (const { id, drop } of dropStream(ctx, { market: input.market, from: input.lastEventId ?? null, signal })) {
+    for await (const { id, drop } of dropStream(ctx, {
+      market: input.market,
+      from: input.lastEventId ?? null,
+      signal,
+    })) {
       yield tracked(id, drop);
     }
   }),

@@ -3,7 +3,14 @@ import { emRunner } from '@dropwatch/db';
 import { queryBuckets, queryLastJobs, queryStatus, queryTables } from '../health/health-queries.js';
 import { HEARTBEAT_TICKS, SCAN_QUIET_COOLDOWNS, STALE_BUCKET_FACTOR } from '../limits.js';
 import { adminProcedure, publicProcedure, router } from '../trpc.js';
-import { bucketsInput, bucketsOutput, jobsOutput, lastScanOutput, statusOutput, tablesOutput } from './health.schemas.js';
+import {
+  bucketsInput,
+  bucketsOutput,
+  jobsOutput,
+  lastScanOutput,
+  statusOutput,
+  tablesOutput,
+} from './health.schemas.js';
 
 /**
  * A bucket not scanned for this long is stale: the poller polls quiet buckets rarely, but never
@@ -19,7 +26,10 @@ export function staleAfterSeconds(config: Config): number {
  * poll is failing: degraded. Longer than the stale horizon (every bucket stale by then): down.
  */
 export function scanQuietLimits(config: Config): { degradedAfter: number; downAfter: number } {
-  const degradedAfter = Math.max(SCAN_QUIET_COOLDOWNS * config.DISCOVERY_BUCKET_COOLDOWN_SECONDS, 2 * config.DISCOVERY_TICK_SECONDS);
+  const degradedAfter = Math.max(
+    SCAN_QUIET_COOLDOWNS * config.DISCOVERY_BUCKET_COOLDOWN_SECONDS,
+    2 * config.DISCOVERY_TICK_SECONDS,
+  );
   return { degradedAfter, downAfter: Math.max(staleAfterSeconds(config), 2 * degradedAfter) };
 }
 
@@ -52,7 +62,8 @@ export const healthRouter = router({
     if (auth > 0) reasons.push(`provider: ${auth} buckets failing with auth/blocked errors`);
     const buckets = Number(row?.buckets ?? 0);
     const failed = Number(row?.failed_last ?? 0);
-    if (failed > 0 && failed * 2 > buckets) reasons.push(`provider: ${failed} of ${buckets} buckets failed their last poll`);
+    if (failed > 0 && failed * 2 > buckets)
+      reasons.push(`provider: ${failed} of ${buckets} buckets failed their last poll`);
     // Judged only once buckets exist (before the first pass, the heartbeat reason speaks). A
     // failed poll moves scanned_at too, so "scanned at all" and "scanned successfully" differ:
     // every bucket failing now is degraded (the provider reason above); nothing scanned at all,
@@ -60,11 +71,13 @@ export const healthRouter = router({
     let down = false;
     if (buckets > 0) {
       const { degradedAfter, downAfter } = scanQuietLimits(ctx.config);
-      const secondsSince = (d: Date | null) => (d ? Math.round((checkedAt.getTime() - new Date(d).getTime()) / 1000) : Infinity);
+      const secondsSince = (d: Date | null) =>
+        d ? Math.round((checkedAt.getTime() - new Date(d).getTime()) / 1000) : Infinity;
       const sinceGood = secondsSince(row?.last_good_scan_at ?? null);
       const sinceAny = secondsSince(row?.last_scan_at ?? null);
       if (sinceAny > degradedAfter) reasons.push(`discovery: no bucket polled for ${sinceAny}s`);
-      else if (row?.last_good_scan_at && sinceGood > degradedAfter) reasons.push(`discovery: no successful poll for ${sinceGood}s`);
+      else if (row?.last_good_scan_at && sinceGood > degradedAfter)
+        reasons.push(`discovery: no successful poll for ${sinceGood}s`);
       down = sinceAny > downAfter || (row?.last_good_scan_at != null && sinceGood > downAfter);
     }
     const status = down ? ('down' as const) : reasons.length === 0 ? ('ok' as const) : ('degraded' as const);
@@ -85,7 +98,8 @@ export const healthRouter = router({
           timeSlot: r.time_slot,
           scannedAt: r.scanned_at ? new Date(r.scanned_at) : null,
           slotCount: Number(r.slot_count),
-          pollIntervalSeconds: r.poll_interval_seconds === null ? null : Math.round(Number(r.poll_interval_seconds) * 10) / 10,
+          pollIntervalSeconds:
+            r.poll_interval_seconds === null ? null : Math.round(Number(r.poll_interval_seconds) * 10) / 10,
           baselineComplete: r.baseline_complete,
           stale: r.stale,
           lastError: r.last_error,

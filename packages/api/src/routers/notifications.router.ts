@@ -66,7 +66,11 @@ async function latestId(em: EntityManager, userId: string): Promise<string> {
   return rows[0]?.id ?? '0';
 }
 
-async function* notificationStream(ctx: Context & { user: { id: string } }, from: string | undefined, signal: AbortSignal | undefined) {
+async function* notificationStream(
+  ctx: Context & { user: { id: string } },
+  from: string | undefined,
+  signal: AbortSignal | undefined,
+) {
   let cursor = from ?? (await latestId(ctx.em, ctx.user.id));
   while (!signal?.aborted) {
     // Register before reading, so a NOTIFY during the read is not lost.
@@ -113,7 +117,10 @@ export const notificationsRouter = router({
       const last = page[page.length - 1];
       return {
         items: page.map(toDto),
-        nextCursor: rows.length > input.limit && last ? encodeNotificationCursor({ createdAt: last.created_at_text, id: last.id }) : null,
+        nextCursor:
+          rows.length > input.limit && last
+            ? encodeNotificationCursor({ createdAt: last.created_at_text, id: last.id })
+            : null,
       };
     }),
 
@@ -130,20 +137,22 @@ export const notificationsRouter = router({
           [ctx.user.id, pgArray(ids)],
         );
         if ((mine[0]?.n ?? 0) !== ids.length) throw new AppError('NOT_FOUND', 'no such notification');
-        const res = await em
-          .execute<{ affectedRows: number }>(
-            'update user_notifications set read_at = now() where user_id = ? and id = any(?::bigint[]) and read_at is null',
-            [ctx.user.id, pgArray(ids)],
-            'run',
-          );
+        const res = await em.execute<{ affectedRows: number }>(
+          'update user_notifications set read_at = now() where user_id = ? and id = any(?::bigint[]) and read_at is null',
+          [ctx.user.id, pgArray(ids)],
+          'run',
+        );
         return { updated: res.affectedRows };
       });
     }),
 
   /** Marks every unread notification of the caller read. */
   markAllRead: authedProcedure.output(markReadOutput).mutation(async ({ ctx }) => {
-    const res = await ctx.em
-      .execute<{ affectedRows: number }>('update user_notifications set read_at = now() where user_id = ? and read_at is null', [ctx.user.id], 'run');
+    const res = await ctx.em.execute<{ affectedRows: number }>(
+      'update user_notifications set read_at = now() where user_id = ? and read_at is null',
+      [ctx.user.id],
+      'run',
+    );
     return { updated: res.affectedRows };
   }),
 

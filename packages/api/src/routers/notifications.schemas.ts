@@ -53,17 +53,19 @@ export const listInput = z
   .object({
     cursor: notificationCursorInput.optional(),
     unreadOnly: z.boolean().default(false),
-    limit: z.number().int().min(NOTIFICATIONS_LIMIT.min).max(NOTIFICATIONS_LIMIT.max).default(NOTIFICATIONS_LIMIT.default),
+    limit: z
+      .number()
+      .int()
+      .min(NOTIFICATIONS_LIMIT.min)
+      .max(NOTIFICATIONS_LIMIT.max)
+      .default(NOTIFICATIONS_LIMIT.default),
   })
   .strict()
   .default({ unreadOnly: false, limit: NOTIFICATIONS_LIMIT.default });
 
 export const markReadInput = z.object({ ids: z.array(rowIdInput).min(1).max(MARK_READ_MAX_IDS) }).strict();
 
-export const onNewInput = z
-  .object({ lastEventId: rowIdInput.optional() })
-  .strict()
-  .default({});
+export const onNewInput = z.object({ lastEventId: rowIdInput.optional() }).strict().default({});
 
 export const notificationDto = z.object({
   id: z.string(),

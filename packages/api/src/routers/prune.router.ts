@@ -57,7 +57,11 @@ const nowOutput = z.discriminatedUnion('status', [
 
 export const pruneRouter = router({
   /** What retention would delete now, per table, without deleting anything. */
-  preview: adminProcedure.output(previewOutput).query(({ ctx }) => previewRetention({ em: ctx.em, config: ctx.config, directDatabaseUrl: ctx.config.DIRECT_DATABASE_URL })),
+  preview: adminProcedure
+    .output(previewOutput)
+    .query(({ ctx }) =>
+      previewRetention({ em: ctx.em, config: ctx.config, directDatabaseUrl: ctx.config.DIRECT_DATABASE_URL }),
+    ),
   /** Runs retention now — the job's code under the job's lease — and returns what it removed. */
   now: adminProcedure.output(nowOutput).mutation(({ ctx }) =>
     runRetention({

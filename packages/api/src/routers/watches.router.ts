@@ -47,19 +47,20 @@ const toWatchDto = (r: WatchRow): WatchDto => ({
 const venueKey = (venueId: string | null, venueName: string | null) => venueId ?? `name:${venueName ?? ''}`;
 
 async function findByKey(em: EntityManager, userId: string, key: string): Promise<WatchRow | undefined> {
-  const rows = await em
-    .execute<WatchRow[]>(`select ${WATCH_COLUMNS} from watches where user_id = ? and venue_key = ?`, [userId, key]);
+  const rows = await em.execute<WatchRow[]>(
+    `select ${WATCH_COLUMNS} from watches where user_id = ? and venue_key = ?`,
+    [userId, key],
+  );
   return rows[0];
 }
 
 export const watchesRouter = router({
   /** The caller's watches, oldest first (at most MAX_WATCHES_PER_USER exist). -- uses watches_user_venue_key. */
   list: authedProcedure.output(watchListOutput).query(async ({ ctx }) => {
-    const rows = await ctx.em
-      .execute<WatchRow[]>(`select ${WATCH_COLUMNS} from watches where user_id = ? order by id limit ?`, [
-        ctx.user.id,
-        MAX_WATCHES_PER_USER,
-      ]);
+    const rows = await ctx.em.execute<WatchRow[]>(
+      `select ${WATCH_COLUMNS} from watches where user_id = ? order by id limit ?`,
+      [ctx.user.id, MAX_WATCHES_PER_USER],
+    );
     return { items: rows.map(toWatchDto) };
   }),
 
@@ -80,7 +81,9 @@ export const watchesRouter = router({
         await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`dropwatch_watches:${ctx.user.id}`]);
         const existing = await findByKey(em, ctx.user.id, key);
         if (existing) return { watch: toWatchDto(existing), created: false };
-        const [count] = await em.execute<{ n: number }[]>('select count(*)::int as n from watches where user_id = ?', [ctx.user.id]);
+        const [count] = await em.execute<{ n: number }[]>('select count(*)::int as n from watches where user_id = ?', [
+          ctx.user.id,
+        ]);
         if ((count?.n ?? 0) >= MAX_WATCHES_PER_USER) {
           throw new AppError('CONFLICT', `watch limit reached: at most ${MAX_WATCHES_PER_USER} watches per user`);
         }
@@ -111,8 +114,11 @@ export const watchesRouter = router({
     .input(watchRemoveInput)
     .output(watchRemoveOutput)
     .mutation(async ({ ctx, input }) => {
-      const res = await ctx.em
-        .execute<{ affectedRows: number }>('delete from watches where id = ? and user_id = ?', [input.id, ctx.user.id], 'run');
+      const res = await ctx.em.execute<{ affectedRows: number }>(
+        'delete from watches where id = ? and user_id = ?',
+        [input.id, ctx.user.id],
+        'run',
+      );
       if (res.affectedRows !== 1) throw new AppError('NOT_FOUND', 'no such watch');
       return { removed: true };
     }),

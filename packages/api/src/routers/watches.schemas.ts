@@ -23,8 +23,14 @@ export const watchAddInput = z
     message: 'give exactly one of venueId or venueName',
     path: ['venueId'],
   })
-  .refine((w) => !w.dateFrom || !w.dateTo || w.dateFrom <= w.dateTo, { message: 'dateFrom is after dateTo', path: ['dateFrom'] })
-  .refine((w) => !w.timeFrom || !w.timeTo || w.timeFrom <= w.timeTo, { message: 'timeFrom is after timeTo', path: ['timeFrom'] });
+  .refine((w) => !w.dateFrom || !w.dateTo || w.dateFrom <= w.dateTo, {
+    message: 'dateFrom is after dateTo',
+    path: ['dateFrom'],
+  })
+  .refine((w) => !w.timeFrom || !w.timeTo || w.timeFrom <= w.timeTo, {
+    message: 'timeFrom is after timeTo',
+    path: ['timeFrom'],
+  });
 
 export const watchRemoveInput = z.object({ id: rowIdInput }).strict();
 

@@ -52,7 +52,8 @@ function crossChecks(config: Config): string[] {
   if (config.DATABASE_POOLER === 'transaction') {
     // Behind a transaction pooler LISTEN hears nothing and session locks land on whichever server
     // connection ran them: falling back to DATABASE_URL would fail silently, not at start-up.
-    if (!config.DATABASE_URL) problems.push('DATABASE_URL is required when DATABASE_POOLER=transaction (the URL of the pooler)');
+    if (!config.DATABASE_URL)
+      problems.push('DATABASE_URL is required when DATABASE_POOLER=transaction (the URL of the pooler)');
     if (!config.DIRECT_DATABASE_URL) {
       problems.push(
         'DIRECT_DATABASE_URL is required when DATABASE_POOLER=transaction (the primary without the pooler, for LISTEN, the migration lock and retention)',
@@ -73,7 +74,8 @@ export function directDatabaseUrl(config: Pick<Config, 'DIRECT_DATABASE_URL'>, d
 /** Markdown table of every setting, for the README (a test keeps them equal). */
 export function configMarkdownTable(): string {
   const rows = Object.entries(SETTINGS).map(
-    ([name, s]) => `| \`${name}\` | ${s.default === undefined ? '(unset)' : `\`${s.default}\``} | ${s.range} | ${s.description} |`,
+    ([name, s]) =>
+      `| \`${name}\` | ${s.default === undefined ? '(unset)' : `\`${s.default}\``} | ${s.range} | ${s.description} |`,
   );
   return ['| variable | default | range / form | what it does |', '|---|---|---|---|', ...rows].join('\n');
 }

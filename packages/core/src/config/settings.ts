@@ -15,12 +15,7 @@ export interface SettingSpec<T> {
   readonly secret?: boolean;
 }
 
-const intIn = (min: number, max: number) =>
-  z.coerce
-    .number()
-    .int()
-    .min(min)
-    .max(max);
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const numIn = (min: number, max: number) => z.coerce.number().min(min).max(max);
 
 function spec<T>(
@@ -70,9 +65,7 @@ const commaList = <T>(item: z.ZodType<T, any>, min: number, max: number) =>
     )
     .pipe(z.array(item).min(min).max(max));
 
-const booleanString = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const booleanString = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /**
  * One browser origin: scheme, host and port exactly as a browser sends it in `Origin` (no path,
@@ -87,7 +80,10 @@ const browserOrigin = z.string().refine(
       return false;
     }
   },
-  { message: 'each entry must be an origin such as https://app.example.com (scheme, host, optional port; no path, no *)' },
+  {
+    message:
+      'each entry must be an origin such as https://app.example.com (scheme, host, optional port; no path, no *)',
+  },
 );
 
 export const BUILT_IN_MARKET_SLUGS = ['nyc', 'la', 'chi', 'mia', 'sf'] as const;
@@ -180,11 +176,17 @@ export const SETTINGS = {
     15,
     3,
     300,
-    'Lease of a worker replica on its share of the buckets: a dead replica\'s buckets move after this',
+    "Lease of a worker replica on its share of the buckets: a dead replica's buckets move after this",
   ),
   DISCOVERY_BASELINE_POLLS: intSetting(3, 1, 10, 'Successful polls that form a bucket baseline'),
   DROP_DEDUPE_MINUTES: intSetting(30, 1, 1440, 'A slot reopening within this many minutes is not a new drop'),
-  RESY_API_KEY: spec(undefined, 'secret', 'Resy API key; unset uses the simulated market', z.string().min(1).optional(), true),
+  RESY_API_KEY: spec(
+    undefined,
+    'secret',
+    'Resy API key; unset uses the simulated market',
+    z.string().min(1).optional(),
+    true,
+  ),
   RESY_AUTH_TOKEN: spec(undefined, 'secret', 'Optional Resy user auth token', z.string().min(1).optional(), true),
   RESY_BASE_URL: spec('https://api.resy.com', 'URL', 'Resy API base URL', z.url()),
   RESY_PER_PAGE: intSetting(100, 20, 200, 'Venues per search page'),
@@ -229,7 +231,12 @@ export const SETTINGS = {
     z
       .string()
       .optional()
-      .transform((s) => (s ?? '').split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+      .transform((s) =>
+        (s ?? '')
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x.length > 0),
+      )
       .pipe(z.array(browserOrigin).max(50)),
   ),
   DB_POOL_MAX: intSetting(10, 1, 100, 'Connections per process pool'),
@@ -239,7 +246,12 @@ export const SETTINGS = {
     'Log level',
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   ),
-  LOG_FORMAT: spec('json', 'json, pretty', 'Log lines as JSON, or pretty: human-readable, for development', z.enum(['json', 'pretty'])),
+  LOG_FORMAT: spec(
+    'json',
+    'json, pretty',
+    'Log lines as JSON, or pretty: human-readable, for development',
+    z.enum(['json', 'pretty']),
+  ),
 } as const satisfies Record<string, SettingSpec<unknown>>;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -113,7 +113,12 @@ export interface NewDropsResult {
  * statement's xmin has been read, so the returned cursor jumps to just below that xmin: the
  * next read starts its index scan there instead of re-walking rows of other markets.
  */
-export async function readNewDrops(run: SqlRunner, cursor: DropCursor, market: string | undefined, limit: number): Promise<NewDropsResult> {
+export async function readNewDrops(
+  run: SqlRunner,
+  cursor: DropCursor,
+  market: string | undefined,
+  limit: number,
+): Promise<NewDropsResult> {
   const page = await queryNewDrops(run, cursor, market, limit);
   let next = cursor;
   const last = page.rows[page.rows.length - 1];

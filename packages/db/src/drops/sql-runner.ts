@@ -19,7 +19,10 @@ export function emRunner(em: EntityManager): SqlRunner {
   return async <T extends object>(sql: string, params: readonly unknown[]) => {
     const trx = em.getTransactionContext<Knex.Transaction>();
     if (trx) {
-      const result = (await em.getKnex().raw(sql, params as Knex.RawBinding[]).transacting(trx)) as { rows: T[] };
+      const result = (await em
+        .getKnex()
+        .raw(sql, params as Knex.RawBinding[])
+        .transacting(trx)) as { rows: T[] };
       return result.rows;
     }
     const result = await withPoolConnection(em, (c) => c.query<T>(toPgPlaceholders(sql), params as unknown[]));

@@ -19,7 +19,12 @@ export const DropEvent = defineEntity({
     market: p.string(),
     slotDate: p.date(),
     slotTime: p.string(),
-    partySizes: p.array<number>((v) => Number(v), (v) => String(v)).columnType('int[]'),
+    partySizes: p
+      .array<number>(
+        (v) => Number(v),
+        (v) => String(v),
+      )
+      .columnType('int[]'),
     bookingUrl: p.text().nullable(),
     openedAt: p.datetime().defaultRaw('now()'),
     closedAt: p.datetime().nullable(),

@@ -11,7 +11,7 @@ export const Watch = defineEntity({
     /** Lowercased, trimmed, accents folded. */
     venueName: p.string().nullable(),
     /** Generated: venue_id, or 'name:' + venue_name; unique per user. */
-    venueKey: p.string().generated('(coalesce(venue_id, \'name:\' || venue_name)) stored').persist(false),
+    venueKey: p.string().generated("(coalesce(venue_id, 'name:' || venue_name)) stored").persist(false),
     market: p.string().nullable(),
     partySize: p.integer().nullable(),
     dateFrom: p.date().nullable(),

@@ -5,7 +5,13 @@ import { cloneDatabase, dropDatabase, uniqueDatabaseName } from './admin.js';
 export { freePort } from './free-port.js';
 export { adminQuery } from './admin.js';
 export { waitFor } from './wait-for.js';
-export { PGBOUNCER_BIN, pgbouncerMissing, startPgBouncer, type PgBouncerHandle, type PgBouncerOptions } from './pgbouncer.js';
+export {
+  PGBOUNCER_BIN,
+  pgbouncerMissing,
+  startPgBouncer,
+  type PgBouncerHandle,
+  type PgBouncerOptions,
+} from './pgbouncer.js';
 
 export interface TestDatabase {
   /** URL of this test file's own database, cloned from the migrated template. */

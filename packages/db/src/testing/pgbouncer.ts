@@ -93,7 +93,10 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
   const stop = async () => {
     if (!exited && child.pid !== undefined) {
       process.kill(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => child.pid !== undefined && !exited && process.kill(child.pid, 'SIGKILL'), STOP_WITHIN_MS);
+      const timer = setTimeout(
+        () => child.pid !== undefined && !exited && process.kill(child.pid, 'SIGKILL'),
+        STOP_WITHIN_MS,
+      );
       await exit;
       clearTimeout(timer);
     }
@@ -121,7 +124,9 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
       await probe.end().catch(() => undefined);
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`PgBouncer did not answer within ${READY_WITHIN_MS} ms: ${(err as Error).message}\n${stderr.trim()}`);
+        throw new Error(
+          `PgBouncer did not answer within ${READY_WITHIN_MS} ms: ${(err as Error).message}\n${stderr.trim()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }

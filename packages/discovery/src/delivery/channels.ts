@@ -13,7 +13,8 @@ const CHANNEL_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 export function assertChannelNames(channels: readonly DeliveryChannel[]): void {
   const seen = new Set<string>();
   for (const c of channels) {
-    if (!CHANNEL_NAME.test(c.name)) throw new Error(`delivery channel name ${JSON.stringify(c.name)} must match ${CHANNEL_NAME.source}`);
+    if (!CHANNEL_NAME.test(c.name))
+      throw new Error(`delivery channel name ${JSON.stringify(c.name)} must match ${CHANNEL_NAME.source}`);
     if (seen.has(c.name)) throw new Error(`delivery channel ${c.name} is registered twice`);
     seen.add(c.name);
   }

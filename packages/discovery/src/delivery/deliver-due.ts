@@ -32,7 +32,14 @@ export interface DeliveryStats {
   disabled: number;
 }
 
-export const emptyDeliveryStats = (): DeliveryStats => ({ claimed: 0, released: 0, delivered: 0, retried: 0, failed: 0, disabled: 0 });
+export const emptyDeliveryStats = (): DeliveryStats => ({
+  claimed: 0,
+  released: 0,
+  delivered: 0,
+  retried: 0,
+  failed: 0,
+  disabled: 0,
+});
 
 interface ClaimedRow {
   id: string;
@@ -132,7 +139,12 @@ export async function deliverDue(
     }
     const policy = policyOf(channel);
     const limit = outcome.kind === 'retryable' ? policy.maxAttempts : 0;
-    const res = await db.query<{ status: string }>(FAILED_ATTEMPT_SQL, [row.id, cut(outcome.error), limit, retryDelayMs(policy, row.attempts + 1)]);
+    const res = await db.query<{ status: string }>(FAILED_ATTEMPT_SQL, [
+      row.id,
+      cut(outcome.error),
+      limit,
+      retryDelayMs(policy, row.attempts + 1),
+    ]);
     if (res.rows[0]?.status !== 'failed') {
       stats.retried++;
       return;
@@ -142,11 +154,21 @@ export async function deliverDue(
       gone.add(goneKey(channel.name, row.user_id));
       const reason = cut(`${outcome.error}: the destination answered that it is gone`);
       await channel.disable(db, row.user_id, reason);
-      await db.query(CANCEL_PENDING_SQL, [row.user_id, channel.name, cut(`${channel.name} disabled: ${outcome.error}`)]);
+      await db.query(CANCEL_PENDING_SQL, [
+        row.user_id,
+        channel.name,
+        cut(`${channel.name} disabled: ${outcome.error}`),
+      ]);
       stats.disabled++;
-      logger.warn({ deliveryId: row.id, channel: channel.name, userId: row.user_id, error: outcome.error }, 'destination gone: disabled');
+      logger.warn(
+        { deliveryId: row.id, channel: channel.name, userId: row.user_id, error: outcome.error },
+        'destination gone: disabled',
+      );
     } else {
-      logger.warn({ deliveryId: row.id, channel: channel.name, attempts: row.attempts + 1, error: outcome.error }, 'delivery failed for good');
+      logger.warn(
+        { deliveryId: row.id, channel: channel.name, attempts: row.attempts + 1, error: outcome.error },
+        'delivery failed for good',
+      );
     }
   };
 
@@ -156,24 +178,33 @@ export async function deliverDue(
     if (gone.has(goneKey(channel.name, row.user_id))) return;
     const target = targets.get(channel.name)?.get(row.user_id) ?? null;
     const delivery = { id: row.id, userId: row.user_id, attempts: row.attempts, event: row.payload, target };
-    const outcome: SendOutcome = delivery.target === null
-      ? { kind: 'permanent', status: null, error: `${channel.name} removed or disabled` }
-      : await channel.send({ ...delivery, target: delivery.target }, { allowPrivate: options.allowPrivate, timeoutMs: options.timeoutMs ?? channel.timeoutMs });
+    const outcome: SendOutcome =
+      delivery.target === null
+        ? { kind: 'permanent', status: null, error: `${channel.name} removed or disabled` }
+        : await channel.send(
+            { ...delivery, target: delivery.target },
+            { allowPrivate: options.allowPrivate, timeoutMs: options.timeoutMs ?? channel.timeoutMs },
+          );
     await record(channel, row, outcome);
   };
 
   // A fixed pool of workers over one queue: at most `concurrency` sends in flight.
   const queue = [...rows];
-  const workers = Array.from({ length: Math.min(options.concurrency ?? DELIVERY_CONCURRENCY, queue.length) }, async () => {
-    while (Date.now() < deadline) {
-      const row = queue.shift();
-      if (!row) break;
-      await sendOne(row);
-    }
-  });
+  const workers = Array.from(
+    { length: Math.min(options.concurrency ?? DELIVERY_CONCURRENCY, queue.length) },
+    async () => {
+      while (Date.now() < deadline) {
+        const row = queue.shift();
+        if (!row) break;
+        await sendOne(row);
+      }
+    },
+  );
   await Promise.all(workers);
   if (queue.length > 0) {
-    await db.query('update webhook_deliveries set next_attempt_at = now() where id = any($1::bigint[])', [queue.map((r) => r.id)]);
+    await db.query('update webhook_deliveries set next_attempt_at = now() where id = any($1::bigint[])', [
+      queue.map((r) => r.id),
+    ]);
     stats.released = queue.length;
   }
   return stats;

@@ -7,7 +7,11 @@ import type { DropDto } from '@dropwatch/db';
  * body is byte-for-byte what every retry sends.
  */
 export type DeliveryEvent =
-  | { readonly type: 'drop.opened'; readonly timestamp: string; readonly data: { readonly notificationId: string; readonly drop: DropDto } }
+  | {
+      readonly type: 'drop.opened';
+      readonly timestamp: string;
+      readonly data: { readonly notificationId: string; readonly drop: DropDto };
+    }
   | { readonly type: 'webhook.test'; readonly timestamp: string; readonly data: Record<string, never> };
 
 export const DROP_OPENED_EVENT_TYPE = 'drop.opened';

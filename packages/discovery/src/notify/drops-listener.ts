@@ -177,7 +177,10 @@ export class DropsListener {
           this.options.onWake('reconnect');
         },
         (err: unknown) => {
-          this.options.logger.warn({ err: (err as Error).message, retryMs: this.retryMs }, 'notify LISTEN reconnect failed');
+          this.options.logger.warn(
+            { err: (err as Error).message, retryMs: this.retryMs },
+            'notify LISTEN reconnect failed',
+          );
           this.retryMs = Math.min(this.retryMs * 2, NOTIFY_LISTEN_RETRY_MAX_MS);
           this.scheduleReconnect();
         },

@@ -59,7 +59,11 @@ export async function runNotifyWorker(opts: NotifyWorkerOptions): Promise<Notify
   const { orm, signal } = opts;
   const log = opts.logger.child({ job: 'notify' });
   const passOptions: NotifyOptions = { ...opts, logger: log };
-  const lease: LeaseOptions = { name: NOTIFY_LEASE_NAME, holder: opts.holder ?? `${hostname()}:${process.pid}`, ttlMs: NOTIFY_LEASE_TTL_MS };
+  const lease: LeaseOptions = {
+    name: NOTIFY_LEASE_NAME,
+    holder: opts.holder ?? `${hostname()}:${process.pid}`,
+    ttlMs: NOTIFY_LEASE_TTL_MS,
+  };
   const totals: NotifyWorkerStats = {
     passes: 0,
     failedPasses: 0,
@@ -95,7 +99,12 @@ export async function runNotifyWorker(opts: NotifyWorkerOptions): Promise<Notify
       failedInARow = 0;
       const worked = stats.drops > 0 || stats.delivery.claimed > 0 || stats.cursorRaces > 0;
       if (opts.recordRun !== false && (worked || started - lastRecordedAt >= NOTIFY_IDLE_RECORD_MS)) {
-        await recordJobRun(orm.em.fork(), { job: 'notify', startedAt: new Date(started), status: 'ok', stats: { ...stats, reason } });
+        await recordJobRun(orm.em.fork(), {
+          job: 'notify',
+          startedAt: new Date(started),
+          status: 'ok',
+          stats: { ...stats, reason },
+        });
         lastRecordedAt = started;
       }
       totals.passes++;

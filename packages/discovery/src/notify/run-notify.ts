@@ -78,11 +78,10 @@ async function readCursor(db: PgClient): Promise<DropCursor> {
   const row = rows[0];
   if (row) return { txId: BigInt(row.tx_id), id: BigInt(row.id) };
   const start = await startCursor(pgRunner(db), NOTIFY_INITIAL_LOOKBACK_MINUTES);
-  await db.query('insert into consumer_cursors (name, tx_id, id) values ($1, $2::xid8, $3) on conflict (name) do nothing', [
-    NOTIFY_CURSOR_NAME,
-    start.txId.toString(),
-    start.id.toString(),
-  ]);
+  await db.query(
+    'insert into consumer_cursors (name, tx_id, id) values ($1, $2::xid8, $3) on conflict (name) do nothing',
+    [NOTIFY_CURSOR_NAME, start.txId.toString(), start.id.toString()],
+  );
   return readCursor(db);
 }
 
@@ -116,7 +115,13 @@ async function runBatch(db: PgClient, opts: NotifyOptions, batchSize: number): P
     const moved = await db.query(
       `update consumer_cursors set tx_id = $2::xid8, id = $3, updated_at = now()
        where name = $1 and tx_id = $4::xid8 and id = $5`,
-      [NOTIFY_CURSOR_NAME, page.cursor.txId.toString(), page.cursor.id.toString(), from.txId.toString(), from.id.toString()],
+      [
+        NOTIFY_CURSOR_NAME,
+        page.cursor.txId.toString(),
+        page.cursor.id.toString(),
+        from.txId.toString(),
+        from.id.toString(),
+      ],
     );
     if (moved.rowCount !== 1) {
       await db.query('rollback');
@@ -148,7 +153,15 @@ async function runBatch(db: PgClient, opts: NotifyOptions, batchSize: number): P
     if (inserted > 0) await db.query('select pg_notify($1, $2)', [NOTIFICATIONS_CHANNEL, String(inserted)]);
     await opts.beforeCommit?.(db);
     await db.query('commit');
-    return { drops: page.rows.length, matched, inserted, deliveries, cursor: page.cursor, full: page.rows.length === batchSize, raced: false };
+    return {
+      drops: page.rows.length,
+      matched,
+      inserted,
+      deliveries,
+      cursor: page.cursor,
+      full: page.rows.length === batchSize,
+      raced: false,
+    };
   } catch (err) {
     await db.query('rollback').catch(() => undefined);
     throw err;
@@ -177,7 +190,10 @@ export function emptyNotifyStats(): NotifyStats {
  * up or NOTIFY_MAX_BATCHES_PER_RUN, then due deliveries of every channel. Fills `stats` as it goes (so a failure
  * still reports what committed); `stats.more` says another pass has work right away.
  */
-export async function runNotifyPass(opts: NotifyOptions, stats: NotifyStats = emptyNotifyStats()): Promise<NotifyStats> {
+export async function runNotifyPass(
+  opts: NotifyOptions,
+  stats: NotifyStats = emptyNotifyStats(),
+): Promise<NotifyStats> {
   const log = opts.logger;
   await withPgConnection(opts.orm, async (db) => {
     for (let i = 0; i < NOTIFY_MAX_BATCHES_PER_RUN; i++) {
@@ -231,9 +247,13 @@ export async function runNotify(opts: NotifyOptions): Promise<NotifyStats> {
   } catch (err) {
     stats.durationMs = Date.now() - started;
     if (opts.recordRun !== false) {
-      await recordJobRun(em, { job: 'notify', startedAt, status: 'failed', stats: { ...stats }, error: (err as Error).message }).catch(
-        () => undefined,
-      );
+      await recordJobRun(em, {
+        job: 'notify',
+        startedAt,
+        status: 'failed',
+        stats: { ...stats },
+        error: (err as Error).message,
+      }).catch(() => undefined);
     }
     throw err;
   }

@@ -78,7 +78,14 @@ export class DropRates {
   }
 
   /** Folds in what a poll saw: `drops` new drops, `intervalSeconds` after the previous poll. */
-  observePoll(market: string, daysAhead: number, anchor: string, drops: number, intervalSeconds: number, nowMs: number): void {
+  observePoll(
+    market: string,
+    daysAhead: number,
+    anchor: string,
+    drops: number,
+    intervalSeconds: number,
+    nowMs: number,
+  ): void {
     this.observe(market, daysAhead, anchor, drops, Math.min(intervalSeconds, DROP_LIFE_SECONDS), nowMs);
   }
 

@@ -52,7 +52,10 @@ export class ReplicaSet {
 
   /** Leaves at once (shutdown): the others take this worker's share on their next refresh. */
   async leave(client: PgClient): Promise<void> {
-    await client.query('delete from job_leases where name = $1 and holder = $2', [WORKER_LEASE_PREFIX + this.holder, this.holder]);
+    await client.query('delete from job_leases where name = $1 and holder = $2', [
+      WORKER_LEASE_PREFIX + this.holder,
+      this.holder,
+    ]);
   }
 
   /** True when this worker owns the key (a bucket id, a venue): the live holder with the highest hash. */

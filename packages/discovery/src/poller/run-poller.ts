@@ -97,8 +97,21 @@ interface BucketState {
 }
 
 const newStats = (): PollerStats => ({
-  polls: 0, applied: 0, calibrating: 0, suspect: 0, skipped: 0, failed: 0, providerErrors: {}, drops: 0, closes: 0,
-  fastLanePolls: 0, fastLaneDrops: 0, suspectCalls: 0, truncatedCalls: 0, requests: 0, replicas: 1,
+  polls: 0,
+  applied: 0,
+  calibrating: 0,
+  suspect: 0,
+  skipped: 0,
+  failed: 0,
+  providerErrors: {},
+  drops: 0,
+  closes: 0,
+  fastLanePolls: 0,
+  fastLaneDrops: 0,
+  suspectCalls: 0,
+  truncatedCalls: 0,
+  requests: 0,
+  replicas: 1,
 });
 
 const minuteOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
@@ -115,7 +128,10 @@ const minuteOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Numbe
 export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   const { orm, config, provider, logger, signal } = options;
   const clock = options.now ?? (() => new Date());
-  const replicas = new ReplicaSet(options.holder ?? `${hostname()}:${process.pid}:${threadId}`, config.DISCOVERY_LEASE_SECONDS * 1000);
+  const replicas = new ReplicaSet(
+    options.holder ?? `${hostname()}:${process.pid}:${threadId}`,
+    config.DISCOVERY_LEASE_SECONDS * 1000,
+  );
   const rates = new DropRates();
   const buckets = new Map<string, BucketState>();
   const searching = new Set<string>();
@@ -123,7 +139,10 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   const fastLast = new Map<string, number>();
   const ctx: ApplyContext = { config, venueCache: new VenueCache() };
   const partitions = new PartitionGuard(config.PARTITION_PREMAKE_DAYS);
-  const limits = { cooldownSeconds: config.DISCOVERY_BUCKET_COOLDOWN_SECONDS, maxStalenessSeconds: config.DISCOVERY_MAX_STALENESS_SECONDS };
+  const limits = {
+    cooldownSeconds: config.DISCOVERY_BUCKET_COOLDOWN_SECONDS,
+    maxStalenessSeconds: config.DISCOVERY_MAX_STALENESS_SECONDS,
+  };
   const totals = newStats();
   let pass = newStats();
   let plan: WatchPlan = { targets: [], watchedDays: new Set() };
@@ -161,7 +180,8 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     await db((c) => replicas.refresh(c));
     provider.budget.setRate(config.RESY_MAX_RPS / replicas.size);
     count((s) => (s.replicas = replicas.size));
-    if (replicas.size !== before) logger.info({ replicas: replicas.size, rps: provider.budget.requestsPerSecond }, 'discovery replicas changed');
+    if (replicas.size !== before)
+      logger.info({ replicas: replicas.size, rps: provider.budget.requestsPerSecond }, 'discovery replicas changed');
   };
 
   const housekeeping = async () => {
@@ -170,7 +190,13 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     const rows = await db(async (c) => {
       await ensureBuckets(c, config, now);
       const res = await c.query<{
-        bucket_id: string; market: string; date: string; time_slot: string; scanned_at: Date | null; calibrated: boolean; baseline_polls: number;
+        bucket_id: string;
+        market: string;
+        date: string;
+        time_slot: string;
+        scanned_at: Date | null;
+        calibrated: boolean;
+        baseline_polls: number;
       }>(
         `select bucket_id, market, date::text as date, time_slot, scanned_at, baseline_polls, baseline_polls >= $2 as calibrated
          from discovery_buckets where market = any($1::text[]) order by bucket_id limit $3`,
@@ -191,9 +217,19 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
       }
       const lastPollAt = r.scanned_at ? new Date(r.scanned_at).getTime() : null;
       buckets.set(r.bucket_id, {
-        id: r.bucket_id, market: r.market, date: r.date, timeSlot: r.time_slot, anchorMinute: minuteOf(r.time_slot),
-        calibrated: r.calibrated, baselinePolls: r.baseline_polls, scannedAt: r.scanned_at, lastPollAt, lastAppliedAt: lastPollAt, errorStreak: 0,
-        cost: provider.callsPerPoll(config.DISCOVERY_PARTY_SIZES, r.time_slot), coverage: null,
+        id: r.bucket_id,
+        market: r.market,
+        date: r.date,
+        timeSlot: r.time_slot,
+        anchorMinute: minuteOf(r.time_slot),
+        calibrated: r.calibrated,
+        baselinePolls: r.baseline_polls,
+        scannedAt: r.scanned_at,
+        lastPollAt,
+        lastAppliedAt: lastPollAt,
+        errorStreak: 0,
+        cost: provider.callsPerPoll(config.DISCOVERY_PARTY_SIZES, r.time_slot),
+        coverage: null,
       });
     }
     for (const id of buckets.keys()) if (!seen.has(id)) buckets.delete(id);
@@ -209,8 +245,17 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     await recordJobRun(orm.em.fork(), { job: 'discovery', startedAt, status: 'ok', stats });
     options.onStats?.({ ...totals });
     logger.info(
-      { polls: stats.polls, failed: stats.failed, drops: stats.drops, closes: stats.closes, fastLane: stats.fastLanePolls,
-        requests: stats.requests, suspectCalls: stats.suspectCalls, replicas: stats.replicas, providerErrors: stats.providerErrors },
+      {
+        polls: stats.polls,
+        failed: stats.failed,
+        drops: stats.drops,
+        closes: stats.closes,
+        fastLane: stats.fastLanePolls,
+        requests: stats.requests,
+        suspectCalls: stats.suspectCalls,
+        replicas: stats.replicas,
+        providerErrors: stats.providerErrors,
+      },
       'discovery pass',
     );
   };
@@ -253,8 +298,14 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
       if (d < 0) continue;
       const score = bucketScore(
         {
-          calibrated: b.calibrated, baselinePolls: b.baselinePolls, lastPollAt: b.lastPollAt, errorStreak: b.errorStreak, cost: b.cost, anchorMinute: b.anchorMinute,
-          rate: rates.rate(b.market, d, b.timeSlot, nowMs), watched: plan.watchedDays.has(`${b.market}|${b.date}`),
+          calibrated: b.calibrated,
+          baselinePolls: b.baselinePolls,
+          lastPollAt: b.lastPollAt,
+          errorStreak: b.errorStreak,
+          cost: b.cost,
+          anchorMinute: b.anchorMinute,
+          rate: rates.rate(b.market, d, b.timeSlot, nowMs),
+          watched: plan.watchedDays.has(`${b.market}|${b.date}`),
         },
         nowMs,
         limits,
@@ -322,7 +373,14 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
         });
         const nowMs = result.polledAt.getTime();
         if (b.lastAppliedAt !== null && b.calibrated) {
-          rates.observePoll(b.market, daysAhead(b, startedAt), b.timeSlot, outcome.drops.length, (nowMs - b.lastAppliedAt) / 1000, nowMs);
+          rates.observePoll(
+            b.market,
+            daysAhead(b, startedAt),
+            b.timeSlot,
+            outcome.drops.length,
+            (nowMs - b.lastAppliedAt) / 1000,
+            nowMs,
+          );
         }
         b.lastAppliedAt = nowMs;
         if (outcome.drops.length > 0 || outcome.closes > 0) feed.dirty = true;
@@ -402,7 +460,10 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
 
   /** One watched venue's day, folded into each calibrated bucket of that day whose searches cover the slot's time. */
   const fastPoll = async (t: FastTarget) => {
-    const day = await provider.fetchVenueDay!({ market: getMarket(t.market), venueId: t.venueId, date: t.date, partySize: t.partySize }, signal);
+    const day = await provider.fetchVenueDay!(
+      { market: getMarket(t.market), venueId: t.venueId, date: t.date, partySize: t.partySize },
+      signal,
+    );
     count((s) => {
       s.fastLanePolls += 1;
       s.requests += day.stats.requests;
@@ -448,7 +509,10 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   await seedRates();
   let nextHousekeeping = Date.now() + config.DISCOVERY_TICK_SECONDS * 1000;
   let nextReplicas = Date.now() + (config.DISCOVERY_LEASE_SECONDS * 1000) / 3;
-  logger.info({ buckets: buckets.size, holder: replicas.holder, replicas: replicas.size, fastTargets: plan.targets.length }, 'poller started');
+  logger.info(
+    { buckets: buckets.size, holder: replicas.holder, replicas: replicas.size, fastTargets: plan.targets.length },
+    'poller started',
+  );
 
   while (!signal.aborted) {
     const nowMs = Date.now();
@@ -473,7 +537,11 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
       provider.callsPerPoll(config.DISCOVERY_PARTY_SIZES, config.DISCOVERY_TIME_SLOTS[0] ?? '20:00'),
       Math.ceil(provider.budget.requestsPerSecond * LOOKAHEAD_SECONDS),
     );
-    while (searching.size < config.DISCOVERY_CONCURRENCY && provider.budget.pending('search') < lookahead && !signal.aborted) {
+    while (
+      searching.size < config.DISCOVERY_CONCURRENCY &&
+      provider.budget.pending('search') < lookahead &&
+      !signal.aborted
+    ) {
       const b = pickBucket(now.getTime(), now);
       if (!b) break;
       startPoll(b);
@@ -490,7 +558,8 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
 
   // Shutdown: polls in flight finish (their fetches see the aborted signal), then leave.
   const deadline = Date.now() + config.RESY_TIMEOUT_MS * 2;
-  while ((searching.size > 0 || fastInFlight.size > 0 || feed.running) && Date.now() < deadline) await sleep(IDLE_WAIT_MS);
+  while ((searching.size > 0 || fastInFlight.size > 0 || feed.running) && Date.now() < deadline)
+    await sleep(IDLE_WAIT_MS);
   await db((c) => replicas.leave(c)).catch(() => undefined);
   await recordPass().catch(() => undefined);
   return totals;

@@ -76,7 +76,11 @@ export function deleteSql(spec: BatchedDeleteSpec, paramCount: number): string {
 }
 
 /** Rows `spec` would delete now. */
-export async function countBatched(session: RetentionSession, spec: BatchedDeleteSpec, cutoffs: RetentionCutoffs): Promise<number> {
+export async function countBatched(
+  session: RetentionSession,
+  spec: BatchedDeleteSpec,
+  cutoffs: RetentionCutoffs,
+): Promise<number> {
   const { rows } = await session.client.query<{ n: string }>(countSql(spec), spec.params(cutoffs));
   return Number(rows[0]?.n ?? 0);
 }
@@ -98,7 +102,10 @@ export async function deleteInBatches(
   let total = 0;
   for (;;) {
     signal?.throwIfAborted();
-    const deleted = await session.retrying(`delete ${spec.table}`, async () => (await session.client.query(sql, params)).rowCount ?? 0);
+    const deleted = await session.retrying(
+      `delete ${spec.table}`,
+      async () => (await session.client.query(sql, params)).rowCount ?? 0,
+    );
     total += deleted;
     if (deleted < batchSize) return total;
   }

@@ -50,7 +50,9 @@ export function partitionsToRemove(partitions: readonly DayPartition[], keepFrom
 }
 
 export async function countRows(client: pg.Client, name: string): Promise<number> {
-  const { rows } = await client.query<{ n: string }>(`select count(*)::bigint as n from ${client.escapeIdentifier(name)}`);
+  const { rows } = await client.query<{ n: string }>(
+    `select count(*)::bigint as n from ${client.escapeIdentifier(name)}`,
+  );
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -85,7 +87,10 @@ const since = (t0: number) => performance.now() - t0;
  * timeout the step is retried from the state the catalog shows now: a detach cut short in its
  * second phase leaves the partition pending detach, which `DETACH … FINALIZE` completes.
  */
-export async function removeDayPartition(session: RetentionSession, partition: DayPartition): Promise<RemovedPartition> {
+export async function removeDayPartition(
+  session: RetentionSession,
+  partition: DayPartition,
+): Promise<RemovedPartition> {
   const { client } = session;
   const parent = client.escapeIdentifier(partition.table);
   const child = client.escapeIdentifier(partition.name);

@@ -18,7 +18,11 @@ export interface PastBucketCounts {
  * availability_state, closing their open drops first — a few buckets per short transaction.
  * A bucket a poll is writing right now is locked: SKIP LOCKED leaves it to the next run.
  */
-export async function deletePastBuckets(session: RetentionSession, cutoffs: RetentionCutoffs, signal?: AbortSignal): Promise<PastBucketCounts> {
+export async function deletePastBuckets(
+  session: RetentionSession,
+  cutoffs: RetentionCutoffs,
+  signal?: AbortSignal,
+): Promise<PastBucketCounts> {
   const { client } = session;
   const totals = { discovery_buckets: 0, bucket_slots: 0, availability_state: 0, dropsClosed: 0 };
   const keptFrom = dayStart(cutoffs.dropEventsKeepFromDay);
@@ -39,7 +43,11 @@ export async function deletePastBuckets(session: RetentionSession, cutoffs: Rete
         );
         const ids = rows.map((r) => r.bucket_id);
         if (ids.length === 0) return { picked: 0, closed: 0, state: 0, slots: 0, buckets: 0 };
-        const closed = await client.query<{ closed: number }>(SQL_CLOSE_PAST_BUCKET_DROPS, [ids, cutoffs.now, keptFrom]);
+        const closed = await client.query<{ closed: number }>(SQL_CLOSE_PAST_BUCKET_DROPS, [
+          ids,
+          cutoffs.now,
+          keptFrom,
+        ]);
         const state = await client.query('delete from availability_state where bucket_id = any($1::text[])', [ids]);
         const slots = await client.query('delete from bucket_slots where bucket_id = any($1::text[])', [ids]);
         const buckets = await client.query('delete from discovery_buckets where bucket_id = any($1::text[])', [ids]);
@@ -63,7 +71,10 @@ export async function deletePastBuckets(session: RetentionSession, cutoffs: Rete
 }
 
 /** What deletePastBuckets would remove now, without removing it. */
-export async function countPastBuckets(session: RetentionSession, cutoffs: RetentionCutoffs): Promise<PastBucketCounts> {
+export async function countPastBuckets(
+  session: RetentionSession,
+  cutoffs: RetentionCutoffs,
+): Promise<PastBucketCounts> {
   const totals = { discovery_buckets: 0, bucket_slots: 0, availability_state: 0, dropsClosed: 0 };
   const keptFrom = dayStart(cutoffs.dropEventsKeepFromDay);
   for (const market of MARKET_SLUGS) {

@@ -61,7 +61,10 @@ export async function openRetentionSession(options: SessionOptions): Promise<Ret
         retries++;
         // Exponential backoff with full jitter: competing writers drift apart.
         const wait = Math.random() * RETENTION_RETRY_BASE_MS * 2 ** attempt;
-        (options.logger ?? SILENT).warn({ what, attempt: attempt + 1, code: (err as { code?: string }).code, waitMs: Math.round(wait) }, 'retention statement hit a lock, retrying');
+        (options.logger ?? SILENT).warn(
+          { what, attempt: attempt + 1, code: (err as { code?: string }).code, waitMs: Math.round(wait) },
+          'retention statement hit a lock, retrying',
+        );
         await pause(wait);
       }
     }

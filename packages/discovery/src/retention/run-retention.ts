@@ -102,8 +102,7 @@ export function defaultRetentionHolder(role: string): string {
   return `${role}@${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 }
 
-const zeroCounts = (): RetentionCounts =>
-  Object.fromEntries(RETENTION_TABLES.map((t) => [t, 0])) as RetentionCounts;
+const zeroCounts = (): RetentionCounts => Object.fromEntries(RETENTION_TABLES.map((t) => [t, 0])) as RetentionCounts;
 
 function partitionPlan(cutoffs: RetentionCutoffs): [DayPartitionedTable, string][] {
   return [
@@ -150,7 +149,11 @@ async function retentionPass(em: EntityManager, options: RetentionOptions, logge
   });
 
   try {
-    session = await openRetentionSession({ databaseUrl: sessionUrlOf(options, em), logger, lockTimeoutMs: options.lockTimeoutMs });
+    session = await openRetentionSession({
+      databaseUrl: sessionUrlOf(options, em),
+      logger,
+      lockTimeoutMs: options.lockTimeoutMs,
+    });
 
     partitions.created = await ensureDayPartitions(session, cutoffs.partitionsFromDay, cutoffs.partitionsToDay);
 
@@ -190,7 +193,10 @@ async function retentionPass(em: EntityManager, options: RetentionOptions, logge
     dropsClosed = past.dropsClosed;
 
     if (stuck.length > 0) {
-      throw new AppError('BUSY', `retention could not remove ${stuck.length} partition(s) within the lock timeout; the next run will`);
+      throw new AppError(
+        'BUSY',
+        `retention could not remove ${stuck.length} partition(s) within the lock timeout; the next run will`,
+      );
     }
   } catch (err) {
     // Recording the failure must not hide it (the database may be what failed).
@@ -229,7 +235,10 @@ export async function previewRetention(
 ): Promise<RetentionPreview> {
   const em = forkEm(options);
   const cutoffs = retentionCutoffs(options.config, options.now ?? new Date());
-  const session = await openRetentionSession({ databaseUrl: sessionUrlOf(options, em), logger: options.logger ?? SILENT });
+  const session = await openRetentionSession({
+    databaseUrl: sessionUrlOf(options, em),
+    logger: options.logger ?? SILENT,
+  });
   try {
     const wouldDelete = zeroCounts();
     const partitionsToDrop: string[] = [];

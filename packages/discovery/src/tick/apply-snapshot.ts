@@ -81,7 +81,14 @@ export async function notifyDrops(client: PgClient, bucketId: string, drops: num
 
 type TxResult = Omit<ApplyOutcome, 'retries'> & { venuesWritten: readonly VenueInfo[] };
 
-const nothing = (status: ApplyStatus): TxResult => ({ status, drops: [], closes: 0, reopened: 0, rowsWritten: 0, venuesWritten: [] });
+const nothing = (status: ApplyStatus): TxResult => ({
+  status,
+  drops: [],
+  closes: 0,
+  reopened: 0,
+  rowsWritten: 0,
+  venuesWritten: [],
+});
 
 async function applyInTransaction(
   client: PgClient,
@@ -121,7 +128,11 @@ async function applyInTransaction(
     ]);
     const venues = ctx.venueCache.pick(snap.venues.values(), new Set(), now, config.VENUE_TOUCH_MINUTES);
     const venueRows = await writeVenues(client, bucket.market, venues, new Set(), now, config);
-    return { ...nothing('calibrating'), rowsWritten: Number(cal.rows[0]?.slot_rows ?? 0) + 1 + venueRows, venuesWritten: venues };
+    return {
+      ...nothing('calibrating'),
+      rowsWritten: Number(cal.rows[0]?.slot_rows ?? 0) + 1 + venueRows,
+      venuesWritten: venues,
+    };
   }
 
   const suspect = n === 0 || (row.slot_count >= SUSPECT_MIN_PREV && n < row.slot_count * SUSPECT_SHRINK_RATIO);
@@ -131,8 +142,21 @@ async function applyInTransaction(
   }
 
   const ordinals = venueOrdinals(venueIds);
-  const diff = await client.query<{ kind: string; slot_key: string | null; event_id: string | null; minute: Date | string | null; n: string }>(
-    tickStatements(config).diffSlots([bucket.bucketId, int8Literal(keys), intLiteral(ordinals.ords), ordinals.venues, now, config.BUCKET_SLOT_CAP]),
+  const diff = await client.query<{
+    kind: string;
+    slot_key: string | null;
+    event_id: string | null;
+    minute: Date | string | null;
+    n: string;
+  }>(
+    tickStatements(config).diffSlots([
+      bucket.bucketId,
+      int8Literal(keys),
+      intLiteral(ordinals.ords),
+      ordinals.venues,
+      now,
+      config.BUCKET_SLOT_CAP,
+    ]),
   );
   let rowsWritten = 0;
   const candidates: string[] = [];
@@ -151,7 +175,9 @@ async function applyInTransaction(
   let reopened = 0;
   if (candidates.length > 0 || closingIds.length > 0) {
     const cand = candidates.map((k) => snap.byKey.get(k)!);
-    const res = await client.query<ApplyDropsRow>(applyDropsQuery(config, bucket, now, cand, closingIds, closingMinutes));
+    const res = await client.query<ApplyDropsRow>(
+      applyDropsQuery(config, bucket, now, cand, closingIds, closingMinutes),
+    );
     for (const r of res.rows) {
       if (r.kind === 'drop' && r.id !== null && r.venue_id !== null) drops.push({ id: r.id, venueId: r.venue_id });
       else if (r.kind === 'written') rowsWritten += Number(r.n);

@@ -72,7 +72,14 @@ export async function applyVenueDay(
       snap.slots.map((s) => s.venueId),
       now,
     ]);
-    const drops = await insertDrops(client, config, bucket, snap, cand.rows.map((r) => r.slot_key), now);
+    const drops = await insertDrops(
+      client,
+      config,
+      bucket,
+      snap,
+      cand.rows.map((r) => r.slot_key),
+      now,
+    );
     if (drops.length > 0) {
       const dropped = new Set(drops.map((d) => d.venueId));
       const venues = [...snap.venues.values()].filter((v) => dropped.has(v.id));
@@ -99,6 +106,7 @@ async function insertDrops(
   const cand = keys.map((k) => snap.byKey.get(k)!);
   const res = await client.query<ApplyDropsRow>(applyDropsQuery(config, bucket, now, cand, [], []));
   const drops: { id: string; venueId: string }[] = [];
-  for (const r of res.rows) if (r.kind === 'drop' && r.id !== null && r.venue_id !== null) drops.push({ id: r.id, venueId: r.venue_id });
+  for (const r of res.rows)
+    if (r.kind === 'drop' && r.id !== null && r.venue_id !== null) drops.push({ id: r.id, venueId: r.venue_id });
   return drops;
 }

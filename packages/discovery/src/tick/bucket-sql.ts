@@ -352,7 +352,9 @@ export const UNNAMED: TickStatements = {
   upsertVenues: unnamed(SQL_UPSERT_VENUES),
 };
 
-export type TickStatements = { readonly [K in keyof typeof PREPARED]: (values: unknown[]) => { text: string; values: unknown[]; name?: string } };
+export type TickStatements = {
+  readonly [K in keyof typeof PREPARED]: (values: unknown[]) => { text: string; values: unknown[]; name?: string };
+};
 
 /** The poll's statements for this database: named (the fast path) unless DATABASE_POOLER says a pooler is in front. */
 export function tickStatements(config: { readonly DATABASE_POOLER: 'none' | 'transaction' }): TickStatements {

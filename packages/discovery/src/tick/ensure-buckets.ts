@@ -54,7 +54,11 @@ export async function ensureBuckets(client: PgClient, config: Config, now: Date)
  * in key order), then deletes the buckets; bucket_slots and availability_state go by cascade.
  * A bucket a poll holds right now is skipped (advisory lock taken, or row locked).
  */
-async function deletePastBuckets(client: PgClient, ids: string[], now: Date): Promise<{ deleted: number; closed: number }> {
+async function deletePastBuckets(
+  client: PgClient,
+  ids: string[],
+  now: Date,
+): Promise<{ deleted: number; closed: number }> {
   await client.query('begin');
   try {
     const { rows } = await client.query<{ bucket_id: string }>(

@@ -34,8 +34,18 @@ order by a.opened_at desc, a.drop_event_id desc
 limit $4`;
 
 /** Builds one market's payload, trimming the longest segment until it fits the size limit. */
-export async function buildFeedPayload(client: PgClient, config: Config, market: string, now: Date): Promise<FeedCachePayload> {
-  const { rows } = await client.query<DropRow>(SQL_OPEN_DROPS, [market, now, RARITY_WINDOW_DAYS, config.STILL_OPEN_EVENTS_LIMIT]);
+export async function buildFeedPayload(
+  client: PgClient,
+  config: Config,
+  market: string,
+  now: Date,
+): Promise<FeedCachePayload> {
+  const { rows } = await client.query<DropRow>(SQL_OPEN_DROPS, [
+    market,
+    now,
+    RARITY_WINDOW_DAYS,
+    config.STILL_OPEN_EVENTS_LIMIT,
+  ]);
   const drops: DropDto[] = rows.map(toDropDto);
   const fresh = now.getTime() - FEED_JUST_OPENED_MINUTES * 60_000;
   const justOpened = drops.filter((d) => d.openedAt.getTime() >= fresh).slice(0, config.FEED_JUST_OPENED_CAP);
@@ -45,9 +55,18 @@ export async function buildFeedPayload(client: PgClient, config: Config, market:
     .sort((a, b) => compareForBoard(a.key, b.key))
     .slice(0, FEED_BOARD_CAP)
     .map((x) => x.d);
-  const payload: FeedCachePayload = { market, builtAt: now, justOpenedMinutes: FEED_JUST_OPENED_MINUTES, justOpened, stillOpen, board };
+  const payload: FeedCachePayload = {
+    market,
+    builtAt: now,
+    justOpenedMinutes: FEED_JUST_OPENED_MINUTES,
+    justOpened,
+    stillOpen,
+    board,
+  };
   while (Buffer.byteLength(JSON.stringify(payload)) > FEED_PAYLOAD_MAX_BYTES) {
-    const longest = (['stillOpen', 'board', 'justOpened'] as const).reduce((a, b) => (payload[a].length >= payload[b].length ? a : b));
+    const longest = (['stillOpen', 'board', 'justOpened'] as const).reduce((a, b) =>
+      payload[a].length >= payload[b].length ? a : b,
+    );
     payload[longest] = payload[longest].slice(0, Math.floor(payload[longest].length * 0.8));
   }
   return payload;

@@ -47,7 +47,11 @@ export interface PollBucketOptions {
  * then applied in one short transaction. A provider error is recorded on the bucket; nothing
  * else changes.
  */
-export async function pollBucket(options: PollBucketOptions, ctx: ApplyContext, due: PickedBucket): Promise<PollResult> {
+export async function pollBucket(
+  options: PollBucketOptions,
+  ctx: ApplyContext,
+  due: PickedBucket,
+): Promise<PollResult> {
   const { orm, config, provider, logger, signal, clock } = options;
   const log = logger.child({ bucket: due.bucket_id });
   const bucket = { bucketId: due.bucket_id, market: getMarket(due.market), date: due.date, timeSlot: due.time_slot };
@@ -60,17 +64,28 @@ export async function pollBucket(options: PollBucketOptions, ctx: ApplyContext, 
     if (signal?.aborted) return { kind: 'failed', code: perr.code, polledAt };
     log.warn({ code: perr.code, err: perr.message }, 'provider error');
     await withPgConnection(orm, (client) =>
-      client.query(SQL_RECORD_ERROR, [due.bucket_id, `${perr.code}: ${perr.message}`.slice(0, LAST_ERROR_MAX), polledAt]),
+      client.query(SQL_RECORD_ERROR, [
+        due.bucket_id,
+        `${perr.code}: ${perr.message}`.slice(0, LAST_ERROR_MAX),
+        polledAt,
+      ]),
     ).catch((e: unknown) => log.error({ err: e }, 'could not record the provider error'));
     return { kind: 'failed', code: perr.code, polledAt };
   }
   const prepared = prepareSnapshot(provider.name, snapshot, config.BUCKET_SLOT_CAP);
-  if (prepared.capped > 0) log.warn({ capped: prepared.capped, cap: config.BUCKET_SLOT_CAP }, 'snapshot over BUCKET_SLOT_CAP');
+  if (prepared.capped > 0)
+    log.warn({ capped: prepared.capped, cap: config.BUCKET_SLOT_CAP }, 'snapshot over BUCKET_SLOT_CAP');
   const polledAt = clock();
   const t = performance.now();
   try {
     const outcome = await withPgConnection(orm, (client) =>
-      applySnapshot(client, ctx, { bucketId: due.bucket_id, market: due.market, pickedScannedAt: due.scanned_at }, prepared, polledAt),
+      applySnapshot(
+        client,
+        ctx,
+        { bucketId: due.bucket_id, market: due.market, pickedScannedAt: due.scanned_at },
+        prepared,
+        polledAt,
+      ),
     );
     return {
       kind: 'done',

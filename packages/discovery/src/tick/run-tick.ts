@@ -69,14 +69,36 @@ export async function runDiscoveryTick(options: DiscoveryTickOptions): Promise<D
   const startedAt = clock();
   const t0 = performance.now();
   const stats: DiscoveryTickStats = {
-    bucketsCreated: 0, bucketsDeleted: 0, partitionsCreated: 0, due: 0, polled: 0, applied: 0, calibrating: 0,
-    suspect: 0, skipped: 0, failed: 0, providerErrors: {}, malformedHits: 0, drops: 0, closes: 0, reopened: 0,
-    rowsWritten: 0, txRetries: 0, dbMs: 0, durationMs: 0, feedVersions: {},
+    bucketsCreated: 0,
+    bucketsDeleted: 0,
+    partitionsCreated: 0,
+    due: 0,
+    polled: 0,
+    applied: 0,
+    calibrating: 0,
+    suspect: 0,
+    skipped: 0,
+    failed: 0,
+    providerErrors: {},
+    malformedHits: 0,
+    drops: 0,
+    closes: 0,
+    reopened: 0,
+    rowsWritten: 0,
+    txRetries: 0,
+    dbMs: 0,
+    durationMs: 0,
+    feedVersions: {},
   };
-  const ctx: ApplyContext = { config, venueCache: options.venueCache ?? processVenueCache, beforeCommit: options.beforeCommit };
+  const ctx: ApplyContext = {
+    config,
+    venueCache: options.venueCache ?? processVenueCache,
+    beforeCommit: options.beforeCommit,
+  };
   try {
     let guard = partitionGuards.get(config.PARTITION_PREMAKE_DAYS);
-    if (!guard) partitionGuards.set(config.PARTITION_PREMAKE_DAYS, (guard = new PartitionGuard(config.PARTITION_PREMAKE_DAYS)));
+    if (!guard)
+      partitionGuards.set(config.PARTITION_PREMAKE_DAYS, (guard = new PartitionGuard(config.PARTITION_PREMAKE_DAYS)));
     stats.partitionsCreated = await guard.ensure(orm.em.fork(), startedAt);
 
     const due = await withPgConnection(orm, async (client) => {
@@ -107,9 +129,16 @@ export async function runDiscoveryTick(options: DiscoveryTickOptions): Promise<D
     await recordJobRun(orm.em.fork(), { job: 'discovery', startedAt, status: 'ok', stats: { ...stats } });
     logger.info(
       {
-        polled: stats.polled, skipped: stats.skipped, failed: stats.failed, calibrating: stats.calibrating,
-        suspect: stats.suspect, drops: stats.drops, closes: stats.closes, txRetries: stats.txRetries,
-        providerErrors: stats.providerErrors, ms: stats.durationMs,
+        polled: stats.polled,
+        skipped: stats.skipped,
+        failed: stats.failed,
+        calibrating: stats.calibrating,
+        suspect: stats.suspect,
+        drops: stats.drops,
+        closes: stats.closes,
+        txRetries: stats.txRetries,
+        providerErrors: stats.providerErrors,
+        ms: stats.durationMs,
       },
       'discovery tick',
     );
@@ -117,9 +146,13 @@ export async function runDiscoveryTick(options: DiscoveryTickOptions): Promise<D
   } catch (err) {
     stats.durationMs = Math.round(performance.now() - t0);
     const message = err instanceof Error ? err.message : String(err);
-    await recordJobRun(orm.em.fork(), { job: 'discovery', startedAt, status: 'failed', stats: { ...stats }, error: message }).catch(
-      () => undefined,
-    );
+    await recordJobRun(orm.em.fork(), {
+      job: 'discovery',
+      startedAt,
+      status: 'failed',
+      stats: { ...stats },
+      error: message,
+    }).catch(() => undefined);
     throw err;
   }
 }

@@ -17,7 +17,13 @@ export class VenueCache {
     const out: VenueInfo[] = [];
     for (const v of venues) {
       const known = this.seen.get(v.id);
-      if (!known || dropped.has(v.id) || known.sig !== signature(v) || now.getTime() - known.at >= touchMinutes * 60_000) out.push(v);
+      if (
+        !known ||
+        dropped.has(v.id) ||
+        known.sig !== signature(v) ||
+        now.getTime() - known.at >= touchMinutes * 60_000
+      )
+        out.push(v);
     }
     return out;
   }

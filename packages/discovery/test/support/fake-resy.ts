@@ -50,7 +50,12 @@ export async function startFakeResy(handler: FakeHandler) {
   };
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
@@ -66,7 +71,15 @@ export function flatHit(id: number, name: string, starts: string[] | null) {
     price_range: 3,
     rating: 4.6,
     images: [`https://img.test/${id}.jpg`],
-    availability: starts === null ? null : { slots: starts.map((s, i) => ({ date: { start: s }, config: { id: i, token: `t${i}`, type: 'Dining Room' } })) },
+    availability:
+      starts === null
+        ? null
+        : {
+            slots: starts.map((s, i) => ({
+              date: { start: s },
+              config: { id: i, token: `t${i}`, type: 'Dining Room' },
+            })),
+          },
   };
 }
 

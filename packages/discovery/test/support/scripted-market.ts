@@ -19,7 +19,12 @@ const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.sl
  */
 export async function startScriptedMarket() {
   const venues = new Map<number, ScriptedVenue>();
-  const state = { emptyFilter: null as string | null, emptyNext: null as { filter: string; count: number } | null, emptyAnswers: 0, searchHidden: new Set<number>() };
+  const state = {
+    emptyFilter: null as string | null,
+    emptyNext: null as { filter: string; count: number } | null,
+    emptyAnswers: 0,
+    searchHidden: new Set<number>(),
+  };
   const search = (req: RecordedRequest, res: ServerResponse) => {
     const { page, per_page: perPage, slot_filter: filter, geo } = req.body;
     const next = state.emptyNext;
@@ -34,11 +39,18 @@ export async function startScriptedMarket() {
       .filter((v) => !state.searchHidden.has(v.id) && v.lat >= s && v.lat < n && v.lng >= w && v.lng < e)
       .map((v) => ({
         v,
-        starts: v.starts.filter((st) => st.startsWith(filter.day) && Math.abs(minutes(st.slice(11, 16)) - t) <= 30 && minutes(st.slice(11, 16)) - t < 30),
+        starts: v.starts.filter(
+          (st) =>
+            st.startsWith(filter.day) &&
+            Math.abs(minutes(st.slice(11, 16)) - t) <= 30 &&
+            minutes(st.slice(11, 16)) - t < 30,
+        ),
       }))
       .filter((x) => x.starts.length > 0)
       .sort((a, b) => b.starts.length - a.starts.length || a.v.id - b.v.id);
-    const hits = matching.slice((page - 1) * perPage, page * perPage).map((x) => flatHit(x.v.id, `Venue ${x.v.id}`, x.starts));
+    const hits = matching
+      .slice((page - 1) * perPage, page * perPage)
+      .map((x) => flatHit(x.v.id, `Venue ${x.v.id}`, x.starts));
     sendJson(res, 200, { search: { hits, pagination: { total_pages: Math.ceil(matching.length / perPage) } } });
   };
   const find = (req: RecordedRequest, res: ServerResponse) => {
@@ -46,7 +58,11 @@ export async function startScriptedMarket() {
     const v = venues.get(Number(url.searchParams.get('venue_id')));
     const day = url.searchParams.get('day') ?? '';
     if (!v) return sendJson(res, 200, { results: { venues: [] } });
-    const hit = flatHit(v.id, `Venue ${v.id}`, v.starts.filter((st) => st.startsWith(day)));
+    const hit = flatHit(
+      v.id,
+      `Venue ${v.id}`,
+      v.starts.filter((st) => st.startsWith(day)),
+    );
     sendJson(res, 200, { results: { venues: [{ venue: hit, slots: hit.availability?.slots ?? [] }] } });
   };
   const fake = await startFakeResy((req, res) => (req.path.startsWith('/4/find') ? find(req, res) : search(req, res)));

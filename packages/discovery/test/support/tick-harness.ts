@@ -57,7 +57,8 @@ export function captureLogger() {
     { level: 'info' },
     new Writable({
       write(chunk: Buffer, _e, done) {
-        for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+        for (const l of chunk.toString('utf8').split('\n'))
+          if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
         done();
       },
     }),
@@ -78,7 +79,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
 /** A clock that moves one cooldown and a bit per tick, so every bucket is due each tick. */
 export class TestClock {
   /** Noon UTC today: its day partition exists and New York is on the same date. */
-  constructor(public t = new Date(new Date().toISOString().slice(0, 10) + "T12:00:00Z").getTime()) {}
+  constructor(public t = new Date(new Date().toISOString().slice(0, 10) + 'T12:00:00Z').getTime()) {}
   now = (): Date => new Date(this.t);
   advance(ms: number): void {
     this.t += ms;
@@ -92,7 +93,15 @@ export function makeTicker(orm: () => MikroORM, config: Config, provider: Provid
     log,
     tick: (extra: Partial<DiscoveryTickOptions> = {}) => {
       clock.advance((config.DISCOVERY_BUCKET_COOLDOWN_SECONDS + 1) * 1000);
-      return runDiscoveryTick({ orm: orm(), config, provider, logger: log.logger, now: clock.now, venueCache, ...extra });
+      return runDiscoveryTick({
+        orm: orm(),
+        config,
+        provider,
+        logger: log.logger,
+        now: clock.now,
+        venueCache,
+        ...extra,
+      });
     },
   };
 }

@@ -131,7 +131,10 @@ export function scoreDetection(
     const isWatched = watched.venueIds.has(o.venueId) && watched.dates.has(o.date);
     if (isWatched) watchedOpenings++;
     const near = (p: Opening) =>
-      p !== o && p.venueId === o.venueId && p.date === o.date && Math.abs(timeToMinutes(p.time) - timeToMinutes(o.time)) < 60;
+      p !== o &&
+      p.venueId === o.venueId &&
+      p.date === o.date &&
+      Math.abs(timeToMinutes(p.time) - timeToMinutes(o.time)) < 60;
     const isCrowded = market.activeOpenings(o.startMs + 1).some(near);
     if (isCrowded) crowdedOpenings++;
     if (!fits) continue;

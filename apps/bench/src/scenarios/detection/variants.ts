@@ -12,7 +12,11 @@ import type { VariantName } from './options.js';
  * slot cap it had (30 s, 5 000) and its Resy search (legacy-resy-provider); the new one with
  * today's defaults and provider.
  */
-export function variantSetup(variant: VariantName, env: Record<string, string>, logger: Logger): { config: Config; provider: Provider } {
+export function variantSetup(
+  variant: VariantName,
+  env: Record<string, string>,
+  logger: Logger,
+): { config: Config; provider: Provider } {
   if (variant === 'old') {
     const config = loadConfig({ ...env, DISCOVERY_BUCKET_COOLDOWN_SECONDS: '30', BUCKET_SLOT_CAP: '5000' });
     return { config, provider: new LegacyResyProvider(config) };

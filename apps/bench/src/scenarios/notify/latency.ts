@@ -38,7 +38,10 @@ function subscriber(url: string, token: string): Client {
         EventSource,
         eventSourceOptions: () => ({
           fetch: (input: string | URL, init?: RequestInit) =>
-            fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } }),
+            fetch(input, {
+              ...init,
+              headers: { ...(init?.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` },
+            }),
         }),
       }),
     ],
@@ -113,7 +116,10 @@ export async function notifyLatency(ctx: BenchContext, sql: pg.Client, config: C
   const listener = new PgDropListener(ctx.databaseUrl, silent);
   await listener.start();
   const createContext = createRequestContextFactory({ orm: ctx.orm, config, drops: listener });
-  const handler = createHTTPHandler({ router: appRouter, createContext: ({ req }) => createContext(req.headers.authorization) });
+  const handler = createHTTPHandler({
+    router: appRouter,
+    createContext: ({ req }) => createContext(req.headers.authorization),
+  });
   const server = http.createServer((req, res) => void handler(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -143,7 +149,11 @@ export async function notifyLatency(ctx: BenchContext, sql: pg.Client, config: C
       `${hookBase}/${n}`,
       generateWebhookSecret(),
     ]);
-    subs.push(subscriber(url, token).notifications.onNew.subscribe(undefined, { onData: (e) => sse.set(`${n}:${e.data.drop.id}`, performance.now()) }));
+    subs.push(
+      subscriber(url, token).notifications.onNew.subscribe(undefined, {
+        onData: (e) => sse.set(`${n}:${e.data.drop.id}`, performance.now()),
+      }),
+    );
     users.push(n);
   }
   await sleep(1_000); // let every SSE stream open
@@ -169,7 +179,8 @@ export async function notifyLatency(ctx: BenchContext, sql: pg.Client, config: C
         await sleep(Math.random() * LATENCY_SPREAD_MS);
       }
       const deadline = performance.now() + LATENCY_DEADLINE_MS;
-      while (committed.some((c) => !sse.has(c.key) || !hooks.has(c.key)) && performance.now() < deadline) await sleep(50);
+      while (committed.some((c) => !sse.has(c.key) || !hooks.has(c.key)) && performance.now() < deadline)
+        await sleep(50);
       await job.stop();
       const onNew: number[] = [];
       const webhook: number[] = [];

@@ -21,7 +21,11 @@ async function main(): Promise<void> {
   const data = workerData as BenchNotifyData;
   const config = loadConfig({ NOTIFY_COOLDOWN_MINUTES: '0', WEBHOOK_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'silent' });
   const logger = pino({ level: 'silent' });
-  const orm = await createOrm({ databaseUrl: data.databaseUrl, poolMax: 3, applicationName: `bench-notify-${data.mode}` });
+  const orm = await createOrm({
+    databaseUrl: data.databaseUrl,
+    poolMax: 3,
+    applicationName: `bench-notify-${data.mode}`,
+  });
   try {
     if (data.mode === 'once') {
       await runNotify({ orm, config, logger, recordRun: false });
@@ -30,7 +34,14 @@ async function main(): Promise<void> {
       parentPort?.on('message', (m) => {
         if (m === 'cancel') abort.abort();
       });
-      await runNotifyWorker({ orm, config, logger, databaseUrl: data.databaseUrl, signal: abort.signal, recordRun: false });
+      await runNotifyWorker({
+        orm,
+        config,
+        logger,
+        databaseUrl: data.databaseUrl,
+        signal: abort.signal,
+        recordRun: false,
+      });
     }
   } finally {
     await orm.close(true);

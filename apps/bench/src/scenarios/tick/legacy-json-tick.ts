@@ -42,9 +42,10 @@ export async function legacyApply(
       prev: string[];
       open: Record<string, { id: string; minute: string }>;
       baseline_polls: number;
-    }>('select baseline, baseline_venues, prev, open, baseline_polls from bench_legacy_buckets where bucket_id = $1 for update', [
-      legacyId,
-    ]);
+    }>(
+      'select baseline, baseline_venues, prev, open, baseline_polls from bench_legacy_buckets where bucket_id = $1 for update',
+      [legacyId],
+    );
     const row = rows[0]!;
     const curr = snap.slots;
     const currIds = new Set(curr.map((s) => s.slotId));
@@ -67,7 +68,8 @@ export async function legacyApply(
       const baseVenues = new Set(row.baseline_venues);
       const open = { ...row.open };
       const dropped = curr.filter(
-        (s) => !prev.has(s.slotId) && !baseline.has(s.slotId) && !baseVenues.has(s.venueId) && open[s.slotId] === undefined,
+        (s) =>
+          !prev.has(s.slotId) && !baseline.has(s.slotId) && !baseVenues.has(s.venueId) && open[s.slotId] === undefined,
       );
       if (dropped.length > 0) {
         const ins = await client.query<{ id: string; opened_minute: string; slot_id: string }>(
@@ -148,12 +150,10 @@ export async function legacyApply(
         rowsWritten += m.rowCount ?? 0;
       }
       droppedVenues = new Set(dropped.map((s) => s.venueId));
-      await client.query(`update bench_legacy_buckets set prev = $2::jsonb, open = $3::jsonb, scanned_at = $4 where bucket_id = $1`, [
-        legacyId,
-        JSON.stringify([...currIds]),
-        JSON.stringify(open),
-        now,
-      ]);
+      await client.query(
+        `update bench_legacy_buckets set prev = $2::jsonb, open = $3::jsonb, scanned_at = $4 where bucket_id = $1`,
+        [legacyId, JSON.stringify([...currIds]), JSON.stringify(open), now],
+      );
       rowsWritten += 1;
     }
     // Every venue of the poll, every poll (sorted, to spare the legacy variant its deadlocks here).

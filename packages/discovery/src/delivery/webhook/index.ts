@@ -1,5 +1,11 @@
 export * from './webhook-limits.js';
 export { generateWebhookSecret, signWebhook } from './webhook-signature.js';
-export { assertWebhookTarget, isBlockedAddress, parseWebhookUrl, guardedLookup, type LookupAll } from './webhook-url.js';
+export {
+  assertWebhookTarget,
+  isBlockedAddress,
+  parseWebhookUrl,
+  guardedLookup,
+  type LookupAll,
+} from './webhook-url.js';
 export { postWebhook, type WebhookPostResult } from './webhook-post.js';
 export { webhookChannel, webhookOutcome, type WebhookSettings, type WebhookTarget } from './webhook-channel.js';

@@ -53,15 +53,21 @@ export const webhookChannel: DeliveryChannel<WebhookSettings, WebhookTarget> = {
   name: 'webhook',
   async validateSettings(raw, ctx) {
     const parsed = settingsInput.safeParse(raw);
-    if (!parsed.success) throw new AppError('BAD_INPUT', `webhook settings need a url of 1 to ${WEBHOOK_URL_MAX_LENGTH} characters`);
+    if (!parsed.success)
+      throw new AppError('BAD_INPUT', `webhook settings need a url of 1 to ${WEBHOOK_URL_MAX_LENGTH} characters`);
     const url = parseWebhookUrl(parsed.data.url);
     await assertWebhookTarget(url, ctx.allowPrivate);
     return { url: url.href };
   },
   recipientSql: 'u.webhook_url is not null and u.webhook_secret is not null and u.webhook_disabled_at is null',
   async loadTargets(db: PgClient, userIds) {
-    const { rows } = await db.query<{ user_id: string; url: string; secret: string; previous: string | null }>(TARGETS_SQL, [userIds]);
-    return new Map(rows.map((r) => [r.user_id, { url: r.url, secrets: r.previous ? [r.secret, r.previous] : [r.secret] }]));
+    const { rows } = await db.query<{ user_id: string; url: string; secret: string; previous: string | null }>(
+      TARGETS_SQL,
+      [userIds],
+    );
+    return new Map(
+      rows.map((r) => [r.user_id, { url: r.url, secrets: r.previous ? [r.secret, r.previous] : [r.secret] }]),
+    );
   },
   async send(delivery, ctx) {
     const result = await postWebhook({

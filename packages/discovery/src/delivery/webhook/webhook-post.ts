@@ -77,7 +77,11 @@ export function postWebhook(opts: {
         });
         const status = res.statusCode ?? 0;
         const done = () =>
-          finish(status >= 200 && status < 300 ? { ok: true, status, error: null } : { ok: false, status, error: `HTTP ${status}` });
+          finish(
+            status >= 200 && status < 300
+              ? { ok: true, status, error: null }
+              : { ok: false, status, error: `HTTP ${status}` },
+          );
         res.on('end', done);
         res.on('close', done);
         res.on('error', done);
@@ -89,7 +93,12 @@ export function postWebhook(opts: {
       req.destroy();
     }, opts.timeoutMs);
     req.on('error', (err: NodeJS.ErrnoException) =>
-      finish({ ok: false, status: null, error: err.code ? `${err.code}: ${err.message}` : err.message, refused: err.code === 'EBLOCKED' }),
+      finish({
+        ok: false,
+        status: null,
+        error: err.code ? `${err.code}: ${err.message}` : err.message,
+        refused: err.code === 'EBLOCKED',
+      }),
     );
     req.end(opts.body);
   });

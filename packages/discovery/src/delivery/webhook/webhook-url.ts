@@ -55,7 +55,8 @@ export function parseWebhookUrl(raw: string): URL {
     throw new AppError('BAD_INPUT', 'webhook url is not a valid URL');
   }
   if (raw.length > WEBHOOK_URL_MAX_LENGTH) throw new AppError('BAD_INPUT', 'webhook url is too long');
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError('BAD_INPUT', 'webhook url must be http or https');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new AppError('BAD_INPUT', 'webhook url must be http or https');
   if (url.username || url.password) throw new AppError('BAD_INPUT', 'webhook url must not carry credentials');
   return url;
 }
@@ -74,7 +75,11 @@ const systemLookupAll: LookupAll = (host) =>
  * not allowed). Called when a webhook is set; delivery checks again at connect time (see
  * `guardedLookup`), because DNS can change after the URL was accepted.
  */
-export async function assertWebhookTarget(url: URL, allowPrivate: boolean, lookupAll: LookupAll = systemLookupAll): Promise<void> {
+export async function assertWebhookTarget(
+  url: URL,
+  allowPrivate: boolean,
+  lookupAll: LookupAll = systemLookupAll,
+): Promise<void> {
   if (allowPrivate) return;
   const host = hostOf(url);
   let addresses: { address: string }[];
@@ -84,11 +89,18 @@ export async function assertWebhookTarget(url: URL, allowPrivate: boolean, looku
     throw new AppError('BAD_INPUT', 'webhook host does not resolve');
   }
   if (addresses.length === 0 || addresses.some((a) => isBlockedAddress(a.address))) {
-    throw new AppError('BAD_INPUT', 'webhook host resolves to an address that is not public (loopback, private, link-local, reserved or a form wrapping one)');
+    throw new AppError(
+      'BAD_INPUT',
+      'webhook host resolves to an address that is not public (loopback, private, link-local, reserved or a form wrapping one)',
+    );
   }
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | { address: string; family: number }[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | { address: string; family: number }[],
+  family?: number,
+) => void;
 
 /**
  * A `lookup` for http(s).request that resolves the host and refuses blocked addresses at connect

@@ -88,7 +88,12 @@ export class CallGuard {
     const unseen = (last?.slots ?? []).filter((s) => !seen.has(s.venueId));
     const leftTail = unseen.some((s) => (counts.get(s.venueId) ?? 0) <= tailSlots);
     const slots = [...answer, ...unseen];
-    return { slots, suspect: false, truncated: false, commit: this.remember(key, slots, false, leftTail ? { ...scan, fullAt: 0 } : scan) };
+    return {
+      slots,
+      suspect: false,
+      truncated: false,
+      commit: this.remember(key, slots, false, leftTail ? { ...scan, fullAt: 0 } : scan),
+    };
   }
 
   private remember(key: string, slots: readonly CallSlot[], pending: boolean, scan: BoxScan): () => void {

@@ -168,7 +168,8 @@ async function attempt<T>(options: ResyHttpOptions, request: ResyRequest<T>, sig
 /** Maps a non-200 response to a provider error code (auth, blocked, rate_limited, upstream). */
 export function classifyStatus(res: Response, what = 'resy search'): ProviderError {
   const status = res.status;
-  if (status === 401 || status === 419) return new ProviderError('auth', `${what}: HTTP ${status} (credentials refused)`, { status });
+  if (status === 401 || status === 419)
+    return new ProviderError('auth', `${what}: HTTP ${status} (credentials refused)`, { status });
   if (status >= 300 && status < 400) {
     const location = res.headers.get('location') ?? '';
     if (/login|signin|auth/i.test(location)) {

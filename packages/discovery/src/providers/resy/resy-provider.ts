@@ -1,7 +1,15 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { RequestBudget } from '../../budget/request-budget.js';
-import type { Provider, ProviderBucket, Snapshot, SnapshotSlot, VenueDay, VenueDayQuery, VenueInfo } from '../provider.js';
+import type {
+  Provider,
+  ProviderBucket,
+  Snapshot,
+  SnapshotSlot,
+  VenueDay,
+  VenueDayQuery,
+  VenueInfo,
+} from '../provider.js';
 import { ProviderError } from '../provider.js';
 import { CallGuard, type BoxScan, type CallSlot } from './call-guard.js';
 import { getVenueFind, postSearch, type ResyHttpOptions, type SearchCallStats } from './resy-http.js';
@@ -53,7 +61,13 @@ interface PollState {
   readonly bucket: ProviderBucket;
   readonly venues: Map<string, VenueInfo>;
   readonly slots: Map<string, MergedSlot>;
-  readonly stats: SearchCallStats & { malformed: number; suspectCalls: number; truncatedCalls: number; tiles: number; doubtfulRetries: number };
+  readonly stats: SearchCallStats & {
+    malformed: number;
+    suspectCalls: number;
+    truncatedCalls: number;
+    tiles: number;
+    doubtfulRetries: number;
+  };
   readonly commits: (() => void)[];
   readonly signal: AbortSignal;
 }
@@ -144,7 +158,15 @@ export class ResyProvider implements Provider {
       bucket,
       venues: new Map(),
       slots: new Map(),
-      stats: { requests: 0, retries: 0, malformed: 0, suspectCalls: 0, truncatedCalls: 0, tiles: 0, doubtfulRetries: 0 },
+      stats: {
+        requests: 0,
+        retries: 0,
+        malformed: 0,
+        suspectCalls: 0,
+        truncatedCalls: 0,
+        tiles: 0,
+        doubtfulRetries: 0,
+      },
       commits: [],
       signal: signal ? AbortSignal.any([signal, controller.signal]) : controller.signal,
     };
@@ -214,7 +236,12 @@ export class ResyProvider implements Provider {
     if (!query.venueId.startsWith(`${RESY_PROVIDER_NAME}:`) || !Number.isSafeInteger(resyId) || resyId <= 0) {
       throw new ProviderError('malformed', 'resy find: not a resy venue id', { retryable: false });
     }
-    const res = await getVenueFind(this.http, { venueId: resyId, day: query.date, partySize: query.partySize }, stats, signal);
+    const res = await getVenueFind(
+      this.http,
+      { venueId: resyId, day: query.date, partySize: query.partySize },
+      stats,
+      signal,
+    );
     const raw = res.results.venues[0];
     if (raw === undefined) return { venue: null, slots: [], stats };
     const hit = parseFindVenue(raw);
@@ -251,7 +278,11 @@ export class ResyProvider implements Provider {
         const slotCount = answer.hits.reduce((n, h) => n + h.slots.length, 0);
         // An empty or collapsed answer is often one bad answer: ask again before believing it. (A
         // tail answer is small by design; its pages are checked one by one instead.)
-        if (answer.mode === 'full' && attempt < SUSPECT_RETRIES && this.guard.doubtful(boxKey, slotCount, tile.path.length > 0)) {
+        if (
+          answer.mode === 'full' &&
+          attempt < SUSPECT_RETRIES &&
+          this.guard.doubtful(boxKey, slotCount, tile.path.length > 0)
+        ) {
           state.stats.doubtfulRetries += 1;
           continue;
         }
@@ -318,7 +349,13 @@ export class ResyProvider implements Provider {
         if (hit.slots.length === 0) exhausted = true;
         hits.push(hit);
       }
-      return { hits, full: res.search.hits.length >= perPage, totalPages: count, exhausted, empty: res.search.hits.length === 0 };
+      return {
+        hits,
+        full: res.search.hits.length >= perPage,
+        totalPages: count,
+        exhausted,
+        empty: res.search.hits.length === 0,
+      };
     }
   }
 
@@ -341,7 +378,8 @@ export class ResyProvider implements Provider {
       }
       expected = got.totalPages ?? expected;
       if (got.exhausted || !got.full) return { mode: 'full', hits, truncated: false, incomplete: false, pages: page };
-      if (got.totalPages !== undefined && page >= got.totalPages) return { mode: 'full', hits, truncated: false, incomplete: false, pages: page };
+      if (got.totalPages !== undefined && page >= got.totalPages)
+        return { mode: 'full', hits, truncated: false, incomplete: false, pages: page };
       // The count already says the ranking runs past the cap: split now, not after maxPages.
       if (got.totalPages !== undefined && got.totalPages > maxPages) {
         const children = req.split();
@@ -394,7 +432,13 @@ export class ResyProvider implements Provider {
   }
 
   /** A box's complete (or guarded) answer into the poll's snapshot; returns what it took. */
-  private takeBox(state: PollState, boxKey: string, partySize: number, answer: BoxAnswer, scan: BoxScan): readonly CallSlot[] {
+  private takeBox(
+    state: PollState,
+    boxKey: string,
+    partySize: number,
+    answer: BoxAnswer,
+    scan: BoxScan,
+  ): readonly CallSlot[] {
     const slots: CallSlot[] = [];
     for (const hit of answer.hits) {
       const info = venueInfo(state.bucket.market.locationSlug, hit);

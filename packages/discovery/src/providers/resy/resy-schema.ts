@@ -42,10 +42,7 @@ const venueSchema = z.object({
 });
 
 /** A hit is the venue itself, or nests it under `venue` (availability beside it or inside). */
-const hitSchema = z.union([
-  z.object({ venue: venueSchema, availability: availabilitySchema.optional() }),
-  venueSchema,
-]);
+const hitSchema = z.union([z.object({ venue: venueSchema, availability: availabilitySchema.optional() }), venueSchema]);
 
 export const slotSchema = z.object({
   date: z.object({ start: z.string().regex(LOCAL_START) }),

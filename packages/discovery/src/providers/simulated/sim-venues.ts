@@ -2,9 +2,44 @@ import type { VenueInfo } from '../provider.js';
 import { hashString, unit } from './sim-random.js';
 
 const FIRST = ['Golden', 'Little', 'Blue', 'Wild', 'Old', 'Silver', 'Red', 'Quiet', 'Lucky', 'Salt', 'Iron', 'Olive'];
-const SECOND = ['Fig', 'Oyster', 'Lantern', 'Harbor', 'Table', 'Garden', 'Ember', 'Anchor', 'Pearl', 'Sparrow', 'Vine', 'Kettle'];
-const NEIGHBORHOODS = ['West Village', 'Midtown', 'Downtown', 'Old Town', 'Riverside', 'Arts District', 'Harbor', 'Uptown', 'Chinatown', 'Little Italy'];
-const CUISINES = ['Italian', 'Japanese', 'French', 'Mexican', 'American', 'Korean', 'Thai', 'Seafood', 'Steakhouse', 'Mediterranean'];
+const SECOND = [
+  'Fig',
+  'Oyster',
+  'Lantern',
+  'Harbor',
+  'Table',
+  'Garden',
+  'Ember',
+  'Anchor',
+  'Pearl',
+  'Sparrow',
+  'Vine',
+  'Kettle',
+];
+const NEIGHBORHOODS = [
+  'West Village',
+  'Midtown',
+  'Downtown',
+  'Old Town',
+  'Riverside',
+  'Arts District',
+  'Harbor',
+  'Uptown',
+  'Chinatown',
+  'Little Italy',
+];
+const CUISINES = [
+  'Italian',
+  'Japanese',
+  'French',
+  'Mexican',
+  'American',
+  'Korean',
+  'Thai',
+  'Seafood',
+  'Steakhouse',
+  'Mediterranean',
+];
 
 /** A simulated venue: what the provider reports plus how it behaves. */
 export interface SimVenue {

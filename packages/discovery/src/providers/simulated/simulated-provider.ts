@@ -96,7 +96,9 @@ export class SimulatedProvider implements Provider {
       const venue = model.venues[venueIndex]!;
       const key = `${venueIndex}|${time}`;
       if (slots.has(key)) return;
-      const sizes = partySizes.filter((s) => unit(this.options.seed, model.bucketHash, venueIndex, time, s) < PARTY_SIZE_SHARE);
+      const sizes = partySizes.filter(
+        (s) => unit(this.options.seed, model.bucketHash, venueIndex, time, s) < PARTY_SIZE_SHARE,
+      );
       const chosen = sizes.length > 0 ? sizes : partySizes.slice(0, 1);
       if (chosen.length === 0) return;
       venues.set(venue.info.id, venue.info);
