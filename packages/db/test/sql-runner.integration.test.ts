@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useTestDatabase } from '@dropwatch/db/testing';
+import { useTestDatabase } from '../src/testing/index.js';
 import { emRunner, pgArray } from '../src/index.js';
 
 const t = useTestDatabase();
