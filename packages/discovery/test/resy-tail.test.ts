@@ -1,38 +1,14 @@
 import { getMarket } from '@dropwatch/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResyProvider, type ProviderBucket } from '../src/index.js';
-import { startScriptedMarket } from './support/scripted-market.js';
+import { describe, expect, it } from 'vitest';
+import { useScriptedBucket } from './support/scripted-market.js';
 
-const day = '2030-01-05';
-const bucket: ProviderBucket = { bucketId: `nyc_${day}_20:30`, market: getMarket('nyc'), date: day, timeSlot: '20:30' };
-const [south, west] = getMarket('nyc').boundingBox;
-let market: Awaited<ReturnType<typeof startScriptedMarket>>;
-
-beforeAll(async () => {
-  market = await startScriptedMarket();
-});
-afterAll(async () => {
-  await market.close();
-});
-
-const provider = () =>
-  new ResyProvider({
-    baseUrl: market.url,
-    apiKey: 'k',
-    perPage: 20,
-    maxPages: 10,
-    maxRps: 1_000,
-    timeoutMs: 2_000,
-    retryBaseMs: 5,
-  });
-const place = (id: number, starts: string[]) =>
-  market.venues.set(id, { id, lat: south + 0.001 * (id % 50), lng: west + 0.001 * Math.floor(id / 50), starts });
-const at = (hhmm: string) => `${day} ${hhmm}:00`;
+const { bucket, provider, place, at, market: scripted } = useScriptedBucket();
+const [south, west] = getMarket('nyc').boundingBox as [number, number, number, number];
 const venuesOf = (slots: readonly { venueId: string }[]) => new Set(slots.map((s) => s.venueId));
 
 describe('Resy provider: the tail of the ranking between full scans', () => {
   it('reads only the pages of venues with few slots, carries the head, and sees a new opening there', async () => {
-    market.venues.clear();
+    scripted().venues.clear();
     // 140 venues with three slots each (pages 1–7 of 20) and 10 with one (page 8).
     for (let id = 1; id <= 140; id++) place(id, [at('20:15'), at('20:30'), at('20:45')]);
     for (let id = 141; id <= 150; id++) place(id, [at('20:05')]);
@@ -42,9 +18,11 @@ describe('Resy provider: the tail of the ranking between full scans', () => {
     const fullRequests = first.stats.requests;
 
     place(151, [at('20:10')]);
-    market.requests.length = 0;
+    scripted().requests.length = 0;
     const second = await p.fetchSnapshot(bucket, [2]);
-    const pages = market.requests.filter((r) => r.body.slot_filter?.time_filter === '20:30').map((r) => r.body.page);
+    const pages = scripted()
+      .requests.filter((r) => r.body.slot_filter?.time_filter === '20:30')
+      .map((r) => r.body.page);
     // The tail of the 20:30 call: its last page, then back one page to where three-slot venues start.
     expect(pages.sort()).toEqual([7, 8]);
     expect(second.stats.requests).toBeLessThan(fullRequests);
@@ -54,51 +32,45 @@ describe('Resy provider: the tail of the ranking between full scans', () => {
   });
 
   it('a tail venue missing from the tail is carried until a full scan tells gone from moved up; an empty tail page is asked again', async () => {
-    market.venues.clear();
+    scripted().venues.clear();
     for (let id = 1; id <= 60; id++) place(id, [at('20:15'), at('20:30'), at('20:45')]);
     for (let id = 61; id <= 65; id++) place(id, [at('20:05')]);
     const p = provider();
     await p.fetchSnapshot(bucket, [2]);
     // 61 is booked out; 62 gains three tables and ranks first, on a page the tail read skips.
-    market.venues.get(61)!.starts = [];
-    market.venues.get(62)!.starts = [at('20:05'), at('20:10'), at('20:15'), at('20:20')];
-    market.requests.length = 0;
+    scripted().venues.get(61)!.starts = [];
+    scripted().venues.get(62)!.starts = [at('20:05'), at('20:10'), at('20:15'), at('20:20')];
+    scripted().requests.length = 0;
     const unsure = await p.fetchSnapshot(bucket, [2]);
     const pagesOf2030 = () =>
-      market.requests.filter((r) => r.body.slot_filter?.time_filter === '20:30').map((r) => r.body.page);
+      scripted()
+        .requests.filter((r) => r.body.slot_filter?.time_filter === '20:30')
+        .map((r) => r.body.page);
     expect(pagesOf2030()).not.toContain(1);
     // Neither closes on a read that could not see the head.
     expect(venuesOf(unsure.slots).has('resy:61')).toBe(true);
     expect(unsure.slots.filter((s) => s.venueId === 'resy:62').map((s) => s.localStart)).toEqual([at('20:05')]);
     // The next read is a full scan: 61 is gone, 62 has all four.
-    market.requests.length = 0;
+    scripted().requests.length = 0;
     const gone = await p.fetchSnapshot(bucket, [2]);
     expect(pagesOf2030()).toContain(1);
     expect(venuesOf(gone.slots).has('resy:61')).toBe(false);
     expect(gone.slots.filter((s) => s.venueId === 'resy:62')).toHaveLength(4);
     expect(venuesOf(gone.slots).size).toBe(64);
     // One tail page answers empty: asked again, nothing is lost.
-    market.state.emptyNext = { filter: '20:30', count: 1 };
+    scripted().state.emptyNext = { filter: '20:30', count: 1 };
     const after = await p.fetchSnapshot(bucket, [2]);
     expect(venuesOf(after.slots).size).toBe(64);
     expect(after.stats.doubtfulRetries).toBeGreaterThanOrEqual(1);
   });
 
   it('a box still truncated at the deepest tiling never reads only its tail: a venue shifting in is no drop, one shifting out does not close', async () => {
-    market.venues.clear();
+    scripted().venues.clear();
     // 50 one-slot venues at one point: no split separates them, and 2 pages of 20 show 40.
     const point = (id: number) =>
-      market.venues.set(id, { id, lat: south + 0.0123, lng: west + 0.0123, starts: [at('20:20')] });
+      scripted().venues.set(id, { id, lat: south + 0.0123, lng: west + 0.0123, starts: [at('20:20')] });
     for (let id = 2; id <= 51; id++) point(id);
-    const q = new ResyProvider({
-      baseUrl: market.url,
-      apiKey: 'k',
-      perPage: 20,
-      maxPages: 2,
-      maxRps: 1_000,
-      timeoutMs: 2_000,
-      retryBaseMs: 5,
-    });
+    const q = provider({ maxPages: 2 });
     const first = await q.fetchSnapshot(bucket, [2]);
     expect(first.stats.truncatedCalls).toBeGreaterThanOrEqual(1);
     expect(venuesOf(first.slots).has('resy:41')).toBe(true);

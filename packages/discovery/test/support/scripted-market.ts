@@ -1,4 +1,7 @@
 import type { ServerResponse } from 'node:http';
+import { getMarket } from '@dropwatch/core';
+import { afterAll, beforeAll } from 'vitest';
+import { ResyProvider, type ProviderBucket, type ResyProviderOptions } from '../../src/index.js';
 import { flatHit, sendJson, startFakeResy, type RecordedRequest } from './fake-resy.js';
 
 /** A venue of the scripted market: where it is and which local starts it offers (both party sizes). */
@@ -67,4 +70,49 @@ export async function startScriptedMarket() {
   };
   const fake = await startFakeResy((req, res) => (req.path.startsWith('/4/find') ? find(req, res) : search(req, res)));
   return { ...fake, venues, state };
+}
+
+/**
+ * A scripted market for one file's tests, started before them and closed after: one 20:30 bucket
+ * on a fixed day, a Resy provider on it with pages of 20, and helpers to place venues.
+ */
+export function useScriptedBucket() {
+  const day = '2030-01-05';
+  const nyc = getMarket('nyc');
+  const bucket: ProviderBucket = { bucketId: `nyc_${day}_20:30`, market: nyc, date: day, timeSlot: '20:30' };
+  const [south, west] = nyc.boundingBox;
+  let started: Awaited<ReturnType<typeof startScriptedMarket>> | undefined;
+  beforeAll(async () => {
+    started = await startScriptedMarket();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  const market = () => started!;
+  return {
+    day,
+    bucket,
+    market,
+    provider: (options: Partial<ResyProviderOptions> = {}) =>
+      new ResyProvider({
+        baseUrl: market().url,
+        apiKey: 'k',
+        perPage: 20,
+        maxPages: 10,
+        maxRps: 1_000,
+        timeoutMs: 2_000,
+        retryBaseMs: 5,
+        ...options,
+      }),
+    /** A venue at a grid point of the market's south-west corner (50 a row) with these local starts. */
+    place: (id: number, starts: string[]) =>
+      market().venues.set(id, {
+        id,
+        lat: south + 0.001 * (id % 50),
+        lng: west + 0.001 * Math.floor(id / 50),
+        starts,
+      }),
+    /** The bucket day's local start at HH:MM. */
+    at: (hhmm: string) => `${day} ${hhmm}:00`,
+  };
 }
