@@ -16,7 +16,7 @@ export function pgbouncerMissing(): string | undefined {
 }
 
 export interface PgBouncerOptions {
-  /** The PostgreSQL server behind the pooler (its host, port and user are used; trust auth). */
+  /** The PostgreSQL server behind the pooler (its host, port, user and password, if any). */
   readonly serverUrl: string;
   /** Database names routed through the pooler. */
   readonly databases: readonly string[];
@@ -51,8 +51,13 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
   const port = await freePort();
   const dir = await mkdtemp(path.join(tmpdir(), 'dropwatch-pgbouncer-'));
   await chmod(dir, 0o755);
+  // The embedded Postgres asks for a password (a server on trust auth does not): PgBouncer logs in
+  // to the server with the one in the URL.
+  const password = decodeURIComponent(server.password);
+  const serverAuth = password === '' ? '' : ` password='${password.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const dbLines = options.databases.map(
-    (name) => `${name} = host=${server.hostname} port=${server.port || '5432'} dbname=${name} user=${user}`,
+    (name) =>
+      `${name} = host=${server.hostname} port=${server.port || '5432'} dbname=${name} user=${user}${serverAuth}`,
   );
   const ini = [
     '[databases]',
