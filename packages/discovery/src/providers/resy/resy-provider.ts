@@ -24,13 +24,19 @@ const RESY_SITE = 'https://resy.com';
 export const SUSPECT_RETRIES = 2;
 /** Venues with at most this many slots in a call are its tail: where drops happen (a venue that can drop has only the table that opened). */
 export const TAIL_SLOTS = 1;
-/** A box is scanned whole at least this often; in between only its tail is read. */
-export const FULL_SCAN_EVERY_MS = 60_000;
+/**
+ * A box is scanned whole at least this often; in between only its tail is read. The head it skips
+ * holds venues with regular tables, which never drop; a tail venue that moves up into it forces a
+ * full scan at once (call-guard). Long, because in a large market a full scan is many pages and a
+ * shorter period made every poll pay for one.
+ */
+export const FULL_SCAN_EVERY_MS = 300_000;
 /**
  * A call's last answer stands in for it in a poll that refreshes another party size for at most
- * this long; an older one is asked again.
+ * this long; an older one is asked again. Longer than the slowest poll interval in a large market,
+ * where halving a poll's cost matters most.
  */
-export const CARRY_MAX_MS = 300_000;
+export const CARRY_MAX_MS = 900_000;
 /** Calls whose last answer is kept for carrying (28 buckets × party sizes × hours, a few markets). */
 const CARRIED_CALLS_MAX = 4_000;
 
