@@ -1,7 +1,7 @@
 import { getMarket, loadConfig, marketToday } from '@dropwatch/core';
 import { useTestDatabase, waitFor } from '@dropwatch/db/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createProvider, runPoller, type PollerStats } from '../src/index.js';
+import { createProvider, runPoller, type PollEvent, type PollerStats } from '../src/index.js';
 import { startScriptedMarket } from './support/scripted-market.js';
 import { captureLogger } from './support/tick-harness.js';
 
@@ -35,6 +35,9 @@ const config = loadConfig({
 let provider: ReturnType<typeof createProvider>;
 
 /** Runs the real poller against the scripted market until `until` holds (or its deadline). */
+/** Every poll the poller reported (its per-poll hook: what the process metrics count). */
+const events: PollEvent[] = [];
+
 async function poll(until: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<PollerStats> {
   const abort = new AbortController();
   const running = runPoller({
@@ -43,6 +46,7 @@ async function poll(until: () => Promise<boolean>, what: string, timeoutMs = 30_
     provider,
     logger: captureLogger().logger,
     signal: abort.signal,
+    onPoll: (e) => events.push(e),
   });
   try {
     await waitFor(async () => ((await until()) ? true : undefined), timeoutMs, what);
@@ -169,8 +173,12 @@ describe('the continuous poller', () => {
     // The search does not show the new table yet; only the venue's own availability does.
     market.state.searchHidden.add(7);
     market.venues.get(7)!.starts = [start('20:45')];
+    events.length = 0;
     const stats = await poll(async () => (await drops()).length > 0, 'a drop');
     expect(stats.fastLanePolls).toBeGreaterThan(0);
+    // The drop is reported as the fast lane's, so the process's drop counter includes it.
+    expect(events.filter((e) => e.lane === 'venue').reduce((n, e) => n + e.drops, 0)).toBe(1);
+    expect(events.filter((e) => e.lane === 'bucket').reduce((n, e) => n + e.drops, 0)).toBe(0);
     expect(market.requests.some((r) => r.path.startsWith('/4/find?venue_id=7&'))).toBe(true);
     market.state.searchHidden.clear();
     const before = await pollCount();

@@ -37,7 +37,12 @@ interface ScrapeRow {
 
 /** What the discovery worker posts after each bucket poll (PollEvent of @dropwatch/discovery). */
 interface PollMessage {
-  readonly poll: { readonly durationMs: number; readonly drops: number; readonly errorCode: string | null };
+  readonly poll: {
+    readonly lane?: 'bucket' | 'venue';
+    readonly durationMs: number;
+    readonly drops: number;
+    readonly errorCode: string | null;
+  };
 }
 
 const isPollMessage = (m: unknown): m is PollMessage => {
@@ -227,7 +232,8 @@ export function createMetrics(orm: MikroORM): HttpMetrics {
     observeJobMessage(message) {
       if (!isPollMessage(message)) return;
       const { poll } = message;
-      pollDuration.observe(poll.durationMs / 1000);
+      // The histogram is of bucket polls; a fast-lane venue poll is one request, counted for its drops.
+      if (poll.lane !== 'venue') pollDuration.observe(poll.durationMs / 1000);
       if (poll.drops > 0) drops.inc(poll.drops);
       if (poll.errorCode) providerErrorsTotal.inc({ code: poll.errorCode });
     },

@@ -52,6 +52,8 @@ export interface PollerOptions {
 
 /** One finished bucket poll, as the process metrics see it. */
 export interface PollEvent {
+  /** A bucket's search poll, or one watched venue's day on the fast lane. */
+  readonly lane: 'bucket' | 'venue';
   readonly durationMs: number;
   readonly drops: number;
   /** The provider's error code when the poll failed at the provider. */
@@ -321,6 +323,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   const afterPoll = (b: BucketState, result: PollResult, startedAt: Date) => {
     count((s) => (s.polls += 1));
     options.onPoll?.({
+      lane: 'bucket',
       durationMs: Math.max(0, Date.now() - startedAt.getTime()),
       drops: result.kind === 'done' && result.outcome.status === 'applied' ? result.outcome.drops.length : 0,
       errorCode: result.kind === 'failed' ? result.code : null,
@@ -460,6 +463,16 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
 
   /** One watched venue's day, folded into each calibrated bucket of that day whose searches cover the slot's time. */
   const fastPoll = async (t: FastTarget) => {
+    const startedAt = Date.now();
+    let dropped = 0;
+    try {
+      await fastPollInto(t, (n) => (dropped += n));
+    } finally {
+      options.onPoll?.({ lane: 'venue', durationMs: Date.now() - startedAt, drops: dropped, errorCode: null });
+    }
+  };
+
+  const fastPollInto = async (t: FastTarget, onDrops: (n: number) => void) => {
     const day = await provider.fetchVenueDay!(
       { market: getMarket(t.market), venueId: t.venueId, date: t.date, partySize: t.partySize },
       signal,
@@ -486,6 +499,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
           s.drops += outcome.drops.length;
           s.fastLaneDrops += outcome.drops.length;
         });
+        onDrops(outcome.drops.length);
         rates.observe(b.market, daysAhead(b, now), b.timeSlot, outcome.drops.length, 0, now.getTime());
         feed.dirty = true;
       }
