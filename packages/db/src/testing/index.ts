@@ -12,6 +12,14 @@ export {
   type PgBouncerHandle,
   type PgBouncerOptions,
 } from './pgbouncer.js';
+export {
+  PG_BIN_DIR,
+  replicaMissing,
+  startPrimaryAndReplica,
+  type ClusterHandle,
+  type ReplicaPairHandle,
+  type ReplicaPairOptions,
+} from './replica.js';
 
 export interface TestDatabase {
   /** URL of this test file's own database, cloned from the migrated template. */
