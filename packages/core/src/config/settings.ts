@@ -117,6 +117,23 @@ export const SETTINGS = {
       .optional(),
     true,
   ),
+  READ_DATABASE_URL: spec(
+    undefined,
+    'postgres URL',
+    'A streaming replica (direct or through a pooler) for the API reads that tolerate replica lag: feed.justOpened, feed.stillOpen, feed.board, venues.get, health.buckets; unset: DATABASE_URL',
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+    true,
+  ),
+  READ_REPLICA_MAX_LAG_SECONDS: intSetting(
+    30,
+    1,
+    3600,
+    "Replica lag above which (or while the replica does not answer) the replica's reads go to the primary",
+  ),
+  READ_REPLICA_CHECK_SECONDS: intSetting(2, 1, 60, 'Seconds between two measurements of the replica lag'),
   EMBEDDED_PG_PORT: intSetting(54329, 1024, 65535, 'Port of the embedded Postgres (only without DATABASE_URL)'),
   EMBEDDED_PG_DIR: spec('.dropwatch/pg', 'path', 'Data directory of the embedded Postgres', z.string().min(1)),
   DROPWATCH_ROLE: spec('all', 'all, api, worker', 'Which parts this process runs', z.enum(['all', 'api', 'worker'])),
