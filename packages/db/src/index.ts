@@ -5,5 +5,6 @@ export * from './partitions.js';
 export * from './embedded-postgres.js';
 export * from './database-url.js';
 export * from './pg-array.js';
-export * from './pool-connection.js';
+export * from './replica-lag.js';
+export * from './pg-client.js';
 export * from './drops/index.js';
