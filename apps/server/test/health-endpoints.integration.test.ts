@@ -2,7 +2,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@dropwatch/core';
-import { pendingMigrations, withDatabase, withPoolConnection } from '@dropwatch/db';
+import { pendingMigrations, withDatabase, withPgClient } from '@dropwatch/db';
 import { adminQuery, createTestDatabase, freePort, type TestDatabase } from '@dropwatch/db/testing';
 import { startApp, type App } from '../src/app.js';
 import { HealthProbe, healthRoutes, type Lifecycle } from '../src/http/healthz.js';
@@ -49,7 +49,7 @@ describe('health endpoints of a running server', () => {
     const held = new Promise<void>((r) => (release = r));
     let acquired!: () => void;
     const isHeld = new Promise<void>((r) => (acquired = r));
-    const holder = withPoolConnection(app.orm.em.fork(), async () => {
+    const holder = withPgClient(app.orm.em.fork(), async () => {
       acquired();
       await held;
     });

@@ -6,4 +6,5 @@ export * from './embedded-postgres.js';
 export * from './database-url.js';
 export * from './pg-array.js';
 export * from './replica-lag.js';
+export * from './pg-client.js';
 export * from './drops/index.js';

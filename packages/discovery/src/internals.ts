@@ -13,6 +13,5 @@ export {
 export { VenueCache } from './tick/venue-writes.js';
 export { prepareSnapshot, type PreparedSnapshot, type PreparedSlot } from './tick/prepared-snapshot.js';
 export { applySnapshot, type ApplyOutcome, type BucketToApply } from './tick/apply-snapshot.js';
-export { withPgConnection, type PgClient } from './tick/pg-session.js';
 export { RequestBudget, type BudgetLane } from './budget/request-budget.js';
 export { hourFilters } from './providers/resy/resy-provider.js';

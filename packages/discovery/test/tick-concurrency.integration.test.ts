@@ -1,15 +1,9 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createOrm, type MikroORM } from '@dropwatch/db';
+import { createOrm, withPgClient, type MikroORM } from '@dropwatch/db';
 import { adminQuery, useTestDatabase, waitFor } from '@dropwatch/db/testing';
 import { marketToday } from '@dropwatch/core';
 import { SimulatedProvider } from '../src/index.js';
-import {
-  applySnapshot,
-  prepareSnapshot,
-  VenueCache,
-  withPgConnection,
-  type DiscoveryTickStats,
-} from '../src/internals.js';
+import { applySnapshot, prepareSnapshot, VenueCache, type DiscoveryTickStats } from '../src/internals.js';
 import { SQL_LOCK_AND_READ_BUCKET } from '../src/tick/bucket-sql.js';
 import {
   makeTicker,
@@ -199,11 +193,11 @@ describe('discovery tick under concurrency', () => {
     );
     const ctx = { config, venueCache: new VenueCache() };
     const apply = (bucketId: string) =>
-      withPgConnection(t.orm, (c) =>
+      withPgClient(t.orm.em, (c) =>
         applySnapshot(c, ctx, { bucketId, market: 'nyc', pickedScannedAt: picked!.scanned_at }, snap, clock.now()),
       );
 
-    await withPgConnection(t.orm, async (holder) => {
+    await withPgClient(t.orm.em, async (holder) => {
       await holder.query('begin');
       await holder.query(`select pg_advisory_xact_lock(hashtextextended('dropwatch.bucket:' || $1, 0))`, [bucket]);
       expect((await apply(bucket)).status).toBe('locked');
@@ -238,8 +232,8 @@ describe('discovery tick under concurrency', () => {
     const lockBehindGate = `select x.locked, x.unchanged
         from (select pg_advisory_xact_lock(${gate}) as opened) s
         cross join lateral (select * from (${SQL_LOCK_AND_READ_BUCKET}) q where s.opened is not null offset 0) x`;
-    await withPgConnection(t.orm, (engineA) =>
-      withPgConnection(t.orm, async (engineB) => {
+    await withPgClient(t.orm.em, (engineA) =>
+      withPgClient(t.orm.em, async (engineB) => {
         await engineA.query('begin');
         // A holds only the gate (not the bucket lock): B's try-lock then succeeds whatever order
         // the executor takes the two locks in, and the test is about the row version B reads.

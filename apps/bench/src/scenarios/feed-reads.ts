@@ -4,12 +4,11 @@ import pg from 'pg';
 import { bucketsSql, feedSql } from '@dropwatch/api';
 import { addDays, bucketId, bucketWindow, loadConfig, localDate } from '@dropwatch/core';
 import {
-  emRunner,
   encodeCursor,
   ensurePartitionsBetween,
   newDropsSql,
   toDropDto,
-  toPgPlaceholders,
+  withPgClient,
   type DropRow,
 } from '@dropwatch/db';
 import type { BenchContext, Scenario } from '../harness.js';
@@ -31,6 +30,16 @@ const gc = (() => {
   v8.setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
 })();
+
+/** `$n` → `?` with the values in text order: the form MikroORM's `Connection.execute` (knex) takes. */
+function toKnexPlaceholders(q: { sql: string; params: unknown[] }): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const sql = q.sql.replace(/\$(\d+)/g, (_, n: string) => {
+    params.push(q.params[Number(n) - 1]);
+    return '?';
+  });
+  return { sql, params };
+}
 
 /** Peak heap growth (MB) while fn runs, sampled every 2 ms from a collected baseline. */
 async function withPeakHeap<T>(fn: () => Promise<T>): Promise<{ value: T; peakHeapMB: number }> {
@@ -157,13 +166,16 @@ export const feedReadsScenario: Scenario = {
 
       const em = () => ctx.orm.em.fork();
       const rawOn = (c: pg.Client) => async (q: { sql: string; params: unknown[] }) =>
-        (await c.query<DropRow>(toPgPlaceholders(q.sql), q.params)).rows;
+        (await c.query<DropRow>(q.sql, q.params)).rows;
       const raw = rawOn(rawReader);
       const rawOnSeeder = rawOn(client);
-      const ours = async (q: { sql: string; params: unknown[] }) => emRunner(em())<DropRow>(q.sql, q.params);
+      const ours = async (q: { sql: string; params: unknown[] }) =>
+        (await withPgClient(em(), (c) => c.query<DropRow>(q.sql, q.params))).rows;
       // The API's previous path: MikroORM's Connection.execute, which formats the values into the SQL text.
-      const viaExecute = async (q: { sql: string; params: unknown[] }) =>
-        em().getConnection().execute<DropRow[]>(q.sql, q.params);
+      const viaExecute = async (q: { sql: string; params: unknown[] }) => {
+        const { sql, params } = toKnexPlaceholders(q);
+        return em().getConnection().execute<DropRow[]>(sql, params);
+      };
       let seeded = 0;
       for (const size of sizes) {
         await seed(
@@ -192,10 +204,7 @@ export const feedReadsScenario: Scenario = {
         };
         for (const [name, q] of Object.entries(queries)) {
           if (process.env.BENCH_EXPLAIN) {
-            const plan = await client.query<{ 'QUERY PLAN': string }>(
-              `explain (analyze, buffers) ${toPgPlaceholders(q.sql)}`,
-              q.params,
-            );
+            const plan = await client.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${q.sql}`, q.params);
             ctx.log(`${name} plan:\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`);
           }
           const mapsDrops = name !== 'health.buckets';

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { addDays } from '@dropwatch/core';
-import { ensurePartitionsBetween, toPgPlaceholders } from '@dropwatch/db';
+import { ensurePartitionsBetween } from '@dropwatch/db';
 import { feedSql } from '@dropwatch/api';
 import { listDayPartitions, openRetentionSession, partitionsToRemove, removeDayPartition } from '@dropwatch/discovery';
 import type { BenchContext, Scenario } from '../harness.js';
@@ -64,7 +64,7 @@ class ReadLoop {
     this.loop = (async () => {
       while (this.running) {
         const t0 = performance.now();
-        const res = await this.client.query(toPgPlaceholders(this.query.sql), this.query.params);
+        const res = await this.client.query(this.query.sql, this.query.params);
         if (res.rowCount !== JUST_OPENED_LIMIT) throw new Error(`justOpened read ${res.rowCount} rows`);
         this.samples.push(performance.now() - t0);
       }

@@ -1,14 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { bucketId, bucketWindow, getMarket, loadConfig } from '@dropwatch/core';
+import { withPgClient, type PgClient } from '@dropwatch/db';
 import { SimulatedProvider } from '@dropwatch/discovery';
-import {
-  applySnapshot,
-  prepareSnapshot,
-  VenueCache,
-  withPgConnection,
-  type PgClient,
-  type PreparedSnapshot,
-} from '@dropwatch/discovery/internals';
+import { applySnapshot, prepareSnapshot, VenueCache, type PreparedSnapshot } from '@dropwatch/discovery/internals';
 import type { BenchContext, Scenario } from '../harness.js';
 import { median, p99 } from '../stats.js';
 import { LEGACY_TABLE_DDL, legacyApply } from './tick/legacy-json-tick.js';
@@ -72,12 +66,12 @@ export const tickScenario: Scenario = {
     const keys = bucketWindow(market, new Date(base), config.DISCOVERY_WINDOW_DAYS, config.DISCOVERY_TIME_SLOTS);
     const buckets = keys.map((k) => ({ bucketId: bucketId(k), market, date: k.date, timeSlot: k.timeSlot }));
     const orm = ctx.orm;
-    await withPgConnection(orm, (c) => c.query(LEGACY_TABLE_DDL));
+    await withPgClient(orm.em, (c) => c.query(LEGACY_TABLE_DDL));
 
     for (const size of SIZES) {
       for (const churn of CHURNS) {
         const label = `${buckets.length} buckets × ${size} slots, ${churn * 100}% churn`;
-        await withPgConnection(orm, async (c) => {
+        await withPgClient(orm.em, async (c) => {
           await c.query(
             'truncate discovery_buckets, bucket_slots, availability_state, drop_events, venue_metrics, venues, bench_legacy_buckets',
           );
@@ -115,7 +109,7 @@ export const tickScenario: Scenario = {
             now: Date,
           ) => Promise<{ rows: number; drops: number; closes: number }>,
         ): Promise<VariantRun> =>
-          withPgConnection(orm, async (client) => {
+          withPgClient(orm.em, async (client) => {
             const lsn = await walLsn(client);
             const now = nowAt(step);
             const t0 = performance.now();

@@ -1,4 +1,4 @@
-import { feedCacheKey, feedCachePayload, type FeedCachePayload, type SqlRunner } from '@dropwatch/db';
+import { feedCacheKey, feedCachePayload, type FeedCachePayload, type PgClient } from '@dropwatch/db';
 
 /** The segments of a cache payload (DTO drops), each already capped by the writer. */
 export type FeedCacheSegments = Pick<FeedCachePayload, 'justOpened' | 'stillOpen' | 'board'>;
@@ -25,20 +25,20 @@ export class FeedCacheReader {
 
   constructor(private readonly onBadPayload: (key: string, err: unknown) => void = () => undefined) {}
 
-  async read(run: SqlRunner, market: string): Promise<FeedCacheRead> {
+  async read(db: PgClient, market: string): Promise<FeedCacheRead> {
     const key = feedCacheKey(market);
     const known = this.parsed.get(key);
-    const rows = await run<{
+    const { rows } = await db.query<{
       version: string | null;
       built_at: Date | null;
       payload: unknown;
       last_scan_at: Date | null;
     }>(
       `select c.version::text as version, c.built_at,
-              case when c.version = ?::bigint then null else c.payload end as payload,
-              (select max(b.scanned_at) from discovery_buckets b where b.market = ?) as last_scan_at
+              case when c.version = $1::bigint then null else c.payload end as payload,
+              (select max(b.scanned_at) from discovery_buckets b where b.market = $2) as last_scan_at
        from (select 1) one
-       left join feed_cache c on c.key = ?`,
+       left join feed_cache c on c.key = $3`,
       [known?.version ?? -1, market, key],
     );
     const row = rows[0];

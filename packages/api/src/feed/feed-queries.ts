@@ -1,5 +1,5 @@
 import { RARITY_WINDOW_DAYS } from '@dropwatch/core';
-import { DROP_PROJECTION, pgArray, type DropRow, type SqlRunner } from '@dropwatch/db';
+import { dropProjection, pgArray, SqlParams, type DropRow, type PgClient } from '@dropwatch/db';
 
 /**
  * The feed's SQL, hand-written, with the plan each statement relies on. Every statement has a
@@ -36,23 +36,16 @@ const dropByKey = (alias: string, extra = '') => `(
     limit 1
   )`;
 
-function marketAndDates(f: FeedFilters): { sql: string; params: unknown[] } {
+function marketAndDates(f: FeedFilters, p: SqlParams): string {
   let sql = '';
-  const params: unknown[] = [];
-  if (f.market) {
-    sql += ' and a.market = ?';
-    params.push(f.market);
-  }
-  if (f.dates && f.dates.length > 0) {
-    sql += ' and a.slot_date = any(?::date[])';
-    params.push(pgArray(f.dates));
-  }
-  return { sql, params };
+  if (f.market) sql += ` and a.market = ${p.add(f.market)}`;
+  if (f.dates && f.dates.length > 0) sql += ` and a.slot_date = any(${p.add(pgArray(f.dates))}::date[])`;
+  return sql;
 }
 
-function partyFilter(f: FeedFilters): { sql: string; params: unknown[] } {
-  if (!f.partySizes || f.partySizes.length === 0) return { sql: '', params: [] };
-  return { sql: ' and d.party_sizes && ?::int[]', params: [pgArray(f.partySizes)] };
+function partyFilter(f: FeedFilters, p: SqlParams): string {
+  if (!f.partySizes || f.partySizes.length === 0) return '';
+  return ` and d.party_sizes && ${p.add(pgArray(f.partySizes))}::int[]`;
 }
 
 /**
@@ -65,26 +58,25 @@ function partyFilter(f: FeedFilters): { sql: string; params: unknown[] } {
  * -- venue_metrics); venues_pkey per row.
  */
 export function openDropsSql(kind: 'justOpened' | 'stillOpen', f: FeedFilters, withinMinutes: number, limit: number) {
-  const party = partyFilter(f);
-  const where = marketAndDates(f);
-  const age =
-    kind === 'justOpened'
-      ? 'a.opened_at >= now() - make_interval(mins => ?)'
-      : 'a.opened_at < now() - make_interval(mins => ?)';
+  const p = new SqlParams();
+  const party = partyFilter(f, p);
+  const since = `now() - make_interval(mins => ${p.add(withinMinutes)})`;
+  const age = kind === 'justOpened' ? `a.opened_at >= ${since}` : `a.opened_at < ${since}`;
+  const where = marketAndDates(f, p);
   const sql = `
 with picked as materialized (
   select d.*
   from availability_state a
-  cross join lateral ${dropByKey('a', party.sql)} d
-  where ${age}${where.sql}
+  cross join lateral ${dropByKey('a', party)} d
+  where ${age}${where}
   order by a.opened_at desc, a.drop_event_id desc
-  limit ?
+  limit ${p.add(limit)}
 ), w as (
   select p.venue_id, s.drops
   from (select distinct venue_id from picked) p
   cross join lateral (
     select sum(m.drops) as drops from venue_metrics m
-    where m.venue_id = p.venue_id and m.day > current_date - ?::int
+    where m.venue_id = p.venue_id and m.day > current_date - ${p.add(RARITY_WINDOW_DAYS)}::int
   ) s
 )
 select ${OPEN_PROJECTION}
@@ -92,19 +84,18 @@ from picked d
 left join venues v on v.venue_id = d.venue_id
 left join w on w.venue_id = d.venue_id
 order by d.opened_at desc, d.id desc`;
-  // Parameters in the order their placeholders appear in the text.
-  return { sql, params: [...party.params, withinMinutes, ...where.params, limit, RARITY_WINDOW_DAYS] };
+  return { sql, params: p.values };
 }
 
-export function queryOpenDrops(
-  run: SqlRunner,
+export async function queryOpenDrops(
+  db: PgClient,
   kind: 'justOpened' | 'stillOpen',
   f: FeedFilters,
   withinMinutes: number,
   limit: number,
 ): Promise<DropRow[]> {
   const { sql, params } = openDropsSql(kind, f, withinMinutes, limit);
-  return run<DropRow>(sql, params);
+  return (await db.query<DropRow>(sql, params)).rows;
 }
 
 /**
@@ -115,14 +106,16 @@ export function queryOpenDrops(
  * the drop itself, so it probes while ranking.
  */
 export function boardSql(f: FeedFilters, limit: number) {
-  const where = marketAndDates(f);
-  const party = partyFilter(f);
-  const partyWhere = party.sql ? ` and exists ${dropByKey('a', party.sql)}` : '';
+  const p = new SqlParams();
+  const windowDays = p.add(RARITY_WINDOW_DAYS);
+  const where = marketAndDates(f, p);
+  const party = partyFilter(f, p);
+  const partyWhere = party ? ` and exists ${dropByKey('a', party)}` : '';
   const sql = `
 with w as (
   select m.venue_id, sum(m.drops) as drops
   from venue_metrics m
-  where m.day > current_date - ?::int
+  where m.day > current_date - ${windowDays}::int
   group by m.venue_id
 ), ranked as materialized (
   select a.drop_event_id, a.drop_opened_minute, a.opened_at, w.drops,
@@ -130,9 +123,9 @@ with w as (
   from availability_state a
   left join venues v on v.venue_id = a.venue_id
   left join w on w.venue_id = a.venue_id
-  where true${where.sql}${partyWhere}
+  where true${where}${partyWhere}
   order by coalesce(w.drops, 0) asc, a.opened_at desc, coalesce(v.name, a.venue_id) asc, a.drop_event_id desc
-  limit ?
+  limit ${p.add(limit)}
 )
 select
   d.id::text as id, d.tx_id::text as tx_id, d.market, d.bucket_id, d.venue_id,
@@ -143,26 +136,27 @@ from ranked r
 cross join lateral ${dropByKey('r')} d
 left join venues v on v.venue_id = d.venue_id
 order by coalesce(r.drops, 0) asc, r.opened_at desc, r.venue_name asc, r.drop_event_id desc`;
-  return { sql, params: [RARITY_WINDOW_DAYS, ...where.params, ...party.params, limit] };
+  return { sql, params: p.values };
 }
 
-export function queryBoard(run: SqlRunner, f: FeedFilters, limit: number): Promise<DropRow[]> {
+export async function queryBoard(db: PgClient, f: FeedFilters, limit: number): Promise<DropRow[]> {
   const { sql, params } = boardSql(f, limit);
-  return run<DropRow>(sql, params);
+  return (await db.query<DropRow>(sql, params)).rows;
 }
 
 /**
  * A venue's most recent drops.
  * -- uses drop_events_venue_opened_idx (venue_id, opened_at) backwards, per partition, LIMIT.
  */
-export function queryVenueDrops(run: SqlRunner, venueId: string, limit: number): Promise<DropRow[]> {
-  return run<DropRow>(
-    `select ${DROP_PROJECTION}
+export async function queryVenueDrops(db: PgClient, venueId: string, limit: number): Promise<DropRow[]> {
+  const { rows } = await db.query<DropRow>(
+    `select ${dropProjection('$1')}
      from drop_events d
      left join venues v on v.venue_id = d.venue_id
-     where d.venue_id = ?
+     where d.venue_id = $2
      order by d.opened_at desc, d.id desc
-     limit ?`,
+     limit $3`,
     [RARITY_WINDOW_DAYS, venueId, limit],
   );
+  return rows;
 }

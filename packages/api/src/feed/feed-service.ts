@@ -2,11 +2,11 @@ import { AppError, compareForBoard } from '@dropwatch/core';
 import type { Context } from '../context.js';
 import { JUST_OPENED_MINUTES, ON_DROP_FALLBACK_POLL_MS, ON_DROP_PAGE } from '../limits.js';
 import {
-  emRunner,
   encodeCursor,
   readNewDrops,
   startCursor,
   toDropDto,
+  withPgClient,
   type DropCursor,
   type DropDto,
 } from '@dropwatch/db';
@@ -69,8 +69,7 @@ export async function liveFeed(ctx: Context, f: FeedFilters & { limit: number })
   const market = f.market ?? ctx.config.DISCOVERY_MARKETS[0] ?? 'nyc';
   assertPolled(ctx, market);
   const filters = { ...f, market };
-  const run = emRunner(ctx.em);
-  const { entry, lastScanAt } = await ctx.feedCache.read(run, market);
+  const { entry, lastScanAt } = await withPgClient(ctx.em, (db) => ctx.feedCache.read(db, market));
   const nextScanAt = lastScanAt ? new Date(lastScanAt.getTime() + ctx.config.DISCOVERY_TICK_SECONDS * 1000) : null;
   if (entry) {
     const pick = (list: DropDto[]) => {
@@ -93,10 +92,15 @@ export async function liveFeed(ctx: Context, f: FeedFilters & { limit: number })
     };
   }
   const within = JUST_OPENED_MINUTES.default;
+  // Three connections, so the segments are read side by side.
   const [justOpened, stillOpen, board] = await Promise.all([
-    queryOpenDrops(run, 'justOpened', filters, within, Math.min(f.limit, ctx.config.FEED_JUST_OPENED_CAP)),
-    queryOpenDrops(run, 'stillOpen', filters, within, Math.min(f.limit, ctx.config.FEED_STILL_OPEN_CAP)),
-    queryBoard(run, filters, f.limit),
+    withPgClient(ctx.em, (db) =>
+      queryOpenDrops(db, 'justOpened', filters, within, Math.min(f.limit, ctx.config.FEED_JUST_OPENED_CAP)),
+    ),
+    withPgClient(ctx.em, (db) =>
+      queryOpenDrops(db, 'stillOpen', filters, within, Math.min(f.limit, ctx.config.FEED_STILL_OPEN_CAP)),
+    ),
+    withPgClient(ctx.em, (db) => queryBoard(db, filters, f.limit)),
   ]);
   return {
     market,
@@ -124,8 +128,8 @@ export async function* dropStream(
   ctx: Context,
   opts: { market: string | undefined; from: DropCursor | null; signal: AbortSignal | undefined },
 ): AsyncGenerator<TrackedDrop, void, unknown> {
-  const run = emRunner(ctx.em);
-  let cursor = opts.from ?? (await startCursor(run, undefined));
+  // A connection per statement: the stream must not hold one while it sleeps.
+  let cursor = opts.from ?? (await withPgClient(ctx.em, (db) => startCursor(db, undefined)));
   while (!opts.signal?.aborted) {
     // Register before reading, so a NOTIFY that lands during the read is not lost. (The LISTEN
     // side fires again once drops held back by an older open transaction become visible.)
@@ -134,7 +138,8 @@ export async function* dropStream(
       : new Promise<void>((r) => setTimeout(r, ON_DROP_FALLBACK_POLL_MS));
     let full = true;
     while (full && !opts.signal?.aborted) {
-      const page = await readNewDrops(run, cursor, opts.market, ON_DROP_PAGE);
+      const from = cursor;
+      const page = await withPgClient(ctx.em, (db) => readNewDrops(db, from, opts.market, ON_DROP_PAGE));
       if (page.fromFuture) throw futureCursor('lastEventId');
       for (const [i, drop] of page.drops.entries()) {
         const row = page.rows[i];

@@ -1,4 +1,4 @@
-import type { SqlRunner } from '@dropwatch/db';
+import { SqlParams, type PgClient } from '@dropwatch/db';
 import { HEALTH_BUCKETS_LIMIT, HEALTH_JOBS_LIMIT, HEALTH_TABLES_LIMIT } from '../limits.js';
 
 export interface BucketRow {
@@ -21,24 +21,27 @@ export interface BucketRow {
  * -- markets × window days × time slots rows (≤ 420), LIMIT HEALTH_BUCKETS_LIMIT.
  */
 export function bucketsSql(market: string | undefined, staleSeconds: number) {
-  const where = market ? 'where b.market = ?' : '';
+  const p = new SqlParams();
+  const stale = p.add(staleSeconds);
+  const where = market ? `where b.market = ${p.add(market)}` : '';
   const sql = `
 select b.bucket_id, b.market, to_char(b.date, 'YYYY-MM-DD') as date, b.time_slot, b.scanned_at,
        b.slot_count, b.poll_interval_seconds, b.baseline_complete, b.last_error, b.last_error_at,
-       (b.scanned_at is null or b.scanned_at < now() - make_interval(secs => ?)) as stale
+       (b.scanned_at is null or b.scanned_at < now() - make_interval(secs => ${stale})) as stale
 from discovery_buckets b
 ${where}
 order by b.market, b.date, b.time_slot
-limit ?`;
-  const params: unknown[] = [staleSeconds];
-  if (market) params.push(market);
-  params.push(HEALTH_BUCKETS_LIMIT);
-  return { sql, params };
+limit ${p.add(HEALTH_BUCKETS_LIMIT)}`;
+  return { sql, params: p.values };
 }
 
-export function queryBuckets(run: SqlRunner, market: string | undefined, staleSeconds: number): Promise<BucketRow[]> {
+export async function queryBuckets(
+  db: PgClient,
+  market: string | undefined,
+  staleSeconds: number,
+): Promise<BucketRow[]> {
   const { sql, params } = bucketsSql(market, staleSeconds);
-  return run<BucketRow>(sql, params);
+  return (await db.query<BucketRow>(sql, params)).rows;
 }
 
 export interface StatusRow {
@@ -58,14 +61,14 @@ export interface StatusRow {
  * Everything health.status looks at, in one round trip.
  * -- uses job_runs_job_started_idx (job, started_at desc): one row; discovery_buckets is small.
  */
-export async function queryStatus(run: SqlRunner, staleSeconds: number): Promise<StatusRow | undefined> {
-  const rows = await run<StatusRow>(
+export async function queryStatus(db: PgClient, staleSeconds: number): Promise<StatusRow | undefined> {
+  const { rows } = await db.query<StatusRow>(
     `select
        (select coalesce(r.finished_at, r.started_at) from job_runs r
          where r.job = 'discovery' order by r.started_at desc limit 1) as last_discovery_at,
        (select count(*) from discovery_buckets)::text as buckets,
        (select count(*) from discovery_buckets b
-         where b.scanned_at is null or b.scanned_at < now() - make_interval(secs => ?))::text as stale,
+         where b.scanned_at is null or b.scanned_at < now() - make_interval(secs => $1))::text as stale,
        (select count(*) from discovery_buckets b
          where b.last_error ~* '^\\W*(auth|blocked)')::text as auth_errors,
        (select count(*) from discovery_buckets b where b.last_error is not null)::text as failed_last,
@@ -89,8 +92,8 @@ export interface JobRow {
  * The last run of each job: a skip scan over job names, then one row per job.
  * -- uses job_runs_job_started_idx for both the recursive name walk and each job's newest run.
  */
-export function queryLastJobs(run: SqlRunner): Promise<JobRow[]> {
-  return run<JobRow>(
+export async function queryLastJobs(db: PgClient): Promise<JobRow[]> {
+  const { rows } = await db.query<JobRow>(
     `with recursive names as (
        (select r.job from job_runs r order by r.job limit 1)
        union all
@@ -104,9 +107,10 @@ export function queryLastJobs(run: SqlRunner): Promise<JobRow[]> {
      ) last
      where names.job is not null
      order by last.job
-     limit ?`,
+     limit $1`,
     [HEALTH_JOBS_LIMIT],
   );
+  return rows;
 }
 
 export interface TableRow {
@@ -118,8 +122,8 @@ export interface TableRow {
 }
 
 /** Row estimates and sizes from the catalog (no table scan); partitioned tables sum their partitions. */
-export function queryTables(run: SqlRunner): Promise<TableRow[]> {
-  return run<TableRow>(
+export async function queryTables(db: PgClient): Promise<TableRow[]> {
+  const { rows } = await db.query<TableRow>(
     `select c.relname as "table", c.relkind = 'p' as partitioned,
        (select count(*) from pg_inherits i where i.inhparent = c.oid)::text as partitions,
        (case when c.relkind = 'p'
@@ -134,7 +138,8 @@ export function queryTables(run: SqlRunner): Promise<TableRow[]> {
      join pg_namespace n on n.oid = c.relnamespace
      where n.nspname = current_schema() and c.relkind in ('r', 'p') and not c.relispartition
      order by c.relname
-     limit ?`,
+     limit $1`,
     [HEALTH_TABLES_LIMIT],
   );
+  return rows;
 }

@@ -1,5 +1,5 @@
 import { tracked } from '@trpc/server';
-import { emRunner, encodeCursor, readNewDrops, startCursor, toDropDto } from '@dropwatch/db';
+import { encodeCursor, readNewDrops, startCursor, toDropDto, withPgClient } from '@dropwatch/db';
 import { dropStream, futureCursor, liveFeed, rankBoard } from '../feed/feed-service.js';
 import { queryBoard, queryOpenDrops } from '../feed/feed-queries.js';
 import { publicProcedure, router } from '../trpc.js';
@@ -28,7 +28,9 @@ export const feedRouter = router({
     .input(justOpenedInput)
     .output(dropsOutput)
     .query(async ({ ctx, input }) => {
-      const rows = await queryOpenDrops(emRunner(ctx.em), 'justOpened', input, input.withinMinutes, input.limit);
+      const rows = await withPgClient(ctx.em, (db) =>
+        queryOpenDrops(db, 'justOpened', input, input.withinMinutes, input.limit),
+      );
       return { drops: rows.map(toDropDto) };
     }),
 
@@ -38,7 +40,9 @@ export const feedRouter = router({
     .output(dropsOutput)
     .query(async ({ ctx, input }) => {
       const limit = Math.min(input.limit, ctx.config.STILL_OPEN_EVENTS_LIMIT);
-      const rows = await queryOpenDrops(emRunner(ctx.em), 'stillOpen', input, input.withinMinutes, limit);
+      const rows = await withPgClient(ctx.em, (db) =>
+        queryOpenDrops(db, 'stillOpen', input, input.withinMinutes, limit),
+      );
       return { drops: rows.map(toDropDto) };
     }),
 
@@ -47,9 +51,10 @@ export const feedRouter = router({
     .input(newDropsInput)
     .output(newDropsOutput)
     .query(async ({ ctx, input }) => {
-      const run = emRunner(ctx.em);
-      const from = input.cursor ?? (await startCursor(run, input.withinMinutes));
-      const page = await readNewDrops(run, from, input.market, input.limit);
+      const page = await withPgClient(ctx.em, async (db) => {
+        const from = input.cursor ?? (await startCursor(db, input.withinMinutes));
+        return readNewDrops(db, from, input.market, input.limit);
+      });
       if (page.fromFuture) throw futureCursor('cursor');
       return { drops: page.drops, cursor: encodeCursor(page.cursor) };
     }),
@@ -70,7 +75,7 @@ export const feedRouter = router({
     .input(boardInput)
     .output(dropsOutput)
     .query(async ({ ctx, input }) => {
-      const rows = await queryBoard(emRunner(ctx.em), input, input.limit);
+      const rows = await withPgClient(ctx.em, (db) => queryBoard(db, input, input.limit));
       return { drops: rankBoard(rows.map(toDropDto)) };
     }),
 });

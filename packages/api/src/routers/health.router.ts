@@ -1,5 +1,5 @@
 import type { Config } from '@dropwatch/core';
-import { emRunner } from '@dropwatch/db';
+import { withPgClient } from '@dropwatch/db';
 import { queryBuckets, queryLastJobs, queryStatus, queryTables } from '../health/health-queries.js';
 import { HEARTBEAT_TICKS, SCAN_QUIET_COOLDOWNS, STALE_BUCKET_FACTOR } from '../limits.js';
 import { adminProcedure, publicProcedure, router } from '../trpc.js';
@@ -45,7 +45,7 @@ export const healthRouter = router({
     const checkedAt = new Date();
     let row;
     try {
-      row = await queryStatus(emRunner(ctx.em), staleAfterSeconds(ctx.config));
+      row = await withPgClient(ctx.em, (db) => queryStatus(db, staleAfterSeconds(ctx.config)));
     } catch {
       // A fixed reason: the database's own error text (hosts, names) is not for anonymous callers.
       return { status: 'down' as const, reasons: ['database: unreachable'], checkedAt };
@@ -89,7 +89,7 @@ export const healthRouter = router({
     .input(bucketsInput)
     .output(bucketsOutput)
     .query(async ({ ctx, input }) => {
-      const rows = await queryBuckets(emRunner(ctx.em), input.market, staleAfterSeconds(ctx.config));
+      const rows = await withPgClient(ctx.em, (db) => queryBuckets(db, input.market, staleAfterSeconds(ctx.config)));
       return {
         buckets: rows.map((r) => ({
           bucketId: r.bucket_id,
@@ -124,7 +124,7 @@ export const healthRouter = router({
 
   /** The last run of each job with its stats. */
   jobs: publicProcedure.output(jobsOutput).query(async ({ ctx }) => {
-    const rows = await queryLastJobs(emRunner(ctx.em));
+    const rows = await withPgClient(ctx.em, queryLastJobs);
     return {
       jobs: rows.map((r) => ({
         job: r.job,
@@ -139,7 +139,7 @@ export const healthRouter = router({
 
   /** Admin: row estimate and on-disk size of every table (partitioned ones summed). */
   tables: adminProcedure.output(tablesOutput).query(async ({ ctx }) => {
-    const rows = await queryTables(emRunner(ctx.em));
+    const rows = await withPgClient(ctx.em, queryTables);
     return {
       tables: rows.map((r) => ({
         table: r.table,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError, RARITY_WINDOW_DAYS, rarity, rarityLabel } from '@dropwatch/core';
-import { dropDto, emRunner, toDropDto } from '@dropwatch/db';
+import { dropDto, toDropDto, withPgClient } from '@dropwatch/db';
 import { queryVenueDrops } from '../feed/feed-queries.js';
 import { VENUE_MEDIAN_SAMPLE_LIMIT, VENUE_RECENT_DROPS_LIMIT } from '../limits.js';
 import { publicProcedure, router } from '../trpc.js';
@@ -63,26 +63,29 @@ export const venuesRouter = router({
     .input(venueGetInput)
     .output(venueGetOutput)
     .query(async ({ ctx, input }) => {
-      const run = emRunner(ctx.em);
       // -- uses venues_pkey; venue_metrics_pkey (venue_id, day) range; drop_events_venue_opened_idx
       // -- backwards for the median sample (LIMIT).
-      const [row] = await run<VenueRow>(
-        `select v.*, m.drops, m.closes, m.open_seconds_sum,
+      const { row, recent } = await withPgClient(ctx.em, async (db) => {
+        const {
+          rows: [row],
+        } = await db.query<VenueRow>(
+          `select v.*, m.drops, m.closes, m.open_seconds_sum,
                 (select percentile_cont(0.5) within group (order by s.duration_seconds)
                  from (select d.duration_seconds from drop_events d
                        where d.venue_id = v.venue_id and d.duration_seconds is not null
-                       order by d.opened_at desc limit ?) s) as median_open_seconds
+                       order by d.opened_at desc limit $1) s) as median_open_seconds
          from venues v
          cross join lateral (
            select coalesce(sum(vm.drops), 0) as drops, coalesce(sum(vm.closes), 0) as closes,
                   coalesce(sum(vm.open_seconds_sum), 0) as open_seconds_sum
-           from venue_metrics vm where vm.venue_id = v.venue_id and vm.day > current_date - ?::int
+           from venue_metrics vm where vm.venue_id = v.venue_id and vm.day > current_date - $2::int
          ) m
-         where v.venue_id = ?`,
-        [VENUE_MEDIAN_SAMPLE_LIMIT, RARITY_WINDOW_DAYS, input.venueId],
-      );
-      if (!row) throw new AppError('NOT_FOUND', `venue ${input.venueId} not found`);
-      const recent = await queryVenueDrops(run, input.venueId, VENUE_RECENT_DROPS_LIMIT);
+         where v.venue_id = $3`,
+          [VENUE_MEDIAN_SAMPLE_LIMIT, RARITY_WINDOW_DAYS, input.venueId],
+        );
+        if (!row) throw new AppError('NOT_FOUND', `venue ${input.venueId} not found`);
+        return { row, recent: await queryVenueDrops(db, input.venueId, VENUE_RECENT_DROPS_LIMIT) };
+      });
       const drops = Number(row.drops);
       const closes = Number(row.closes);
       const score = rarity(drops);

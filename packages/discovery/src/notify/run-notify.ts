@@ -6,15 +6,14 @@ import {
   NOTIFICATIONS_CHANNEL,
   readNewDrops,
   startCursor,
-  toPgPlaceholders,
+  withPgClient,
   type DropCursor,
   type MikroORM,
-  type SqlRunner,
+  type PgClient,
 } from '@dropwatch/db';
 import type { Logger } from 'pino';
 import { withLease } from '../job-leases.js';
 import { recordJobRun } from '../job-runs.js';
-import { withPgConnection, type PgClient } from '../tick/pg-session.js';
 import { DELIVERY_CHANNELS } from '../delivery/channels.js';
 import { deliverDue, emptyDeliveryStats, type DeliveryOptions, type DeliveryStats } from '../delivery/deliver-due.js';
 import { FANOUT_SQL } from './fanout-sql.js';
@@ -64,11 +63,6 @@ export interface NotifyStats {
   more: boolean;
 }
 
-const pgRunner =
-  (db: PgClient): SqlRunner =>
-  async <T extends object>(sql: string, params: readonly unknown[]) =>
-    (await db.query(toPgPlaceholders(sql), params as unknown[])).rows as T[];
-
 /** The job's cursor row, created on first use a few minutes back (NOTIFY_INITIAL_LOOKBACK_MINUTES). */
 async function readCursor(db: PgClient): Promise<DropCursor> {
   const { rows } = await db.query<{ tx_id: string; id: string }>(
@@ -77,7 +71,7 @@ async function readCursor(db: PgClient): Promise<DropCursor> {
   );
   const row = rows[0];
   if (row) return { txId: BigInt(row.tx_id), id: BigInt(row.id) };
-  const start = await startCursor(pgRunner(db), NOTIFY_INITIAL_LOOKBACK_MINUTES);
+  const start = await startCursor(db, NOTIFY_INITIAL_LOOKBACK_MINUTES);
   await db.query(
     'insert into consumer_cursors (name, tx_id, id) values ($1, $2::xid8, $3) on conflict (name) do nothing',
     [NOTIFY_CURSOR_NAME, start.txId.toString(), start.id.toString()],
@@ -107,7 +101,7 @@ async function runBatch(db: PgClient, opts: NotifyOptions, batchSize: number): P
     const from = await readCursor(db);
     // The page is read before this transaction writes anything (it has no xid yet), so its own
     // xid never holds back the snapshot's xmin.
-    const page = await readNewDrops(pgRunner(db), from, undefined, batchSize);
+    const page = await readNewDrops(db, from, undefined, batchSize);
     if (compareCursors(page.cursor, from) === 0) {
       await db.query('rollback');
       return { drops: 0, matched: 0, inserted: 0, deliveries: 0, cursor: from, full: false, raced: false };
@@ -195,7 +189,7 @@ export async function runNotifyPass(
   stats: NotifyStats = emptyNotifyStats(),
 ): Promise<NotifyStats> {
   const log = opts.logger;
-  await withPgConnection(opts.orm, async (db) => {
+  await withPgClient(opts.orm.em, async (db) => {
     for (let i = 0; i < NOTIFY_MAX_BATCHES_PER_RUN; i++) {
       const batch = await runBatch(db, opts, opts.batchSize ?? NOTIFY_BATCH_SIZE);
       stats.batches++;
@@ -210,7 +204,7 @@ export async function runNotifyPass(
     stats.more = true; // stopped at the batch limit with a full last batch
   });
   if (opts.deliver !== false) {
-    stats.delivery = await withPgConnection(opts.orm, (db) =>
+    stats.delivery = await withPgClient(opts.orm.em, (db) =>
       deliverDue(db, log, DELIVERY_CHANNELS, { ...opts.delivery, allowPrivate: opts.config.WEBHOOK_ALLOW_PRIVATE }),
     );
     if (stats.delivery.released > 0) stats.more = true;

@@ -1,5 +1,5 @@
 import { getMarket, windowDates, type Config } from '@dropwatch/core';
-import type { PgClient } from '../tick/pg-session.js';
+import type { PgClient } from '@dropwatch/db';
 
 /** Include-watches read per housekeeping pass at most. */
 export const FAST_LANE_WATCHES_MAX = 5_000;

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { getMarket, localDate, type Config } from '@dropwatch/core';
-import { PartitionGuard, type MikroORM } from '@dropwatch/db';
+import { PartitionGuard, withPgClient, type MikroORM, type PgClient } from '@dropwatch/db';
 import type { Logger } from 'pino';
 import { recordJobRun } from '../job-runs.js';
 import type { Provider, ProviderErrorCode } from '../providers/provider.js';
@@ -10,7 +10,6 @@ import type { ApplyContext } from '../tick/apply-snapshot.js';
 import { applyVenueDay } from '../tick/apply-venue-day.js';
 import { ensureBuckets } from '../tick/ensure-buckets.js';
 import { rebuildFeedCache } from '../tick/feed-cache.js';
-import { withPgConnection, type PgClient } from '../tick/pg-session.js';
 import { pollBucket, type PollResult } from '../tick/poll-bucket.js';
 import { prepareSnapshot } from '../tick/prepared-snapshot.js';
 import { VenueCache } from '../tick/venue-writes.js';
@@ -175,7 +174,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     f(totals);
     f(pass);
   };
-  const db = <T>(fn: (client: PgClient) => Promise<T>) => withPgConnection(orm, fn);
+  const db = <T>(fn: (client: PgClient) => Promise<T>) => withPgClient(orm.em, fn);
 
   const refreshReplicas = async () => {
     const before = replicas.size;

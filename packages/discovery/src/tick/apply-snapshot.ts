@@ -2,8 +2,7 @@ import type { Config } from '@dropwatch/core';
 import { tickStatements, SQL_CALIBRATE, SQL_EMPTY_CALIBRATION_POLL, SQL_SUSPECT_POLL } from './bucket-sql.js';
 import type { VenueInfo } from '../providers/provider.js';
 import { SUSPECT_MIN_PREV, SUSPECT_SHRINK_RATIO } from '../suspect-rules.js';
-import { DROPS_CHANNEL } from '@dropwatch/db';
-import type { PgClient } from './pg-session.js';
+import { DROPS_CHANNEL, type PgClient } from '@dropwatch/db';
 import { isPrimeTime, type PreparedSlot, type PreparedSnapshot } from './prepared-snapshot.js';
 import { writeVenues, type VenueCache } from './venue-writes.js';
 

@@ -1,7 +1,7 @@
 import type { Config } from '@dropwatch/core';
 import { applyDropsQuery, notifyDrops, type ApplyContext, type ApplyDropsRow } from './apply-snapshot.js';
 import { tickStatements } from './bucket-sql.js';
-import type { PgClient } from './pg-session.js';
+import type { PgClient } from '@dropwatch/db';
 import type { PreparedSnapshot } from './prepared-snapshot.js';
 import { writeVenues } from './venue-writes.js';
 

@@ -1,5 +1,5 @@
 import { bucketId, bucketWindow, marketToday, type Config } from '@dropwatch/core';
-import type { PgClient } from './pg-session.js';
+import type { PgClient } from '@dropwatch/db';
 import { SQL_CLOSE_PAST_BUCKET_DROPS } from './close-past-drops-sql.js';
 
 /** Buckets read by the ensure step at most: 5 markets × 14 days × 6 slots, twice over for stale ones. */

@@ -8,8 +8,8 @@ import {
   type DropDto,
   type DropRow,
   type FeedCachePayload,
+  type PgClient,
 } from '@dropwatch/db';
-import type { PgClient } from './pg-session.js';
 
 /** A market's payload must stay under this. */
 export const FEED_PAYLOAD_MAX_BYTES = 2 * 1024 * 1024;

@@ -1,10 +1,9 @@
 import { getMarket, type Config } from '@dropwatch/core';
-import type { MikroORM } from '@dropwatch/db';
+import { withPgClient, type MikroORM } from '@dropwatch/db';
 import type { Logger } from 'pino';
 import { ProviderError, type Provider, type ProviderErrorCode, type SnapshotStats } from '../providers/provider.js';
 import { applySnapshot, type ApplyContext, type ApplyOutcome } from './apply-snapshot.js';
 import { SQL_RECORD_ERROR } from './bucket-sql.js';
-import { withPgConnection } from './pg-session.js';
 import { prepareSnapshot } from './prepared-snapshot.js';
 
 /** last_error is cut to this length. */
@@ -63,7 +62,7 @@ export async function pollBucket(
     const polledAt = clock();
     if (signal?.aborted) return { kind: 'failed', code: perr.code, polledAt };
     log.warn({ code: perr.code, err: perr.message }, 'provider error');
-    await withPgConnection(orm, (client) =>
+    await withPgClient(orm.em, (client) =>
       client.query(SQL_RECORD_ERROR, [
         due.bucket_id,
         `${perr.code}: ${perr.message}`.slice(0, LAST_ERROR_MAX),
@@ -78,7 +77,7 @@ export async function pollBucket(
   const polledAt = clock();
   const t = performance.now();
   try {
-    const outcome = await withPgConnection(orm, (client) =>
+    const outcome = await withPgClient(orm.em, (client) =>
       applySnapshot(
         client,
         ctx,

@@ -1,12 +1,11 @@
 import type { Config } from '@dropwatch/core';
-import { PartitionGuard, type MikroORM } from '@dropwatch/db';
+import { PartitionGuard, withPgClient, type MikroORM, type PgClient } from '@dropwatch/db';
 import type { Logger } from 'pino';
 import { recordJobRun } from '../job-runs.js';
 import type { Provider, ProviderErrorCode } from '../providers/provider.js';
 import type { ApplyContext } from './apply-snapshot.js';
 import { ensureBuckets } from './ensure-buckets.js';
 import { rebuildFeedCache } from './feed-cache.js';
-import { withPgConnection, type PgClient } from './pg-session.js';
 import { pollBucket, type PickedBucket, type PollResult } from './poll-bucket.js';
 import { VenueCache } from './venue-writes.js';
 
@@ -101,7 +100,7 @@ export async function runDiscoveryTick(options: DiscoveryTickOptions): Promise<D
       partitionGuards.set(config.PARTITION_PREMAKE_DAYS, (guard = new PartitionGuard(config.PARTITION_PREMAKE_DAYS)));
     stats.partitionsCreated = await guard.ensure(orm.em.fork(), startedAt);
 
-    const due = await withPgConnection(orm, async (client) => {
+    const due = await withPgClient(orm.em, async (client) => {
       const ensured = await ensureBuckets(client, config, startedAt);
       stats.bucketsCreated = ensured.created;
       stats.bucketsDeleted = ensured.deleted;
@@ -120,7 +119,7 @@ export async function runDiscoveryTick(options: DiscoveryTickOptions): Promise<D
     await Promise.all(Array.from({ length: Math.min(config.DISCOVERY_CONCURRENCY, due.length) }, worker));
 
     if (options.rebuildFeed !== false) {
-      stats.feedVersions = await withPgConnection(orm, (client) =>
+      stats.feedVersions = await withPgClient(orm.em, (client) =>
         rebuildFeedCache(client, config, clock(), { drops: stats.drops, closes: stats.closes }),
       );
     }

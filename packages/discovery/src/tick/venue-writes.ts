@@ -1,7 +1,7 @@
 import type { VenueInfo } from '../providers/provider.js';
 import type { Config } from '@dropwatch/core';
 import { tickStatements } from './bucket-sql.js';
-import type { PgClient } from './pg-session.js';
+import type { PgClient } from '@dropwatch/db';
 
 /** Venues remembered per process at most (older entries are forgotten wholesale). */
 const VENUE_CACHE_MAX = 200_000;

@@ -1,4 +1,5 @@
-import type { PgClient, PreparedSnapshot } from '@dropwatch/discovery/internals';
+import type { PgClient } from '@dropwatch/db';
+import type { PreparedSnapshot } from '@dropwatch/discovery/internals';
 
 /**
  * The pattern dropwatch replaced, rebuilt faithfully for comparison: each bucket row holds its
