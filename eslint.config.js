@@ -22,7 +22,7 @@ const forbidden = (allowed) =>
   PACKAGES.filter((p) => !allowed.includes(p)).flatMap((p) => [`@dropwatch/${p}`, `@dropwatch/${p}/*`]);
 const layerRules = [
   ...Object.entries(LAYERS).map(([dir, allowed]) => ({
-    files: [`${dir}/src/**/*.ts`, ...(dir === 'migrations' ? ['migrations/*.ts'] : [])],
+    files: [`${dir}/src/**/*.ts`, `${dir}/src/**/*.tsx`, ...(dir === 'migrations' ? ['migrations/*.ts'] : [])],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

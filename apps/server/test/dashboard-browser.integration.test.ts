@@ -372,13 +372,24 @@ describe('GET / without a browser', () => {
       expect(page.headers.get('cache-control')).toBe('no-cache');
       expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
       const html = await page.text();
-      const script = /src="(\/static\/app-[A-Z0-9]{8}\.js)"/.exec(html)?.[1];
+      const script = /src="(\/static\/app-[\w-]{8}\.js)"/.exec(html)?.[1];
       expect(script).toBeDefined();
       const js = await fetch(`${server.url}${script}`, { headers: { 'accept-encoding': 'gzip' } });
       expect(js.status).toBe(200);
       expect(js.headers.get('cache-control')).toContain('immutable');
       expect(js.headers.get('content-encoding')).toBe('gzip');
       expect((await js.text()).length).toBeGreaterThan(1000);
+      // No inline script in the page: the CSP would refuse it.
+      expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+      const css = /href="(\/static\/app-[\w-]{8}\.css)"/.exec(html)?.[1];
+      expect(css).toBeDefined();
+      expect((await fetch(`${server.url}${css}`)).headers.get('cache-control')).toContain('immutable');
+      // The service worker, from the root (so it may control the page), revalidated on each visit.
+      const sw = await fetch(`${server.url}/sw.js`);
+      expect(sw.status).toBe(200);
+      expect(sw.headers.get('content-type')).toContain('text/javascript');
+      expect(sw.headers.get('cache-control')).toBe('no-cache');
+      expect(await sw.text()).toContain('showNotification');
       const sdk = await fetch(`${server.url}/static/dropwatch-client.js`);
       expect(sdk.status).toBe(200);
       expect(await sdk.text()).toContain('Dropwatch');

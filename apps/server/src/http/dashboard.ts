@@ -22,8 +22,8 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.map': 'application/json',
 };
-/** esbuild's `[name]-[hash]` entry names: content-addressed, so cacheable for good. */
-const HASHED = /-[A-Z0-9]{8}\.(js|css)(\.map)?$/;
+/** Vite's `[name]-[hash]` asset names (8 base64url characters): content-addressed, so cacheable for good. */
+const HASHED = /-[A-Za-z0-9_-]{8}\.(js|css)(\.map)?$/;
 /** The page runs only its own scripts and talks only to its own origin. */
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -52,8 +52,10 @@ function send(req: IncomingMessage, res: ServerResponse, asset: Asset, extra: Re
 }
 
 /**
- * GET / (the dashboard page) and /static/* (its scripts, styles and the browser build of the
- * SDK), read once at start-up. Without a build, / says how to make one instead of a 404.
+ * GET / (the dashboard page), /static/* (its scripts, styles and the browser build of the SDK)
+ * and the files at the top of the build (the service worker /sw.js, which must be served from the
+ * root to control the page), read once at start-up. Without a build, / says how to make one
+ * instead of a 404.
  */
 export function dashboardRoutes(dir: string | null = dashboardDir()): Routes {
   if (!dir) {
@@ -80,7 +82,17 @@ export function dashboardRoutes(dir: string | null = dashboardDir()): Routes {
       cacheControl: HASHED.test(name) ? 'public, max-age=31536000, immutable' : 'public, max-age=300',
     });
   }
+  // Top-level files keep their names from build to build: browsers revalidate them each time
+  // (a service worker's updates reach its users on their next visit).
+  const rootRoutes: Routes = {};
+  for (const name of readdirSync(dir)) {
+    const type = TYPES[path.extname(name)];
+    if (!type || name === 'index.html') continue;
+    const asset: Asset = { body: readFileSync(path.join(dir, name)), type, cacheControl: 'no-cache' };
+    rootRoutes[`/${name}`] = (req, res) => send(req, res, asset);
+  }
   return {
+    ...rootRoutes,
     '/': (req, res) => send(req, res, index, { 'content-security-policy': CSP, 'referrer-policy': 'no-referrer' }),
     '/static/': (req, res) => {
       const name = new URL(req.url ?? '/', 'http://localhost').pathname.slice('/static/'.length);
