@@ -1,10 +1,16 @@
 import { z } from 'zod';
-import { AppError, RARITY_WINDOW_DAYS, rarity, rarityLabel } from '@dropwatch/core';
+import { AppError, getMarket, RARITY_WINDOW_DAYS, rarity, rarityLabel } from '@dropwatch/core';
 import { dropDto, toDropDto, withPgClient } from '@dropwatch/db';
 import { queryVenueDrops } from '../feed/feed-queries.js';
-import { VENUE_MEDIAN_SAMPLE_LIMIT, VENUE_RECENT_DROPS_LIMIT } from '../limits.js';
+import { OPEN_DURATION_BOUNDS_SECONDS, queryVenueHistory } from '../feed/venue-history.js';
+import {
+  VENUE_HISTORY_DAYS,
+  VENUE_HISTORY_LIMIT,
+  VENUE_MEDIAN_SAMPLE_LIMIT,
+  VENUE_RECENT_DROPS_LIMIT,
+} from '../limits.js';
 import { publicProcedure, router } from '../trpc.js';
-import { venueIdInput } from './common.schemas.js';
+import { boundedInt, venueIdInput } from './common.schemas.js';
 
 const venueGetInput = z.object({ venueId: venueIdInput }).strict();
 
@@ -37,6 +43,27 @@ const venueGetOutput = z.object({
   recentDrops: z.array(dropDto),
 });
 
+const venueHistoryInput = z
+  .object({ venueId: venueIdInput, days: boundedInt(VENUE_HISTORY_DAYS), limit: boundedInt(VENUE_HISTORY_LIMIT) })
+  .strict();
+
+const count = z.number().int().nonnegative();
+const venueHistoryOutput = z.object({
+  venueId: z.string(),
+  /** The venue's market time zone, in which `openedByHour` counts. */
+  timeZone: z.string(),
+  /** The window the counts cover: drops opened in the last `days` days. */
+  days: z.number().int(),
+  total: count,
+  stillOpen: count,
+  /** Drops of the window by the local hour they opened: 24 counts, hour 0 first. */
+  openedByHour: z.array(count).length(24),
+  /** Closed drops of the window by how long they stayed open; `upToSeconds` is exclusive, null for the last class. */
+  openDurations: z.array(z.object({ upToSeconds: z.number().int().nullable(), drops: count })),
+  /** The venue's most recent drops (of any age retention kept), newest first, `limit` at most. */
+  drops: z.array(dropDto),
+});
+
 interface VenueRow {
   venue_id: string;
   provider: string;
@@ -65,7 +92,7 @@ export const venuesRouter = router({
     .query(async ({ ctx, input }) => {
       // -- uses venues_pkey; venue_metrics_pkey (venue_id, day) range; drop_events_venue_opened_idx
       // -- backwards for the median sample (LIMIT).
-      const { row, recent } = await withPgClient(ctx.em, async (db) => {
+      const { row, recent } = await withPgClient(ctx.readEm, async (db) => {
         const {
           rows: [row],
         } = await db.query<VenueRow>(
@@ -114,6 +141,43 @@ export const venuesRouter = router({
           medianOpenSeconds: row.median_open_seconds === null ? null : Number(row.median_open_seconds),
         },
         recentDrops: recent.map(toDropDto),
+      };
+    }),
+
+  /**
+   * A venue's drop history: its most recent drops, and over the last `days` days how many drops
+   * it had, at which local hours they opened and how long they stayed open. NOT_FOUND for a venue
+   * never seen (or removed by retention).
+   */
+  history: publicProcedure
+    .input(venueHistoryInput)
+    .output(venueHistoryOutput)
+    .query(async ({ ctx, input }) => {
+      const { timeZone, aggregate, drops } = await withPgClient(ctx.em, async (db) => {
+        // -- uses venues_pkey
+        const {
+          rows: [venue],
+        } = await db.query<{ market: string }>('select market from venues where venue_id = $1', [input.venueId]);
+        if (!venue) throw new AppError('NOT_FOUND', `venue ${input.venueId} not found`);
+        const zone = getMarket(venue.market).timeZone;
+        return {
+          timeZone: zone,
+          aggregate: await queryVenueHistory(db, input.venueId, zone, input.days),
+          drops: await queryVenueDrops(db, input.venueId, input.limit),
+        };
+      });
+      return {
+        venueId: input.venueId,
+        timeZone,
+        days: input.days,
+        total: aggregate.total,
+        stillOpen: aggregate.stillOpen,
+        openedByHour: aggregate.openedByHour,
+        openDurations: aggregate.openDurations.map((drops, i) => ({
+          upToSeconds: OPEN_DURATION_BOUNDS_SECONDS[i] ?? null,
+          drops,
+        })),
+        drops: drops.map(toDropDto),
       };
     }),
 });
