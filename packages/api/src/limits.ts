@@ -29,6 +29,9 @@ export const ON_DROP_FALLBACK_POLL_MS = 5_000;
 /** venues.get: the venue's most recent drops returned, and closed drops read for the median. */
 export const VENUE_RECENT_DROPS_LIMIT = 50;
 export const VENUE_MEDIAN_SAMPLE_LIMIT = 500;
+/** venues.history: the venue's most recent drops listed, and the window (days) its counts cover. */
+export const VENUE_HISTORY_LIMIT = { min: 1, max: 500, default: 200 } as const;
+export const VENUE_HISTORY_DAYS = { min: 1, max: 30, default: 14 } as const;
 
 /** health.buckets: 5 markets × 14 days × 6 time slots is 420; one page always holds them all. */
 export const HEALTH_BUCKETS_LIMIT = 500;
