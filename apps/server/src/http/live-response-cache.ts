@@ -13,6 +13,8 @@ export interface CachedResponse {
   readonly contentType: string;
   readonly body: Buffer;
   readonly etag: string;
+  /** The renderer's own Vary values (tRPC's `trpc-accept, accept`), kept beside ours. */
+  readonly vary?: readonly string[];
   /** The body compressed per encoding, made on first demand and kept as long as the entry. */
   readonly encoded?: Map<ContentEncoding, Promise<Buffer>>;
 }
@@ -26,13 +28,20 @@ export type CacheOutcome = 'hit' | 'miss' | 'shared' | 'not_modified' | 'uncache
  * `NOTIFY dropwatch_drops` (the tick rebuilt the feed cache: new feed_cache version) or after
  * `ttlMs` (a writer that forgot to notify). Concurrent misses of one key share one render, so a
  * burst of pollers costs one database read.
+ *
+ * With `ttlMs` 0 nothing is kept: only requests that arrive while an identical one is being
+ * rendered share its answer (coalescing), so no answer is older than the request it joined.
  */
 export class LiveResponseCache {
   private entries = new Map<string, { response: CachedResponse; expiresAt: number }>();
   private inflight = new Map<string, Promise<CachedResponse>>();
   private generation = 0;
 
-  constructor(private readonly ttlMs: number) {}
+  /** @param cacheControl sent with every 200 (an answer that is never kept says `no-cache`). */
+  constructor(
+    private readonly ttlMs: number,
+    private readonly cacheControl = `public, max-age=${LIVE_CACHE_MAX_AGE_SECONDS}`,
+  ) {}
 
   invalidate(): void {
     this.generation++;
@@ -69,7 +78,8 @@ export class LiveResponseCache {
           (r) => {
             inflight.delete(key);
             // Only a 200 of the generation it was rendered in is kept.
-            if (r.status === 200 && generation === this.generation) this.put(key, r, now + this.ttlMs);
+            if (r.status === 200 && generation === this.generation && this.ttlMs > 0)
+              this.put(key, r, now + this.ttlMs);
           },
           () => inflight.delete(key),
         );
@@ -83,13 +93,13 @@ export class LiveResponseCache {
       return outcome;
     }
     // Appended, not set: the CORS layer has already put `origin` in Vary.
-    addVary(res, 'accept-encoding');
+    addVary(res, ...(response.vary ?? []), 'accept-encoding');
     const encoding = response.body.length >= COMPRESS_MIN_BYTES ? encodingFor(req) : null;
     // Each encoding is its own representation with its own strong ETag (RFC 9110 §8.8.3).
     const etag = encoding ? `${response.etag.slice(0, -1)}-${encoding}"` : response.etag;
     const headers = {
       etag,
-      'cache-control': `public, max-age=${LIVE_CACHE_MAX_AGE_SECONDS}`,
+      'cache-control': this.cacheControl,
       'x-dropwatch-cache': outcome,
     };
     if (etagMatches(req.headers['if-none-match'], etag)) {

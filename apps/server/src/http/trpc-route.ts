@@ -48,6 +48,32 @@ function proceduresOf(pathname: string): string[] {
   return decoded.split(',').map((n) => (KNOWN_PROCEDURES.has(n) ? n : 'unknown'));
 }
 
+/**
+ * Public queries whose answer depends on their input and the database only, never on who asks.
+ * Identical anonymous GETs of these that arrive while one is being answered share its answer:
+ * one database read, one serialization, one compression per encoding for a burst (pollers at the
+ * head of newDrops all hold the same cursor; dashboards ask health.buckets with the same input).
+ * Nothing is kept once sent, so an answer is never older than the request that joined it.
+ */
+const COALESCED_QUERIES: ReadonlySet<string> = new Set([
+  'feed.live',
+  'feed.newDrops',
+  'feed.justOpened',
+  'feed.stillOpen',
+  'feed.board',
+  'health.status',
+  'health.buckets',
+  'health.lastScan',
+]);
+
+/**
+ * Whether `req` may be answered by an anonymous render of its URL alone: a GET with no
+ * credentials, and not asking for tRPC's streamed (JSON lines) batch format, which the render
+ * does not produce.
+ */
+const rendersAnonymously = (req: IncomingMessage): boolean =>
+  req.method === 'GET' && !req.headers.authorization && !req.headers['trpc-accept'];
+
 /** Subscriptions are SSE streams open for minutes: not request latency. */
 const isStream = (procedures: readonly string[]) => procedures.some((n) => PROCEDURES[n]?._def.type === 'subscription');
 
@@ -88,14 +114,17 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
     if (reason !== 'visible') liveCache.invalidate();
   });
 
-  /** Renders feed.live through the real tRPC pipeline (fetch adapter) into bytes. */
-  const renderLive = async (req: IncomingMessage): Promise<CachedResponse> => {
+  // Coalescing only: concurrent identical requests share a render, nothing is kept after it.
+  const coalescer = new LiveResponseCache(0, 'no-cache');
+
+  /** Renders a GET (feed.live, or a coalesced query) through the real tRPC pipeline (fetch adapter) into bytes. */
+  const renderAnonymous = async (req: IncomingMessage): Promise<CachedResponse> => {
     const response = await fetchRequestHandler({
       router: appRouter,
       endpoint: '/trpc',
       maxBatchSize: MAX_BATCH_SIZE,
       req: new Request(new URL(req.url ?? '/', 'http://localhost'), { method: 'GET' }),
-      // feed.live is public and its answer must not depend on who asks.
+      // Public queries only: the answer must not depend on who asks.
       createContext: () => createContext(null),
       onError,
     });
@@ -105,6 +134,10 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
       contentType: response.headers.get('content-type') ?? 'application/json',
       body,
       etag: etagOf(body),
+      vary: (response.headers.get('vary') ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v.length > 0),
       encoded: new Map(),
     };
   };
@@ -131,9 +164,13 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         deps.metrics.observeRequest(procedures, res.statusCode, stream ? null : seconds);
       });
-      if (req.method === 'GET' && pathname === LIVE_PATH) {
-        const outcome = await liveCache.serve(req, res, () => renderLive(req));
+      if (req.method === 'GET' && pathname === LIVE_PATH && !req.headers['trpc-accept']) {
+        const outcome = await liveCache.serve(req, res, () => renderAnonymous(req));
         deps.metrics.liveCache(outcome);
+        return;
+      }
+      if (rendersAnonymously(req) && procedures.every((p) => COALESCED_QUERIES.has(p))) {
+        await coalescer.serve(req, res, () => renderAnonymous(req));
         return;
       }
       // Every SSE stream (feed.onDrop, notifications.onNew, …) is counted and ended at shutdown.
