@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { directDatabaseUrl, type Config } from '@dropwatch/core';
-import { createOrm, migrate, type MikroORM } from '@dropwatch/db';
-import { PgDropListener } from '@dropwatch/api';
+import { createOrm, describeDatabaseUrl, migrate, type MikroORM } from '@dropwatch/db';
+import { PgDropListener, ReplicaReads } from '@dropwatch/api';
 import { ensureFirstAdmin } from './auth/bootstrap-admin.js';
 import { openDatabase, type DatabaseHandle } from './database.js';
 import { dashboardRoutes } from './http/dashboard.js';
@@ -71,7 +71,35 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
 
     await ensureFirstAdmin(orm, config, logger);
 
-    const metrics = createMetrics(orm);
+    // The reads that tolerate replica lag go to READ_DATABASE_URL (API processes only). Its ORM
+    // never sends startup options or named statements: reads are single autocommit statements,
+    // so a pooler in front of the replica needs no setting.
+    let replica: ReplicaReads | null = null;
+    if (servesApi && config.READ_DATABASE_URL) {
+      const readOrm = await createOrm({
+        databaseUrl: config.READ_DATABASE_URL,
+        poolMax: config.DB_POOL_MAX,
+        pooler: 'transaction',
+        applicationName: 'dropwatch-read',
+      });
+      undo.push(() => readOrm.close(true));
+      const replicaLog = logger.child({ component: 'replica' });
+      replica = new ReplicaReads(readOrm, {
+        maxLagSeconds: config.READ_REPLICA_MAX_LAG_SECONDS,
+        checkSeconds: config.READ_REPLICA_CHECK_SECONDS,
+        onError: (err) =>
+          replicaLog.warn(
+            { err: err instanceof Error ? err.message : String(err) },
+            'read replica unreachable; its reads go to the primary',
+          ),
+      });
+      await replica.start();
+      const started = replica;
+      undo.push(() => started.stop());
+      logger.info({ database: describeDatabaseUrl(config.READ_DATABASE_URL), ...replica.status() }, 'read replica');
+    }
+
+    const metrics = createMetrics(orm, replica);
     routes['/metrics'] = (_req, res) => handleMetrics(metrics, res);
     // tRPC is served by `all` and `api` processes; a `worker` answers only health and /metrics.
     let closeSubscriptions = () => {};
@@ -80,7 +108,7 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
       const drops = new PgDropListener(directUrl, logger.child({ component: 'listen' }));
       await drops.start();
       undo.push(() => drops.stop());
-      const route = createTrpcRoute({ orm, config, logger, drops, metrics });
+      const route = createTrpcRoute({ orm, config, logger, drops, metrics, replica });
       routes[TRPC_PREFIX] = (req, res) => route.handle(req, res);
       closeSubscriptions = () => route.closeSubscriptions();
       // The dashboard at / is a client of this API, served beside it.

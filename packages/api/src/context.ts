@@ -2,6 +2,7 @@ import type { Config } from '@dropwatch/core';
 import type { EntityManager } from '@dropwatch/db';
 import { FeedCacheReader } from './feed/feed-cache.js';
 import type { DropSignal } from './live/drop-signal.js';
+import type { ReplicaStatus } from './replica/replica-reads.js';
 
 export interface AuthUser {
   readonly id: string;
@@ -11,6 +12,14 @@ export interface AuthUser {
 
 export interface Context {
   readonly em: EntityManager;
+  /**
+   * For the reads that tolerate replica lag (docs/architecture.md, "Reading from a streaming
+   * replica"): a fork on READ_DATABASE_URL while the replica is within READ_REPLICA_MAX_LAG_SECONDS,
+   * else `em` itself.
+   */
+  readonly readEm: EntityManager;
+  /** The read replica's lag and whether its reads go to the primary; null without READ_DATABASE_URL. */
+  readonly replica: ReplicaStatus | null;
   readonly config: Config;
   readonly user: AuthUser | null;
   /** Wakes live subscribers on `NOTIFY dropwatch_drops`; absent for internal callers (they poll). */
@@ -26,6 +35,8 @@ export interface Context {
 /** Pure: tests and internal callers build a context without HTTP. */
 export function createContextInner(opts: {
   em: EntityManager;
+  readEm?: EntityManager;
+  replica?: ReplicaStatus | null;
   config: Config;
   user?: AuthUser | null;
   drops?: DropSignal | null;
@@ -34,6 +45,8 @@ export function createContextInner(opts: {
 }): Context {
   return {
     em: opts.em,
+    readEm: opts.readEm ?? opts.em,
+    replica: opts.replica ?? null,
     config: opts.config,
     user: opts.user ?? null,
     drops: opts.drops ?? null,

@@ -12,6 +12,7 @@ export {
 export { FeedCacheReader } from './feed/feed-cache.js';
 export * as feedSql from './feed/feed-queries.js';
 export { bucketsSql } from './health/health-queries.js';
+export { ReplicaReads, type ReplicaReadsOptions, type ReplicaStatus } from './replica/replica-reads.js';
 export { LocalDropSignal, PgDropListener, type DropSignal } from './live/drop-signal.js';
 export {
   bearerToken,

@@ -59,7 +59,12 @@ const isPollMessage = (m: unknown): m is PollMessage => {
  * up. The gauges read at scrape time (last tick, cursor lag, bucket intervals) describe the
  * shared database, the same from every replica: aggregate them with max(), not sum().
  */
-export function createMetrics(orm: MikroORM): HttpMetrics {
+/** The read replica's state as /metrics shows it (ReplicaReads of @dropwatch/api). */
+interface ReplicaGaugeSource {
+  status(): { lagSeconds: number | null; onPrimary: boolean };
+}
+
+export function createMetrics(orm: MikroORM, replica?: ReplicaGaugeSource | null): HttpMetrics {
   const registry = new Registry();
   // Event-loop lag, heap, GC, CPU, file descriptors of this process.
   collectDefaultMetrics({ register: registry });
@@ -147,6 +152,25 @@ export function createMetrics(orm: MikroORM): HttpMetrics {
     labelNames: ['bucket'] as const,
     registers: [registry],
   });
+  if (replica) {
+    // Measured by the process's own replica check (READ_REPLICA_CHECK_SECONDS), not at scrape time.
+    new Gauge({
+      name: 'dropwatch_replica_lag_seconds',
+      help: 'Seconds the read replica (READ_DATABASE_URL) is behind the primary, as this process last measured; NaN when unknown',
+      registers: [registry],
+      collect() {
+        this.set(replica.status().lagSeconds ?? Number.NaN);
+      },
+    });
+    new Gauge({
+      name: 'dropwatch_replica_reads_on_primary',
+      help: "1 while the replica's reads go to the primary (lag over READ_REPLICA_MAX_LAG_SECONDS, or unreachable)",
+      registers: [registry],
+      collect() {
+        this.set(replica.status().onPrimary ? 1 : 0);
+      },
+    });
+  }
   const dbUp = new Gauge({
     name: 'dropwatch_metrics_db_up',
     help: '1 when the scrape could read the database',

@@ -1,5 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { appRouter, createRequestContextFactory, MAX_BATCH_SIZE, type DropSignal } from '@dropwatch/api';
+import {
+  appRouter,
+  createRequestContextFactory,
+  MAX_BATCH_SIZE,
+  type DropSignal,
+  type ReplicaReads,
+} from '@dropwatch/api';
 import type { Config } from '@dropwatch/core';
 import type { MikroORM } from '@dropwatch/db';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
@@ -21,6 +27,8 @@ export interface TrpcRouteDeps {
   readonly logger: Logger;
   readonly drops: DropSignal | null;
   readonly metrics: HttpMetrics;
+  /** READ_DATABASE_URL's reads (null: every read on `orm`). */
+  readonly replica?: ReplicaReads | null;
 }
 
 export interface TrpcRoute {
@@ -82,7 +90,12 @@ const isStream = (procedures: readonly string[]) => procedures.some((n) => PROCE
  * adapter; GET feed.live through the serialized-response cache with ETag / 304.
  */
 export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
-  const createContext = createRequestContextFactory({ orm: deps.orm, config: deps.config, drops: deps.drops });
+  const createContext = createRequestContextFactory({
+    orm: deps.orm,
+    config: deps.config,
+    drops: deps.drops,
+    replica: deps.replica ?? null,
+  });
   const log = deps.logger.child({ component: 'trpc' });
   const onError = ({
     error,

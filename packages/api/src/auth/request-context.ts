@@ -3,6 +3,7 @@ import type { MikroORM } from '@dropwatch/db';
 import type { Context } from '../context.js';
 import { FeedCacheReader } from '../feed/feed-cache.js';
 import type { DropSignal } from '../live/drop-signal.js';
+import type { ReplicaReads } from '../replica/replica-reads.js';
 import { bearerToken, resolveToken } from './api-tokens.js';
 import { redeemStreamTicket } from './stream-tickets.js';
 
@@ -11,6 +12,8 @@ export interface RequestContextDeps {
   readonly config: Config;
   readonly drops: DropSignal | null;
   readonly feedCache?: FeedCacheReader;
+  /** READ_DATABASE_URL's reads; absent: every read goes to `orm`. */
+  readonly replica?: ReplicaReads | null;
 }
 
 /**
@@ -38,6 +41,8 @@ export function createRequestContextFactory(deps: RequestContextDeps) {
     }
     return {
       em,
+      readEm: deps.replica?.em() ?? em,
+      replica: deps.replica?.status() ?? null,
       config: deps.config,
       user,
       drops: deps.drops,

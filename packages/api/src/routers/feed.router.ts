@@ -28,7 +28,7 @@ export const feedRouter = router({
     .input(justOpenedInput)
     .output(dropsOutput)
     .query(async ({ ctx, input }) => {
-      const rows = await withPgClient(ctx.em, (db) =>
+      const rows = await withPgClient(ctx.readEm, (db) =>
         queryOpenDrops(db, 'justOpened', input, input.withinMinutes, input.limit),
       );
       return { drops: rows.map(toDropDto) };
@@ -40,7 +40,7 @@ export const feedRouter = router({
     .output(dropsOutput)
     .query(async ({ ctx, input }) => {
       const limit = Math.min(input.limit, ctx.config.STILL_OPEN_EVENTS_LIMIT);
-      const rows = await withPgClient(ctx.em, (db) =>
+      const rows = await withPgClient(ctx.readEm, (db) =>
         queryOpenDrops(db, 'stillOpen', input, input.withinMinutes, limit),
       );
       return { drops: rows.map(toDropDto) };
@@ -75,7 +75,7 @@ export const feedRouter = router({
     .input(boardInput)
     .output(dropsOutput)
     .query(async ({ ctx, input }) => {
-      const rows = await withPgClient(ctx.em, (db) => queryBoard(db, input, input.limit));
+      const rows = await withPgClient(ctx.readEm, (db) => queryBoard(db, input, input.limit));
       return { drops: rankBoard(rows.map(toDropDto)) };
     }),
 });

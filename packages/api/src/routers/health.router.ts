@@ -43,12 +43,13 @@ export const healthRouter = router({
    */
   status: publicProcedure.output(statusOutput).query(async ({ ctx }) => {
     const checkedAt = new Date();
+    const replica = ctx.replica && { lagSeconds: ctx.replica.lagSeconds, readsOnPrimary: ctx.replica.onPrimary };
     let row;
     try {
       row = await withPgClient(ctx.em, (db) => queryStatus(db, staleAfterSeconds(ctx.config)));
     } catch {
       // A fixed reason: the database's own error text (hosts, names) is not for anonymous callers.
-      return { status: 'down' as const, reasons: ['database: unreachable'], checkedAt };
+      return { status: 'down' as const, reasons: ['database: unreachable'], checkedAt, replica };
     }
     const reasons: string[] = [];
     const heartbeatSeconds = HEARTBEAT_TICKS * ctx.config.DISCOVERY_TICK_SECONDS;
@@ -80,8 +81,9 @@ export const healthRouter = router({
         reasons.push(`discovery: no successful poll for ${sinceGood}s`);
       down = sinceAny > downAfter || (row?.last_good_scan_at != null && sinceGood > downAfter);
     }
+    if (ctx.replica?.reason) reasons.push(ctx.replica.reason);
     const status = down ? ('down' as const) : reasons.length === 0 ? ('ok' as const) : ('degraded' as const);
-    return { status, reasons, checkedAt };
+    return { status, reasons, checkedAt, replica };
   }),
 
   /** Every bucket of the window (or of one market) with its scan state. One query. */
@@ -89,7 +91,9 @@ export const healthRouter = router({
     .input(bucketsInput)
     .output(bucketsOutput)
     .query(async ({ ctx, input }) => {
-      const rows = await withPgClient(ctx.em, (db) => queryBuckets(db, input.market, staleAfterSeconds(ctx.config)));
+      const rows = await withPgClient(ctx.readEm, (db) =>
+        queryBuckets(db, input.market, staleAfterSeconds(ctx.config)),
+      );
       return {
         buckets: rows.map((r) => ({
           bucketId: r.bucket_id,

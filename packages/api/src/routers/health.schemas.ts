@@ -5,6 +5,15 @@ export const statusOutput = z.object({
   status: z.enum(['ok', 'degraded', 'down']),
   reasons: z.array(z.string()),
   checkedAt: z.date(),
+  /** The read replica (READ_DATABASE_URL) as this API process last measured it; null without one. */
+  replica: z
+    .object({
+      /** Seconds its replay is behind the primary; null: unknown (unreachable, or nothing replayed yet). */
+      lagSeconds: z.number().nullable(),
+      /** True while the reads meant for it go to the primary (lag over READ_REPLICA_MAX_LAG_SECONDS, unreachable). */
+      readsOnPrimary: z.boolean(),
+    })
+    .nullable(),
 });
 
 export const bucketsInput = z.object({ market: marketInput.optional() }).strict().default({});
