@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { RequestBudget } from '../src/budget/request-budget.js';
-import { bucketScore, DropRates, RATE_FLOOR, type BucketView } from '../src/poller/bucket-priority.js';
+import { nextGrantAt, RequestBudget } from '../src/budget/request-budget.js';
+import {
+  bucketScore,
+  DropRates,
+  isStarvingScore,
+  RATE_FLOOR,
+  STARVING_SHARE,
+  STARVING_WINDOW,
+  StarvingShare,
+  type BucketView,
+} from '../src/poller/bucket-priority.js';
+import { cycleOrder, type FastTarget } from '../src/poller/fast-lane.js';
 import { CallGuard, type CallSlot } from '../src/providers/resy/call-guard.js';
 import { MAX_TILE_DEPTH, quadrants, Tiling, type Box } from '../src/providers/resy/search-tiles.js';
 
@@ -28,6 +38,19 @@ describe('request budget', () => {
     // Once searches ran out, the fast lane took every grant.
     expect(order.slice(-10).every((l) => l === 'f')).toBe(true);
     expect(budget.total).toBe(80);
+  });
+
+  it('keeps its rate when grants fire late, and banks no idle time', () => {
+    // Every grant fires 30 ms after it was due, at 100 ms apart: the schedule still advances
+    // 100 ms a grant (without the catch-up it would drift 130 ms a grant, 7.7 a second of 10).
+    let due = 0;
+    for (let i = 0; i < 50; i++) due = nextGrantAt(due, due + 30, 100);
+    expect(due).toBe(50 * 100);
+    // After a minute idle the next two may leave at once (one interval caught up), then paced.
+    const idle = 60_000 + due;
+    const first = nextGrantAt(due, idle, 100);
+    expect(first).toBe(idle);
+    expect(nextGrantAt(first, idle, 100)).toBe(idle + 100);
   });
 
   it('forgets a waiter whose signal aborts, and follows a rate change', async () => {
@@ -78,6 +101,22 @@ describe('bucket priority', () => {
     expect(second).toBeGreaterThan(calibrating);
   });
 
+  it('lets the staleness rule take only its share of the polls; past it, stale buckets go by score', () => {
+    const share = new StarvingShare();
+    let first = 0;
+    for (let i = 0; i < STARVING_WINDOW * 3; i++) {
+      const score = bucketScore(view({ rate: RATE_FLOOR }), 250_000, { ...limits, starvingFirst: share.allowed })!;
+      share.record(isStarvingScore(score));
+      if (isStarvingScore(score)) first++;
+    }
+    expect(first).toBe(STARVING_SHARE * STARVING_WINDOW * 3);
+    // Out of its turn, a stale quiet bucket yields to a busy one it would have overtaken.
+    const stale = bucketScore(view({ rate: RATE_FLOOR }), 250_000, { ...limits, starvingFirst: false })!;
+    const busy = bucketScore(view({ rate: 1 }), 200_000, limits)!;
+    expect(isStarvingScore(stale)).toBe(false);
+    expect(busy).toBeGreaterThan(stale);
+  });
+
   it('scores delay cleared per request: √rate × age² / cost, weighted for watches and prime time', () => {
     const at = 60_000;
     const base = bucketScore(view(), at, limits)!;
@@ -117,6 +156,32 @@ describe('bucket priority', () => {
     const b = rarely.rate('nyc', 3, '20:30', 1_200_000);
     expect(b / a).toBeGreaterThan(0.8);
     expect(b / a).toBeLessThan(1.25);
+  });
+});
+
+describe('fast lane', () => {
+  it("cycles one party size's targets, nearest days first, then the other's: a venue-day's sizes half a cycle apart", () => {
+    const target = (venueId: string, date: string, partySize: number): FastTarget => ({
+      key: `${venueId}|${date}|${partySize}`,
+      venueId,
+      market: 'nyc',
+      date,
+      partySize,
+    });
+    const targets = ['resy:1', 'resy:2'].flatMap((v) =>
+      ['2026-12-02', '2026-12-01'].flatMap((d) => [2, 4].map((size) => target(v, d, size))),
+    );
+    const order = cycleOrder(targets).map((t) => t.key);
+    expect(order).toEqual([
+      'resy:1|2026-12-01|2',
+      'resy:2|2026-12-01|2',
+      'resy:1|2026-12-02|2',
+      'resy:2|2026-12-02|2',
+      'resy:1|2026-12-01|4',
+      'resy:2|2026-12-01|4',
+      'resy:1|2026-12-02|4',
+      'resy:2|2026-12-02|4',
+    ]);
   });
 });
 

@@ -100,9 +100,7 @@ export class RequestBudget {
     if (!lane) return;
     const waiter = this.queues[lane].shift()!;
     waiter.signal?.removeEventListener('abort', waiter.onAbort);
-    const now = Date.now();
-    // Never bank unused time: after an idle spell the next request waits a full interval again.
-    this.nextAt = Math.max(now, this.nextAt) + 1000 / this.rate;
+    this.nextAt = nextGrantAt(this.nextAt, Date.now(), 1000 / this.rate);
     this.granted++;
     this.recent.push(lane);
     if (this.recent.length > SHARE_WINDOW) this.recent.shift();
@@ -116,4 +114,14 @@ export class RequestBudget {
     const fastGrants = this.recent.filter((l) => l === 'fast').length;
     return fastGrants < this.fastShare * Math.max(1, this.recent.length) ? 'fast' : 'search';
   }
+}
+
+/**
+ * When the grant after one made at `now` may leave, `intervalMs` apart. A timer that fires late
+ * (a busy event loop) catches up by at most one interval, so the rate holds under load; more is
+ * never banked, so after an idle spell no burst leaves: in any span of time at most one request
+ * more than the rate allows.
+ */
+export function nextGrantAt(scheduledAt: number, now: number, intervalMs: number): number {
+  return Math.max(now - intervalMs, scheduledAt) + intervalMs;
 }

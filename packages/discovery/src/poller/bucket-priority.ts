@@ -20,7 +20,10 @@
  * anchors (PRIME_WEIGHT). Two rules override the score: a bucket still calibrating goes first (no
  * drop can be seen before its baseline; one bucket is finished before the next is started, so drops
  * show up early and its later calibration polls can read only the tail), and a bucket unpolled for DISCOVERY_MAX_STALENESS_SECONDS
- * goes next, oldest first, so no bucket starves however little it drops. A bucket polls at most
+ * goes next, oldest first, so no bucket starves however little it drops — but only for
+ * STARVING_SHARE of the polls: where the budget cannot keep every bucket that fresh (a large
+ * city), the rest still go by score, and the busy buckets are not dragged into a round-robin
+ * over all of them. A bucket polls at most
  * every DISCOVERY_BUCKET_COOLDOWN_SECONDS, and after provider errors it backs off exponentially.
  */
 
@@ -47,6 +50,14 @@ export const DROP_LIFE_SECONDS = 90;
  * 4×: the median barely moves and the slowest tenth is seen much sooner.
  */
 export const RATE_EXPONENT = 0.5;
+/**
+ * The most of the recent polls (STARVING_WINDOW) the staleness rule may take. Where the budget
+ * covers the window that rule is rarely needed; where it does not, every bucket is past the
+ * limit and unbounded it would poll them all in turn, the busiest as rarely as the quietest.
+ */
+export const STARVING_SHARE = 0.25;
+/** Polls the starving share is counted over. */
+export const STARVING_WINDOW = 20;
 export const WATCHED_WEIGHT = 3;
 export const PRIME_WEIGHT = 1.5;
 /** Prime-time anchors: [18:00, 21:00) local, the hours people fight for. */
@@ -147,7 +158,28 @@ export interface BucketView {
 export interface PriorityLimits {
   readonly cooldownSeconds: number;
   readonly maxStalenessSeconds: number;
+  /** Whether a bucket past maxStalenessSeconds may go first now (see StarvingShare); default yes. */
+  readonly starvingFirst?: boolean;
 }
+
+/** Keeps the staleness rule to STARVING_SHARE of the last STARVING_WINDOW polls. */
+export class StarvingShare {
+  private readonly recent: boolean[] = [];
+
+  /** Whether the next pick may put a starving bucket first. */
+  get allowed(): boolean {
+    return this.recent.filter(Boolean).length < STARVING_SHARE * STARVING_WINDOW;
+  }
+
+  /** Records a poll started; `starving` when the staleness rule picked it. */
+  record(starving: boolean): void {
+    this.recent.push(starving);
+    if (this.recent.length > STARVING_WINDOW) this.recent.shift();
+  }
+}
+
+/** Whether a score came from the staleness rule. */
+export const isStarvingScore = (score: number): boolean => score >= STARVING && score < CALIBRATING;
 
 /** Above every scored bucket: calibration first, then starving buckets. */
 const CALIBRATING = 2e12;
@@ -162,7 +194,7 @@ export function bucketScore(b: BucketView, nowMs: number, limits: PriorityLimits
   if (age < Math.min(wait, limits.maxStalenessSeconds)) return null;
   const ageScore = Number.isFinite(age) ? age : limits.maxStalenessSeconds * 10;
   if (!b.calibrated) return CALIBRATING + b.baselinePolls * CALIBRATION_STEP + Math.min(ageScore, CALIBRATION_STEP / 2);
-  if (age >= limits.maxStalenessSeconds) return STARVING + ageScore;
+  if (age >= limits.maxStalenessSeconds && limits.starvingFirst !== false) return STARVING + ageScore;
   const prime = b.anchorMinute >= PRIME_FROM_MINUTE && b.anchorMinute < PRIME_TO_MINUTE;
   const w = (b.watched ? WATCHED_WEIGHT : 1) * (prime ? PRIME_WEIGHT : 1);
   return (w * b.rate ** RATE_EXPONENT * age * age) / Math.max(1, b.cost);

@@ -13,7 +13,7 @@ import { rebuildFeedCache } from '../tick/feed-cache.js';
 import { pollBucket, type PollResult } from '../tick/poll-bucket.js';
 import { prepareSnapshot } from '../tick/prepared-snapshot.js';
 import { VenueCache } from '../tick/venue-writes.js';
-import { bucketScore, DropRates } from './bucket-priority.js';
+import { bucketScore, DropRates, isStarvingScore, StarvingShare } from './bucket-priority.js';
 import { FAST_LANE_MIN_INTERVAL_MS, loadWatchPlan, type FastTarget, type WatchPlan } from './fast-lane.js';
 import { ReplicaSet } from './replica-set.js';
 
@@ -144,6 +144,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     cooldownSeconds: config.DISCOVERY_BUCKET_COOLDOWN_SECONDS,
     maxStalenessSeconds: config.DISCOVERY_MAX_STALENESS_SECONDS,
   };
+  const starving = new StarvingShare();
   const totals = newStats();
   let pass = newStats();
   let plan: WatchPlan = { targets: [], watchedDays: new Set() };
@@ -293,6 +294,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   const pickBucket = (nowMs: number, now: Date): BucketState | undefined => {
     let best: BucketState | undefined;
     let bestScore = -Infinity;
+    const pickLimits = { ...limits, starvingFirst: starving.allowed };
     for (const b of buckets.values()) {
       if (searching.has(b.id) || !replicas.owns(b.id)) continue;
       const d = daysAhead(b, now);
@@ -309,13 +311,14 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
           watched: plan.watchedDays.has(`${b.market}|${b.date}`),
         },
         nowMs,
-        limits,
+        pickLimits,
       );
       if (score !== null && score > bestScore) {
         bestScore = score;
         best = b;
       }
     }
+    if (best) starving.record(isStarvingScore(bestScore));
     return best;
   };
 
