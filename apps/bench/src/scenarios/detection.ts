@@ -29,6 +29,8 @@ interface VariantOutcome {
   readonly score?: DetectionScore;
   readonly requests: number;
   readonly emptyAnswers: number;
+  /** Per-venue (/4/find) requests in the window: the fast lane's share of the budget. */
+  readonly findRequests: number;
   readonly stoppedInTime: boolean;
   readonly counters: Record<string, number>;
 }
@@ -116,6 +118,7 @@ async function runVariant(
     // variant runs SCORE_TAIL_MS longer so the last of them can still be seen.
     const measureEnd = t0 + options.seconds * 1000 + SCORE_TAIL_MS;
     const emptyAtT0 = fake.stats().emptyAnswers;
+    const findAtT0 = fake.stats().findRequests;
     while (!settled && Date.now() < measureEnd) {
       await sleep(Math.min(LOG_EVERY_MS, measureEnd - Date.now()));
       const drops = await db.sql.query<{ n: string }>('select count(*) as n from drop_events where opened_at >= $1', [
@@ -127,6 +130,7 @@ async function runVariant(
     }
     const t1 = Date.now();
     const emptyInWindow = fake.stats().emptyAnswers - emptyAtT0;
+    const findInWindow = fake.stats().findRequests - findAtT0;
     controller.abort();
     const stoppedInTime = await Promise.race([run.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
     if (failed !== undefined) {
@@ -140,10 +144,12 @@ async function runVariant(
         t1,
         requests: 0,
         emptyAnswers: 0,
+        findRequests: 0,
         stoppedInTime,
         counters,
       };
     }
+    ctx.log(`${tag}: counters over the whole run: ${JSON.stringify(counters)}`);
     // Where the poller spent its polls: the mean interval between two polls, by days ahead.
     const intervals = await db.sql.query<{ d: number; anchor: string; s: number }>(
       `select (date - min(date) over ())::int as d, time_slot as anchor, round(poll_interval_seconds)::int as s
@@ -173,6 +179,7 @@ async function runVariant(
       score,
       requests: fake.requestsBetween(t0, t1),
       emptyAnswers: emptyInWindow,
+      findRequests: findInWindow,
       stoppedInTime,
       counters,
     };
@@ -242,6 +249,7 @@ function record(ctx: BenchContext, label: string, o: VariantOutcome): void {
       falseCloses: s.falseCloses,
       requestsPerSec: round(o.requests / seconds, 2),
       requestsPerDrop: round(o.requests / Math.max(1, s.drops)),
+      venueRequestsPerSec: round(o.findRequests / seconds, 2),
       emptyAnswers: o.emptyAnswers,
       calibrationS: round(o.calibrationS),
       calibrated: o.calibrated ? 1 : 0,

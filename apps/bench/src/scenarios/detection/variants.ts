@@ -10,7 +10,7 @@ import type { VariantName } from './options.js';
 /**
  * Each design with the settings and provider it ships with: the old one with the cooldown and
  * slot cap it had (30 s, 5 000) and its Resy search (legacy-resy-provider); the new one with
- * today's defaults and provider.
+ * today's defaults and provider, or the DISCOVERY_* settings of the bench's environment.
  */
 export function variantSetup(
   variant: VariantName,
@@ -21,8 +21,15 @@ export function variantSetup(
     const config = loadConfig({ ...env, DISCOVERY_BUCKET_COOLDOWN_SECONDS: '30', BUCKET_SLOT_CAP: '5000' });
     return { config, provider: new LegacyResyProvider(config) };
   }
-  const config = loadConfig(env);
+  const config = loadConfig({ ...env, ...discoveryOverrides(process.env) });
   return { config, provider: createProvider(config, logger) };
+}
+
+/** DISCOVERY_* settings in the bench's environment apply to the new design (to try other values). */
+function discoveryOverrides(source: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(source).filter((e): e is [string, string] => e[0].startsWith('DISCOVERY_') && e[1] !== undefined),
+  );
 }
 
 export interface VariantRunOptions {
