@@ -63,3 +63,6 @@ export { MAX_CURSOR_LENGTH } from '@dropwatch/db';
 export const STREAM_TICKET_TTL_SECONDS = 60;
 /** Unused, unexpired tickets one user may hold at once. */
 export const STREAM_TICKETS_PER_USER = 50;
+
+/** Destinations one user may have (destinations.list returns them all). */
+export const MAX_DESTINATIONS_PER_USER = 20;

@@ -1,6 +1,7 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { adminRouter } from './routers/admin.router.js';
 import { authRouter } from './routers/auth.router.js';
+import { destinationsRouter } from './routers/destinations.router.js';
 import { feedRouter } from './routers/feed.router.js';
 import { healthRouter } from './routers/health.router.js';
 import { notificationsRouter } from './routers/notifications.router.js';
@@ -20,6 +21,7 @@ export const appRouter = router({
   watches: watchesRouter,
   notifications: notificationsRouter,
   webhooks: webhooksRouter,
+  destinations: destinationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

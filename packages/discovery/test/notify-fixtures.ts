@@ -14,14 +14,47 @@ export async function connect(url: string, applicationName = 'notify-test'): Pro
 /** Today's UTC date plus `days`, as YYYY-MM-DD. */
 export const dayFromToday = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
+/** A user; with `webhook`, also a webhook destination signed with that secret. */
 export async function createUser(
   c: pg.Client,
   name: string,
   webhook?: { url: string; secret: string },
 ): Promise<string> {
+  const { rows } = await c.query<{ id: string }>('insert into users (name) values ($1) returning id', [name]);
+  const id = rows[0]!.id;
+  if (webhook) await addDestination(c, id, 'webhook', { url: webhook.url }, { signingSecret: webhook.secret });
+  return id;
+}
+
+export interface DestinationSeed {
+  quietStart?: string;
+  quietEnd?: string;
+  quietTimeZone?: string;
+  watchIds?: string[];
+}
+
+/** A destination row as destinations.add stores it (settings and secrets already checked). */
+export async function addDestination(
+  c: pg.Client,
+  userId: string,
+  channel: string,
+  settings: Record<string, unknown>,
+  secrets: Record<string, unknown> = {},
+  extra: DestinationSeed = {},
+): Promise<string> {
   const { rows } = await c.query<{ id: string }>(
-    'insert into users (name, webhook_url, webhook_secret) values ($1, $2, $3) returning id',
-    [name, webhook?.url ?? null, webhook?.secret ?? null],
+    `insert into destinations (user_id, channel, settings, secrets, quiet_start, quiet_end, quiet_time_zone, watch_ids)
+     values ($1, $2, $3, $4, $5, $6, $7, $8::bigint[]) returning id::text`,
+    [
+      userId,
+      channel,
+      JSON.stringify(settings),
+      JSON.stringify(secrets),
+      extra.quietStart ?? null,
+      extra.quietEnd ?? null,
+      extra.quietTimeZone ?? null,
+      extra.watchIds ?? null,
+    ],
   );
   return rows[0]!.id;
 }
@@ -38,10 +71,10 @@ export interface WatchSeed {
   timeTo?: string;
 }
 
-export async function addWatch(c: pg.Client, userId: string, w: WatchSeed): Promise<void> {
-  await c.query(
+export async function addWatch(c: pg.Client, userId: string, w: WatchSeed): Promise<string> {
+  const { rows } = await c.query<{ id: string }>(
     `insert into watches (user_id, kind, venue_id, venue_name, market, party_size, date_from, date_to, time_from, time_to)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id::text`,
     [
       userId,
       w.kind ?? 'include',
@@ -55,6 +88,7 @@ export async function addWatch(c: pg.Client, userId: string, w: WatchSeed): Prom
       w.timeTo ?? null,
     ],
   );
+  return rows[0]!.id;
 }
 
 export async function seedVenue(c: pg.Client, venueId: string, name: string, market = 'nyc'): Promise<void> {

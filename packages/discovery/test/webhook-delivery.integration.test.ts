@@ -111,7 +111,9 @@ describe('webhook deliveries (Standard Webhooks 1.0)', () => {
     const { user, secret: old } = await userWithDrop(r.url);
     const fresh = generateWebhookSecret();
     await c.query(
-      `update users set webhook_secret = $2, webhook_secret_previous = $3, webhook_secret_previous_until = now() + interval '1 hour' where id = $1`,
+      `update destinations set secrets = jsonb_build_object('signingSecret', $2::text, 'previousSecret', $3::text,
+         'previousUntil', to_char((now() + interval '1 hour') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+       where user_id = $1`,
       [user, fresh, old],
     );
     await notifyUntil(user, (d) => d[0]?.status === 'delivered', 'the webhook during rotation');
@@ -121,7 +123,12 @@ describe('webhook deliveries (Standard Webhooks 1.0)', () => {
     expect(new Webhook(old).verify(during.body, during.headers)).toBeTruthy();
 
     // The window is over: the old secret no longer verifies the next delivery.
-    await c.query(`update users set webhook_secret_previous_until = now() - interval '1 second' where id = $1`, [user]);
+    await c.query(
+      `update destinations set secrets = secrets || jsonb_build_object('previousUntil',
+         to_char((now() - interval '1 second') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+       where user_id = $1`,
+      [user],
+    );
     const venue = `resy:${700 + ++venueSeq}`;
     await seedVenue(c, venue, `Rotated ${venueSeq}`);
     await addWatch(c, user, { venueId: venue });
@@ -160,13 +167,16 @@ describe('webhook deliveries (Standard Webhooks 1.0)', () => {
     const rows = await deliveries(user);
     expect(rows.map((d) => d.status)).toEqual(['failed', 'failed']);
     expect(rows[0]).toMatchObject({ attempts: 1, last_error: 'HTTP 410' });
-    expect(rows[1]!.last_error).toMatch(/webhook disabled: HTTP 410/);
-    const { rows: u } = await c.query<{ webhook_disabled_at: Date | null; webhook_disabled_reason: string | null }>(
-      'select webhook_disabled_at, webhook_disabled_reason from users where id = $1',
-      [user],
-    );
-    expect(u[0]!.webhook_disabled_at).toBeInstanceOf(Date);
-    expect(u[0]!.webhook_disabled_reason).toMatch(/410.*gone/i);
+    expect(rows[1]!.last_error).toMatch(/webhook gone: HTTP 410/);
+    const { rows: u } = await c.query<{
+      disabled_at: Date | null;
+      disabled_reason: string | null;
+      last_status: string;
+      failure_count: number;
+    }>('select disabled_at, disabled_reason, last_status, failure_count from destinations where user_id = $1', [user]);
+    expect(u[0]!.disabled_at).toBeInstanceOf(Date);
+    expect(u[0]!.disabled_reason).toMatch(/410.*gone/i);
+    expect(u[0]).toMatchObject({ last_status: 'failed', failure_count: 1 });
     // A later drop makes a notification but no delivery.
     const later = `resy:${700 + ++venueSeq}`;
     await seedVenue(c, later, `Later ${venueSeq}`);

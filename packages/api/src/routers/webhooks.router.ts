@@ -1,6 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@dropwatch/core';
-import { generateWebhookSecret, postWebhook, webhookChannel, WEBHOOK_TIMEOUT_MS } from '@dropwatch/discovery';
+import { Destination, type EntityManager } from '@dropwatch/db';
+import {
+  checkedWebhookUrl,
+  generateWebhookSecret,
+  postWebhook,
+  signingSecrets,
+  WEBHOOK_TIMEOUT_MS,
+  type WebhookSecrets,
+} from '@dropwatch/discovery';
+import {
+  cancelPendingDeliveries,
+  lockAndCheckDestinationCount,
+  type DestinationEntity,
+} from '../destinations/destination-store.js';
 import { authedProcedure, router } from '../trpc.js';
 import {
   webhookEnableOutput,
@@ -13,25 +26,23 @@ import {
   webhookTestOutput,
 } from './webhooks.schemas.js';
 
-/** Raw queries hand timestamps back as strings (the ORM parses only what it maps). */
-type Timestamp = Date | string | null;
-const toDate = (v: Timestamp): Date | null => (v === null ? null : new Date(v));
-
-interface WebhookRow {
-  webhook_url: string | null;
-  webhook_secret: string | null;
-  previous: string | null;
-  previous_until: Timestamp;
-  webhook_disabled_at: Timestamp;
-  webhook_disabled_reason: string | null;
+/**
+ * `webhooks.*` manage "the" webhook of the single-webhook API: the caller's oldest destination of
+ * channel `webhook` (the one the migration made from the webhook that lived on the user). Other
+ * webhook destinations are managed through `destinations.*`.
+ */
+async function theWebhook(em: EntityManager, userId: string): Promise<DestinationEntity | null> {
+  return em.findOne(Destination, { userId, channel: 'webhook' }, { orderBy: { id: 'asc' } });
 }
 
-const WEBHOOK_ROW_SQL = `
-select webhook_url, webhook_secret,
-       case when webhook_secret_previous_until > now() then webhook_secret_previous end as previous,
-       case when webhook_secret_previous_until > now() then webhook_secret_previous_until end as previous_until,
-       webhook_disabled_at, webhook_disabled_reason
-from users where id = ?`;
+const secretsOf = (d: DestinationEntity) => d.secrets as unknown as WebhookSecrets;
+const urlOf = (d: DestinationEntity) => String(d.settings.url);
+
+function previousUntil(s: WebhookSecrets): Date | null {
+  if (!s.previousSecret || !s.previousUntil) return null;
+  const until = new Date(s.previousUntil);
+  return until.getTime() > Date.now() ? until : null;
+}
 
 export const webhooksRouter = router({
   /**
@@ -44,28 +55,40 @@ export const webhooksRouter = router({
     .input(webhookSetInput)
     .output(webhookSetOutput)
     .mutation(async ({ ctx, input }) => {
-      const { url } = await webhookChannel.validateSettings(input, { allowPrivate: ctx.config.WEBHOOK_ALLOW_PRIVATE });
+      const url = await checkedWebhookUrl(input.url, ctx.config.WEBHOOK_ALLOW_PRIVATE);
       const secret = generateWebhookSecret();
-      await ctx.em.execute(
-        `update users set webhook_url = ?, webhook_secret = ?, webhook_secret_previous = null, webhook_secret_previous_until = null,
-                webhook_disabled_at = null, webhook_disabled_reason = null
-         where id = ?`,
-        [url, secret, ctx.user.id],
-        'run',
-      );
+      await ctx.em.transactional(async (em) => {
+        const d = await theWebhook(em, ctx.user.id);
+        if (d) {
+          d.settings = { url };
+          d.secrets = { signingSecret: secret };
+          d.enabled = true;
+          d.disabledAt = null;
+          d.disabledReason = null;
+        } else {
+          await lockAndCheckDestinationCount(em, ctx.user.id);
+          em.create(Destination, {
+            userId: ctx.user.id,
+            channel: 'webhook',
+            settings: { url },
+            secrets: { signingSecret: secret },
+          });
+        }
+        await em.flush();
+      });
       return { url, secret };
     }),
 
   /** The caller's webhook: its URL, whether it is enabled (and why not), and any rotation window. Null when none is set. */
   get: authedProcedure.output(webhookGetOutput).query(async ({ ctx }) => {
-    const [row] = await ctx.em.execute<WebhookRow[]>(WEBHOOK_ROW_SQL, [ctx.user.id]);
-    if (!row?.webhook_url) return null;
+    const d = await theWebhook(ctx.em, ctx.user.id);
+    if (!d) return null;
     return {
-      url: row.webhook_url,
-      enabled: row.webhook_disabled_at === null,
-      disabledAt: toDate(row.webhook_disabled_at),
-      disabledReason: row.webhook_disabled_reason,
-      previousSecretValidUntil: toDate(row.previous_until),
+      url: urlOf(d),
+      enabled: d.enabled && !d.disabledAt,
+      disabledAt: d.disabledAt ?? null,
+      disabledReason: d.disabledReason ?? null,
+      previousSecretValidUntil: previousUntil(secretsOf(d)),
     };
   }),
 
@@ -77,50 +100,40 @@ export const webhooksRouter = router({
   rotateSecret: authedProcedure
     .input(webhookRotateInput)
     .output(webhookRotateOutput)
-    .mutation(async ({ ctx, input }) => {
-      const secret = generateWebhookSecret();
-      const rows = await ctx.em.execute<{ previous_until: Timestamp }[]>(
-        `update users
-         set webhook_secret_previous = case when ?::int > 0 then webhook_secret end,
-             webhook_secret_previous_until = case when ?::int > 0 then now() + make_interval(hours => ?::int) end,
-             webhook_secret = ?
-         where id = ? and webhook_url is not null
-         returning webhook_secret_previous_until as previous_until`,
-        [input.overlapHours, input.overlapHours, input.overlapHours, secret, ctx.user.id],
-      );
-      const row = rows[0];
-      if (!row) throw new AppError('NOT_FOUND', 'no webhook is set');
-      return { secret, previousSecretValidUntil: toDate(row.previous_until) };
-    }),
+    .mutation(async ({ ctx, input }) =>
+      ctx.em.transactional(async (em) => {
+        const d = await theWebhook(em, ctx.user.id);
+        if (!d) throw new AppError('NOT_FOUND', 'no webhook is set');
+        const secret = generateWebhookSecret();
+        const until = input.overlapHours > 0 ? new Date(Date.now() + input.overlapHours * 3_600_000) : null;
+        const next: WebhookSecrets = until
+          ? { signingSecret: secret, previousSecret: secretsOf(d).signingSecret, previousUntil: until.toISOString() }
+          : { signingSecret: secret };
+        d.secrets = { ...next };
+        await em.flush();
+        return { secret, previousSecretValidUntil: until };
+      }),
+    ),
 
   /** Turns a webhook disabled by a 410 Gone back on (same URL and secret). */
   enable: authedProcedure.output(webhookEnableOutput).mutation(async ({ ctx }) => {
-    const res = await ctx.em.execute<{ affectedRows: number }>(
-      'update users set webhook_disabled_at = null, webhook_disabled_reason = null where id = ? and webhook_url is not null',
-      [ctx.user.id],
-      'run',
-    );
-    if (res.affectedRows !== 1) throw new AppError('NOT_FOUND', 'no webhook is set');
+    const d = await theWebhook(ctx.em, ctx.user.id);
+    if (!d) throw new AppError('NOT_FOUND', 'no webhook is set');
+    d.enabled = true;
+    d.disabledAt = null;
+    d.disabledReason = null;
+    await ctx.em.flush();
     return { enabled: true as const };
   }),
 
   /** Removes the caller's webhook and its secrets; its pending deliveries end as failed ('webhook removed'). */
   remove: authedProcedure.output(webhookRemoveOutput).mutation(async ({ ctx }) =>
     ctx.em.transactional(async (em) => {
-      const res = await em.execute<{ affectedRows: number }>(
-        `update users set webhook_url = null, webhook_secret = null, webhook_secret_previous = null, webhook_secret_previous_until = null,
-                webhook_disabled_at = null, webhook_disabled_reason = null
-         where id = ? and webhook_url is not null`,
-        [ctx.user.id],
-        'run',
-      );
-      const cancelled = await em.execute<{ affectedRows: number }>(
-        `update webhook_deliveries set status = 'failed', last_error = 'webhook removed'
-         where user_id = ? and channel = ? and status = 'pending'`,
-        [ctx.user.id, webhookChannel.name],
-        'run',
-      );
-      return { removed: res.affectedRows === 1, cancelledDeliveries: cancelled.affectedRows };
+      const d = await theWebhook(em, ctx.user.id);
+      if (!d) return { removed: false, cancelledDeliveries: 0 };
+      const cancelled = await cancelPendingDeliveries(em, d.id, 'webhook removed');
+      await em.nativeDelete(Destination, { id: d.id, userId: ctx.user.id });
+      return { removed: true, cancelledDeliveries: cancelled };
     }),
   ),
 
@@ -129,13 +142,13 @@ export const webhooksRouter = router({
    * a fixed receiver) and says how it went. Its webhook-id is `test_<uuid>`, never a delivery's.
    */
   test: authedProcedure.output(webhookTestOutput).mutation(async ({ ctx }) => {
-    const [row] = await ctx.em.execute<WebhookRow[]>(WEBHOOK_ROW_SQL, [ctx.user.id]);
-    if (!row?.webhook_url || !row.webhook_secret) throw new AppError('NOT_FOUND', 'no webhook is set');
+    const d = await theWebhook(ctx.em, ctx.user.id);
+    if (!d) throw new AppError('NOT_FOUND', 'no webhook is set');
     const body = JSON.stringify({ type: 'webhook.test', timestamp: new Date().toISOString(), data: {} });
     const result = await postWebhook({
-      url: row.webhook_url,
+      url: urlOf(d),
       id: `test_${randomUUID()}`,
-      secrets: row.previous ? [row.webhook_secret, row.previous] : [row.webhook_secret],
+      secrets: signingSecrets(secretsOf(d)),
       body,
       timeoutMs: WEBHOOK_TIMEOUT_MS,
       allowPrivate: ctx.config.WEBHOOK_ALLOW_PRIVATE,

@@ -237,8 +237,49 @@ export const SETTINGS = {
   WEBHOOK_ALLOW_PRIVATE: spec(
     'false',
     'true, false',
-    'Let webhooks target loopback/private addresses (tests only)',
+    'Let delivery destinations (webhook, ntfy, Telegram, Web Push URLs) reach loopback/private addresses (tests only)',
     booleanString,
+  ),
+  TELEGRAM_API_URL: spec(
+    'https://api.telegram.org',
+    'URL',
+    'Telegram Bot API base URL (tests point it at a fake); a send goes to {url}/bot{token}/sendMessage',
+    z.url(),
+  ),
+  SMTP_URL: spec(
+    undefined,
+    'smtp:// or smtps:// URL (may carry user:password)',
+    'SMTP server of the email channel; unset: email destinations cannot be added and pending emails wait',
+    z
+      .string()
+      .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+      .optional(),
+    true,
+  ),
+  SMTP_FROM: spec(
+    'dropwatch <dropwatch@localhost>',
+    'address',
+    'From address of notification emails',
+    z.string().min(3),
+  ),
+  VAPID_PUBLIC_KEY: spec(
+    undefined,
+    'base64url P-256 public key',
+    'Web Push VAPID public key; unset (with VAPID_PRIVATE_KEY): a pair is generated once and kept in the database',
+    z.string().min(20).optional(),
+  ),
+  VAPID_PRIVATE_KEY: spec(
+    undefined,
+    'secret',
+    'Web Push VAPID private key (set both or neither)',
+    z.string().min(20).optional(),
+    true,
+  ),
+  VAPID_SUBJECT: spec(
+    'mailto:dropwatch@localhost',
+    'mailto: or https: URL',
+    'Contact the push services see in the VAPID claim',
+    z.string().regex(/^(mailto:|https:\/\/)/, 'must start with mailto: or https://'),
   ),
   VENUE_TOUCH_MINUTES: intSetting(60, 1, 1440, "Minutes between two writes of a venue's last_seen_at"),
   CORS_ORIGINS: spec(

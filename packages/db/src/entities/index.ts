@@ -2,11 +2,13 @@ import { ApiToken } from './api-token.entity.js';
 import { AvailabilityState } from './availability-state.entity.js';
 import { BucketSlot } from './bucket-slot.entity.js';
 import { ConsumerCursor } from './consumer-cursor.entity.js';
+import { Destination } from './destination.entity.js';
 import { DiscoveryBucket } from './discovery-bucket.entity.js';
 import { DropEvent } from './drop-event.entity.js';
 import { FeedCache } from './feed-cache.entity.js';
 import { JobLease } from './job-lease.entity.js';
 import { JobRun } from './job-run.entity.js';
+import { ServerKey } from './server-key.entity.js';
 import { StreamTicket } from './stream-ticket.entity.js';
 import { User } from './user.entity.js';
 import { UserNotification } from './user-notification.entity.js';
@@ -20,11 +22,13 @@ export {
   AvailabilityState,
   BucketSlot,
   ConsumerCursor,
+  Destination,
   DiscoveryBucket,
   DropEvent,
   FeedCache,
   JobLease,
   JobRun,
+  ServerKey,
   StreamTicket,
   User,
   UserNotification,
@@ -39,11 +43,13 @@ export const ENTITIES = [
   AvailabilityState,
   BucketSlot,
   ConsumerCursor,
+  Destination,
   DiscoveryBucket,
   DropEvent,
   FeedCache,
   JobLease,
   JobRun,
+  ServerKey,
   StreamTicket,
   User,
   UserNotification,
@@ -52,3 +58,4 @@ export const ENTITIES = [
   Watch,
   WebhookDelivery,
 ];
+export { DESTINATION_CHANNELS, type DestinationChannelName, type DestinationRow } from './destination.entity.js';

@@ -1,22 +1,41 @@
 import type { Logger } from 'pino';
-import type { PgClient } from '../tick/pg-session.js';
-import { retryDelayMs, type DeliveryChannel, type RetryPolicy, type SendOutcome } from './delivery-channel.js';
+import type { PgClient } from '@dropwatch/db';
+import type { ChannelEnv } from './channel-env.js';
+import {
+  retryDelayMs,
+  type AnyChannel,
+  type DestinationTarget,
+  type RetryPolicy,
+  type SendOutcome,
+} from './delivery-channel.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import {
   DELIVERY_CLAIM_LIMIT,
   DELIVERY_CLAIM_MS,
-  DELIVERY_CONCURRENCY,
   DELIVERY_ERROR_MAX,
   DELIVERY_PHASE_BUDGET_MS,
 } from './delivery-limits.js';
+import {
+  CANCEL_DESTINATION_SQL,
+  DELIVERED_SQL,
+  DEFER_SQL,
+  DESTINATION_TARGETS_SQL,
+  DISABLE_DESTINATION_SQL,
+  FAILED_ATTEMPT_SQL,
+  REMOVE_DESTINATION_SQL,
+  toTarget,
+  type DestinationTargetRow,
+} from './destination-sql.js';
 
 export interface DeliveryOptions {
   readonly allowPrivate: boolean;
+  readonly env: ChannelEnv;
   /** Overrides of every channel's own timeout and retry policy (tests shorten the backoff). */
   readonly timeoutMs?: number;
   readonly maxAttempts?: number;
   readonly retryBaseMs?: number;
   readonly retryMaxDelayMs?: number;
+  /** Sends in flight per channel (default: the channel's own). */
   readonly concurrency?: number;
   readonly budgetMs?: number;
 }
@@ -28,8 +47,10 @@ export interface DeliveryStats {
   delivered: number;
   retried: number;
   failed: number;
-  /** Destinations turned off because they answered "gone". */
+  /** Destinations turned off (or removed) because they answered "gone". */
   disabled: number;
+  /** Claimed during the destination's quiet hours: due again when they end, no attempt counted. */
+  deferred: number;
 }
 
 export const emptyDeliveryStats = (): DeliveryStats => ({
@@ -39,27 +60,29 @@ export const emptyDeliveryStats = (): DeliveryStats => ({
   retried: 0,
   failed: 0,
   disabled: 0,
+  deferred: 0,
 });
 
 interface ClaimedRow {
   id: string;
-  channel: string;
   user_id: string;
+  destination_id: string | null;
   payload: DeliveryEvent;
   attempts: number;
 }
 
 /**
- * Claims due deliveries of the given channels: pending, next_attempt_at passed, oldest first,
- * LIMIT, and pushes their next_attempt_at out by DELIVERY_CLAIM_MS so a concurrent worker skips
- * them (SKIP LOCKED) and a crashed sender's claim simply lapses. Its own short transaction: no
- * send happens while a row lock is held.
- * -- uses webhook_deliveries_due_idx (next_attempt_at) where status = 'pending'.
+ * Claims due deliveries of ONE channel: pending, next_attempt_at passed, oldest first, LIMIT,
+ * and pushes their next_attempt_at out by DELIVERY_CLAIM_MS so a concurrent worker skips them
+ * (SKIP LOCKED) and a crashed sender's claim simply lapses. Its own short transaction: no send
+ * happens while a row lock is held. One claim per channel, so a backlog of one channel (an SMTP
+ * server down for an hour) never fills the claims of the others.
+ * -- uses webhook_deliveries_channel_due_idx (channel, next_attempt_at) where status = 'pending'.
  */
 const CLAIM_SQL = `
 with due as (
   select id from webhook_deliveries
-  where status = 'pending' and next_attempt_at <= now() and channel = any($3::text[])
+  where status = 'pending' and channel = $3 and next_attempt_at <= now()
   order by next_attempt_at
   limit $1
   for update skip locked
@@ -68,76 +91,82 @@ update webhook_deliveries d
 set next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
 from due
 where d.id = due.id
-returning d.id::text as id, d.channel, d.user_id::text as user_id, d.payload, d.attempts`;
+returning d.id::text as id, d.user_id::text as user_id, d.destination_id::text as destination_id, d.payload, d.attempts`;
 
-const DELIVERED_SQL = `
-update webhook_deliveries
-set status = 'delivered', attempts = attempts + 1, delivered_at = now(), last_error = null
-where id = $1`;
-
-/** attempts + 1; failed at the limit ($3), else due again after $4 ms. */
-const FAILED_ATTEMPT_SQL = `
-update webhook_deliveries
-set attempts = attempts + 1,
-    last_error = $2,
-    status = case when attempts + 1 >= $3 then 'failed' else 'pending' end,
-    next_attempt_at = now() + make_interval(secs => $4::double precision / 1000)
-where id = $1
-returning status`;
-
-/** A destination that is gone: its user's other pending deliveries on that channel end too. */
-const CANCEL_PENDING_SQL = `
-update webhook_deliveries set status = 'failed', last_error = $3
-where user_id = $1 and channel = $2 and status = 'pending'`;
+const RELEASE_SQL = 'update webhook_deliveries set next_attempt_at = now() where id = any($1::bigint[])';
 
 const cut = (s: string) => s.slice(0, DELIVERY_ERROR_MAX);
 
 /**
- * Sends every due delivery of `channels`, at most `concurrency` at a time; each outcome is
- * written as soon as its send ends, so a slow destination delays nobody else. Runs outside the
- * notify transaction and never touches the notify cursor. A crash between a send and its
- * record means the row is sent again after its claim lapses, with the same id: receivers dedupe
- * on it (at-least-once on the wire, exactly once for a receiver that keeps the ids it has seen).
+ * Sends every due delivery of `channels`. Each channel runs on its own: its own claim, at most
+ * its `concurrency` sends in flight, all channels at once under one time budget, so a slow or
+ * failing channel delays no other. Each outcome is written as soon as its send ends. Runs outside
+ * the notify transaction and never touches the notify cursor. A crash between a send and its
+ * record means the row is sent again after its claim lapses, with the same id (the idempotency
+ * key where a channel has one; docs/architecture.md lists each channel's guarantee).
  */
 export async function deliverDue(
   db: PgClient,
   logger: Logger,
-  channels: readonly DeliveryChannel[],
+  channels: readonly AnyChannel[],
   options: DeliveryOptions,
 ): Promise<DeliveryStats> {
   const stats = emptyDeliveryStats();
   const deadline = Date.now() + (options.budgetMs ?? DELIVERY_PHASE_BUDGET_MS);
-  const byName = new Map(channels.map((c) => [c.name, c]));
-  const { rows } = await db.query<ClaimedRow>(CLAIM_SQL, [DELIVERY_CLAIM_LIMIT, DELIVERY_CLAIM_MS, [...byName.keys()]]);
-  stats.claimed = rows.length;
-  if (rows.length === 0) return stats;
+  const one = oneAtATime(db);
+  await Promise.all(channels.map((channel) => deliverChannel(one, logger, channel, options, deadline, stats)));
+  return stats;
+}
 
-  // Targets are read after the claim, per channel: a changed URL or a rotated secret applies to
-  // what is still pending, and a removed or disabled destination gets nothing.
-  const targets = new Map<string, Map<string, unknown>>();
-  for (const channel of channels) {
-    const users = [...new Set(rows.filter((r) => r.channel === channel.name).map((r) => r.user_id))];
-    if (users.length > 0) targets.set(channel.name, await channel.loadTargets(db, users));
+/**
+ * The channels share one connection; a pg client runs one query at a time, so their short
+ * statements queue here (in order) rather than inside the driver, which deprecates that.
+ */
+function oneAtATime(db: PgClient): PgClient {
+  let tail: Promise<unknown> = Promise.resolve();
+  const query = ((...args: Parameters<PgClient['query']>) => {
+    const run = tail.then(() => (db.query as (...a: unknown[]) => Promise<unknown>)(...args));
+    tail = run.catch(() => undefined);
+    return run;
+  }) as PgClient['query'];
+  return { query };
+}
+
+async function deliverChannel(
+  db: PgClient,
+  logger: Logger,
+  channel: AnyChannel,
+  options: DeliveryOptions,
+  deadline: number,
+  stats: DeliveryStats,
+): Promise<void> {
+  const { rows } = await db.query<ClaimedRow>(CLAIM_SQL, [DELIVERY_CLAIM_LIMIT, DELIVERY_CLAIM_MS, channel.name]);
+  stats.claimed += rows.length;
+  if (rows.length === 0) return;
+
+  // Destinations are read after the claim: a changed URL or a rotated secret applies to what is
+  // still pending, and a removed or disabled destination gets nothing.
+  const ids = [...new Set(rows.map((r) => r.destination_id).filter((id): id is string => id !== null))];
+  const targets = new Map<string, DestinationTarget>();
+  if (ids.length > 0) {
+    const res = await db.query<DestinationTargetRow>(DESTINATION_TARGETS_SQL, [ids]);
+    for (const row of res.rows) targets.set(row.id, toTarget(row));
   }
 
-  const policyOf = (channel: DeliveryChannel): RetryPolicy => ({
+  const policy: RetryPolicy = {
     maxAttempts: options.maxAttempts ?? channel.retry.maxAttempts,
     baseMs: options.retryBaseMs ?? channel.retry.baseMs,
     maxDelayMs: options.retryMaxDelayMs ?? channel.retry.maxDelayMs,
-  });
-
-  // Destinations found gone during this run: their rows still queued here were cancelled with
-  // them and are not sent (one already in flight may still arrive).
+  };
+  // Destinations found gone during this run: their rows still queued here were cancelled.
   const gone = new Set<string>();
-  const goneKey = (channel: string, userId: string) => `${channel}\u0000${userId}`;
 
-  const record = async (channel: DeliveryChannel, row: ClaimedRow, outcome: SendOutcome): Promise<void> => {
+  const record = async (row: ClaimedRow, target: DestinationTarget | null, outcome: SendOutcome) => {
     if (outcome.kind === 'delivered') {
       await db.query(DELIVERED_SQL, [row.id]);
       stats.delivered++;
       return;
     }
-    const policy = policyOf(channel);
     const limit = outcome.kind === 'retryable' ? policy.maxAttempts : 0;
     const res = await db.query<{ status: string }>(FAILED_ATTEMPT_SQL, [
       row.id,
@@ -150,21 +179,21 @@ export async function deliverDue(
       return;
     }
     stats.failed++;
-    if (outcome.kind === 'gone') {
-      gone.add(goneKey(channel.name, row.user_id));
-      const reason = cut(`${outcome.error}: the destination answered that it is gone`);
-      await channel.disable(db, row.user_id, reason);
-      await db.query(CANCEL_PENDING_SQL, [
-        row.user_id,
-        channel.name,
-        cut(`${channel.name} disabled: ${outcome.error}`),
-      ]);
+    if (outcome.kind === 'gone' && target) {
+      gone.add(target.id);
+      await db.query(CANCEL_DESTINATION_SQL, [target.id, cut(`${channel.name} gone: ${outcome.error}`)]);
+      if (channel.onGone === 'remove') await db.query(REMOVE_DESTINATION_SQL, [target.id]);
+      else
+        await db.query(DISABLE_DESTINATION_SQL, [
+          target.id,
+          cut(`${outcome.error}: the destination answered that it is gone`),
+        ]);
       stats.disabled++;
       logger.warn(
-        { deliveryId: row.id, channel: channel.name, userId: row.user_id, error: outcome.error },
-        'destination gone: disabled',
+        { deliveryId: row.id, channel: channel.name, destinationId: target.id, error: outcome.error },
+        channel.onGone === 'remove' ? 'destination gone: removed' : 'destination gone: disabled',
       );
-    } else {
+    } else if (outcome.kind !== 'permanent' || target) {
       logger.warn(
         { deliveryId: row.id, channel: channel.name, attempts: row.attempts + 1, error: outcome.error },
         'delivery failed for good',
@@ -173,25 +202,34 @@ export async function deliverDue(
   };
 
   const sendOne = async (row: ClaimedRow): Promise<void> => {
-    const channel = byName.get(row.channel);
-    if (!channel) return; // not claimed: the claim is filtered to these channels
-    if (gone.has(goneKey(channel.name, row.user_id))) return;
-    const target = targets.get(channel.name)?.get(row.user_id) ?? null;
-    const delivery = { id: row.id, userId: row.user_id, attempts: row.attempts, event: row.payload, target };
+    const target = row.destination_id === null ? null : (targets.get(row.destination_id) ?? null);
+    if (target && gone.has(target.id)) return;
+    if (target?.quietUntil && target.quietUntil.getTime() > Date.now()) {
+      await db.query(DEFER_SQL, [row.id, target.quietUntil]);
+      stats.deferred++;
+      return;
+    }
     const outcome: SendOutcome =
-      delivery.target === null
-        ? { kind: 'permanent', status: null, error: `${channel.name} removed or disabled` }
-        : await channel.send(
-            { ...delivery, target: delivery.target },
-            { allowPrivate: options.allowPrivate, timeoutMs: options.timeoutMs ?? channel.timeoutMs },
-          );
-    await record(channel, row, outcome);
+      target === null
+        ? { kind: 'permanent', status: null, error: `${channel.name} destination removed or disabled` }
+        : await channel
+            .send({ id: row.id, userId: row.user_id, attempts: row.attempts, event: row.payload }, target, {
+              allowPrivate: options.allowPrivate,
+              timeoutMs: options.timeoutMs ?? channel.timeoutMs,
+              env: options.env,
+            })
+            .catch((err: unknown): SendOutcome => ({
+              kind: 'retryable',
+              status: null,
+              error: `send failed: ${(err as Error).message}`,
+            }));
+    await record(row, target, outcome);
   };
 
-  // A fixed pool of workers over one queue: at most `concurrency` sends in flight.
+  // A fixed pool of workers over this channel's queue: at most `concurrency` sends in flight.
   const queue = [...rows];
   const workers = Array.from(
-    { length: Math.min(options.concurrency ?? DELIVERY_CONCURRENCY, queue.length) },
+    { length: Math.min(options.concurrency ?? channel.concurrency, queue.length) },
     async () => {
       while (Date.now() < deadline) {
         const row = queue.shift();
@@ -202,10 +240,7 @@ export async function deliverDue(
   );
   await Promise.all(workers);
   if (queue.length > 0) {
-    await db.query('update webhook_deliveries set next_attempt_at = now() where id = any($1::bigint[])', [
-      queue.map((r) => r.id),
-    ]);
-    stats.released = queue.length;
+    await db.query(RELEASE_SQL, [queue.map((r) => r.id)]);
+    stats.released += queue.length;
   }
-  return stats;
 }

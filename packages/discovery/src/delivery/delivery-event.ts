@@ -12,7 +12,12 @@ export type DeliveryEvent =
       readonly timestamp: string;
       readonly data: { readonly notificationId: string; readonly drop: DropDto };
     }
-  | { readonly type: 'webhook.test'; readonly timestamp: string; readonly data: Record<string, never> };
+  | {
+      /** What `webhooks.test` (webhook.test) and `destinations.test` (destination.test) send. */
+      readonly type: 'webhook.test' | 'destination.test';
+      readonly timestamp: string;
+      readonly data: Record<string, never>;
+    };
 
 export const DROP_OPENED_EVENT_TYPE = 'drop.opened';
 

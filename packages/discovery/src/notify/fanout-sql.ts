@@ -1,6 +1,6 @@
 import { assertChannelNames, DELIVERY_CHANNELS } from '../delivery/channels.js';
-import type { DeliveryChannel } from '../delivery/delivery-channel.js';
 import { DROP_OPENED_EVENT_SQL } from '../delivery/delivery-event.js';
+import { quietUntilSql } from '../delivery/destination-sql.js';
 
 /**
  * The notify job's one fan-out statement ($n placeholders, arrays bound natively by pg). The batch
@@ -10,16 +10,19 @@ import { DROP_OPENED_EVENT_SQL } from '../delivery/delivery-event.js';
  * 1. `matched`: every (watch, drop) pair whose venue matches (by provider id, or by normalized name)
  *    and whose optional filters hold (market, party size, slot date range, slot time range).
  *    -- uses watches_venue_id_idx / watches_venue_name_idx (partial indexes): one probe per drop.
- * 2. `wanted`: (user, drop) pairs with an include hit and NO exclude hit: excludes win.
+ * 2. `wanted`: (user, drop) pairs with an include hit and NO exclude hit: excludes win; with the
+ *    ids of the include watches that hit (a destination may take only some watches).
  * 3. `fresh`: the per-user, per-venue cooldown. A pair is dropped when the user was notified of the
  *    venue within the cooldown (looked up in user_notifications -- uses
  *    user_notifications_user_created_idx (user_id, created_at desc), a short range per user), and
  *    within one batch only the first drop of a venue per user is kept (when the cooldown is > 0).
  * 4. `ins`: user_notifications, ON CONFLICT on the dedupe key DO NOTHING (idempotent re-runs).
- * 5. `out_<channel>`: an outbox row (webhook_deliveries, with its `channel`) per inserted
- *    notification and registered delivery channel the user receives (the channel's recipientSql),
- *    in this same transaction: a crash never loses or doubles one, and the row's id is the
- *    idempotency key. The delivery loop sends them after the transaction.
+ * 5. `outbox`: one outbox row (webhook_deliveries) per inserted notification and destination of
+ *    its user that is enabled, not gone, of a registered channel, and routed from one of the
+ *    watches that hit (watch_ids null = all) -- destinations_user_idx. In this same transaction:
+ *    a crash never loses or doubles one (unique (notification_id, destination_id) besides), and
+ *    the row's id is the idempotency key. A destination in its quiet hours gets the row due when
+ *    they end. The delivery loop sends them after the transaction.
  *
  * The (user, drop) pairs carry only keys through the sorts; the payload joins back from `b` at
  * the insert (carrying it through measured ~2× slower at 10 000 pairs: the sorts spilled to disk).
@@ -37,40 +40,40 @@ const WATCH_FILTERS = `
     and (w.time_from is null or b.slot_time >= w.time_from)
     and (w.time_to is null or b.slot_time <= w.time_to)`;
 
-/** The fan-out statement for these channels (each one outbox CTE). */
-export function buildFanoutSql(channels: readonly DeliveryChannel[]): string {
+/** The fan-out statement for these channels. */
+export function buildFanoutSql(channels: readonly { readonly name: string }[]): string {
   assertChannelNames(channels);
-  const outbox = channels.map(
-    (c) => `, out_${c.name} as (
-  insert into webhook_deliveries (channel, user_id, notification_id, payload)
-  select '${c.name}', i.user_id, i.id, ${DROP_OPENED_EVENT_SQL}
+  const names = channels.length > 0 ? channels.map((c) => `'${c.name}'`).join(', ') : 'null';
+  const outbox = `, outbox as (
+  insert into webhook_deliveries (channel, user_id, notification_id, destination_id, payload, next_attempt_at)
+  select d.channel, i.user_id, i.id, d.id, ${DROP_OPENED_EVENT_SQL}, coalesce(${quietUntilSql('d')}, now())
   from ins i
-  join users u on u.id = i.user_id
-  where ${c.recipientSql}
+  join fresh f on f.user_id = i.user_id and f.drop_id = i.drop_event_id
+  join destinations d on d.user_id = i.user_id
+  where d.enabled and d.disabled_at is null and d.channel in (${names})
+    and (d.watch_ids is null or d.watch_ids && f.watch_ids)
   returning id
-)`,
-  );
-  const queued = channels.length > 0 ? channels.map((c) => `(select count(*) from out_${c.name})`).join(' + ') : '0';
+)`;
   return `
 with b as (
   select *
   from unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::jsonb[])
     as b(drop_id, opened_minute, venue_id, venue_name, market, slot_date, slot_time, party_sizes, payload)
 ), matched as (
-  select w.user_id, w.kind, b.drop_id, b.venue_id
+  select w.user_id, w.id as watch_id, w.kind, b.drop_id, b.venue_id
   from b join watches w on w.venue_id = b.venue_id
   where ${WATCH_FILTERS}
   union all
-  select w.user_id, w.kind, b.drop_id, b.venue_id
+  select w.user_id, w.id as watch_id, w.kind, b.drop_id, b.venue_id
   from b join watches w on w.venue_name = b.venue_name and w.venue_id is null
   where ${WATCH_FILTERS}
 ), wanted as (
-  select distinct on (m.user_id, m.drop_id) m.user_id, m.drop_id, m.venue_id
+  select m.user_id, m.drop_id, m.venue_id, array_agg(m.watch_id) as watch_ids
   from matched m
   where m.kind = 'include'
     and not exists (
       select 1 from matched x where x.kind = 'exclude' and x.user_id = m.user_id and x.drop_id = m.drop_id)
-  order by m.user_id, m.drop_id
+  group by m.user_id, m.drop_id, m.venue_id
 ), fresh as (
   select *
   from (
@@ -90,11 +93,11 @@ with b as (
   join b on b.drop_id = f.drop_id
   on conflict (user_id, drop_event_id, drop_opened_minute) do nothing
   returning id, user_id, drop_event_id, payload, created_at
-)${outbox.join('')}
+)${outbox}
 select (select count(*) from matched)::int as matched,
        (select count(*) from wanted)::int as wanted,
        (select count(*) from ins)::int as inserted,
-       (${queued})::int as deliveries`;
+       (select count(*) from outbox)::int as deliveries`;
 }
 
 export const FANOUT_SQL = buildFanoutSql(DELIVERY_CHANNELS);

@@ -14,6 +14,7 @@ import {
 import type { Logger } from 'pino';
 import { withLease } from '../job-leases.js';
 import { recordJobRun } from '../job-runs.js';
+import { channelEnv, type ChannelSettings } from '../delivery/channel-env.js';
 import { DELIVERY_CHANNELS } from '../delivery/channels.js';
 import { deliverDue, emptyDeliveryStats, type DeliveryOptions, type DeliveryStats } from '../delivery/deliver-due.js';
 import { FANOUT_SQL } from './fanout-sql.js';
@@ -29,14 +30,15 @@ import { normalizeVenueName } from './venue-name.js';
 
 export interface NotifyOptions {
   readonly orm: MikroORM;
-  readonly config: Pick<Config, 'NOTIFY_COOLDOWN_MINUTES' | 'WEBHOOK_ALLOW_PRIVATE'>;
+  /** The channels' settings (Telegram, SMTP, VAPID) default as the settings schema says. */
+  readonly config: Pick<Config, 'NOTIFY_COOLDOWN_MINUTES' | 'WEBHOOK_ALLOW_PRIVATE'> & Partial<ChannelSettings>;
   readonly logger: Logger;
   /** Lease holder id (default host:pid). */
   readonly holder?: string;
   /** Drops per transaction (default NOTIFY_BATCH_SIZE). */
   readonly batchSize?: number;
   /** Delivery knobs of every channel (tests shorten the backoff). */
-  readonly delivery?: Omit<DeliveryOptions, 'allowPrivate'>;
+  readonly delivery?: Omit<DeliveryOptions, 'allowPrivate' | 'env'>;
   /** Skip the delivery pass (the benchmark times the fan-out alone). */
   readonly deliver?: boolean;
   /** Test seam: runs inside each batch transaction after the inserts, just before COMMIT. */
@@ -205,7 +207,11 @@ export async function runNotifyPass(
   });
   if (opts.deliver !== false) {
     stats.delivery = await withPgClient(opts.orm.em, (db) =>
-      deliverDue(db, log, DELIVERY_CHANNELS, { ...opts.delivery, allowPrivate: opts.config.WEBHOOK_ALLOW_PRIVATE }),
+      deliverDue(db, log, DELIVERY_CHANNELS, {
+        ...opts.delivery,
+        allowPrivate: opts.config.WEBHOOK_ALLOW_PRIVATE,
+        env: channelEnv(opts.orm.em.fork(), opts.config),
+      }),
     );
     if (stats.delivery.released > 0) stats.more = true;
   }

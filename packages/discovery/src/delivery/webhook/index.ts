@@ -8,4 +8,12 @@ export {
   type LookupAll,
 } from './webhook-url.js';
 export { postWebhook, type WebhookPostResult } from './webhook-post.js';
-export { webhookChannel, webhookOutcome, type WebhookSettings, type WebhookTarget } from './webhook-channel.js';
+export {
+  checkedWebhookUrl,
+  signingSecrets,
+  webhookChannel,
+  webhookInput,
+  webhookOutcome,
+  type WebhookSecrets,
+  type WebhookSettings,
+} from './webhook-channel.js';

@@ -47,17 +47,17 @@ export function isBlockedAddress(address: string): boolean {
 }
 
 /** Parses a webhook URL: http(s) only, no credentials, bounded length. Throws AppError BAD_INPUT. */
-export function parseWebhookUrl(raw: string): URL {
+export function parseWebhookUrl(raw: string, what = 'webhook url'): URL {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new AppError('BAD_INPUT', 'webhook url is not a valid URL');
+    throw new AppError('BAD_INPUT', `${what} is not a valid URL`);
   }
-  if (raw.length > WEBHOOK_URL_MAX_LENGTH) throw new AppError('BAD_INPUT', 'webhook url is too long');
+  if (raw.length > WEBHOOK_URL_MAX_LENGTH) throw new AppError('BAD_INPUT', `${what} is too long`);
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new AppError('BAD_INPUT', 'webhook url must be http or https');
-  if (url.username || url.password) throw new AppError('BAD_INPUT', 'webhook url must not carry credentials');
+    throw new AppError('BAD_INPUT', `${what} must be http or https`);
+  if (url.username || url.password) throw new AppError('BAD_INPUT', `${what} must not carry credentials`);
   return url;
 }
 
@@ -79,6 +79,7 @@ export async function assertWebhookTarget(
   url: URL,
   allowPrivate: boolean,
   lookupAll: LookupAll = systemLookupAll,
+  what = 'webhook',
 ): Promise<void> {
   if (allowPrivate) return;
   const host = hostOf(url);
@@ -86,12 +87,12 @@ export async function assertWebhookTarget(
   try {
     addresses = isIP(host) ? [{ address: host }] : await lookupAll(host);
   } catch {
-    throw new AppError('BAD_INPUT', 'webhook host does not resolve');
+    throw new AppError('BAD_INPUT', `${what} host does not resolve`);
   }
   if (addresses.length === 0 || addresses.some((a) => isBlockedAddress(a.address))) {
     throw new AppError(
       'BAD_INPUT',
-      'webhook host resolves to an address that is not public (loopback, private, link-local, reserved or a form wrapping one)',
+      `${what} host resolves to an address that is not public (loopback, private, link-local, reserved or a form wrapping one)`,
     );
   }
 }
