@@ -13,6 +13,7 @@ const tableCounts = z.object({
   job_runs: count,
   webhook_deliveries: count,
   stream_tickets: count,
+  destinations: count,
   discovery_buckets: count,
   bucket_slots: count,
   availability_state: count,

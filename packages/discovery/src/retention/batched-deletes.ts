@@ -2,7 +2,8 @@ import type { RetentionCutoffs } from './cutoffs.js';
 import { dayStart } from './cutoffs.js';
 import type { RetentionSession } from './retention-session.js';
 
-export type BatchedTable = 'venue_metrics' | 'job_runs' | 'webhook_deliveries' | 'stream_tickets' | 'venues';
+export type BatchedTable =
+  'venue_metrics' | 'job_runs' | 'webhook_deliveries' | 'stream_tickets' | 'destinations' | 'venues';
 
 interface BatchedDeleteSpec {
   readonly table: BatchedTable;
@@ -47,6 +48,16 @@ export const BATCHED_DELETES: readonly BatchedDeleteSpec[] = [
     key: 'ctid',
     where: (t) => `${t}.expires_at < $1`,
     params: (c) => [c.now],
+  },
+  {
+    // A destination its receiver declared gone (410, a blocked bot) that the user left disabled
+    // for as long as deliveries are kept. Live destinations are bounded per user instead
+    // (MAX_DESTINATIONS_PER_USER); an expired push subscription is deleted when it answers 404/410.
+    // -- uses destinations_disabled_at_idx
+    table: 'destinations',
+    key: 'ctid',
+    where: (t) => `${t}.disabled_at < $1`,
+    params: (c) => [c.jobRuns],
   },
   {
     // -- venues_last_seen_at_idx, then per venue drop_events_venue_opened_idx on the kept

@@ -28,6 +28,7 @@ export const RETENTION_TABLES = [
   'job_runs',
   'webhook_deliveries',
   'stream_tickets',
+  'destinations',
   'discovery_buckets',
   'bucket_slots',
   'availability_state',
