@@ -48,22 +48,10 @@ describe('runRetention', () => {
       openedAt: new Date(dayStart(dropKeepDay).getTime() - 60_000),
       venueId: 'sim:gone-ref',
     });
-    await insertDrop(c, {
-      openedAt: dayStart(addDays(dropKeepDay, -3)),
-      venueId: 'sim:x',
-    });
-    const keptEdge = await insertDrop(c, {
-      openedAt: dayStart(dropKeepDay),
-      venueId: 'sim:kept-ref',
-    });
-    await insertDrop(c, {
-      openedAt: new Date(dropCutoff.getTime() + 3_600_000),
-      venueId: 'sim:y',
-    });
-    await insertDrop(c, {
-      openedAt: new Date(now.getTime() - 3_600_000),
-      venueId: 'sim:y',
-    });
+    await insertDrop(c, { openedAt: dayStart(addDays(dropKeepDay, -3)), venueId: 'sim:x' });
+    const keptEdge = await insertDrop(c, { openedAt: dayStart(dropKeepDay), venueId: 'sim:kept-ref' });
+    await insertDrop(c, { openedAt: new Date(dropCutoff.getTime() + 3_600_000), venueId: 'sim:y' });
+    await insertDrop(c, { openedAt: new Date(now.getTime() - 3_600_000), venueId: 'sim:y' });
     // user_notifications by the drop's minute, 30 days.
     await insertNotification(c, new Date(dayStart(noteKeepDay).getTime() - 1_000));
     await insertNotification(c, new Date(dayStart(noteKeepDay).getTime() + 1_000));
@@ -147,10 +135,10 @@ describe('runRetention', () => {
     expect(venues.map((v) => v.venue_id)).toEqual(['sim:kept-ref', 'sim:open-ref', 'sim:recent']);
 
     // The run left its own job_runs row with its counts.
-    const { rows: runs } = await c.query<{
-      status: string;
-      stats: { deleted: Record<string, number> };
-    }>('select status, stats from job_runs where id = $1', [stats.jobRunId]);
+    const { rows: runs } = await c.query<{ status: string; stats: { deleted: Record<string, number> } }>(
+      'select status, stats from job_runs where id = $1',
+      [stats.jobRunId],
+    );
     expect(runs[0]?.status).toBe('ok');
     expect(runs[0]?.stats.deleted.venue_metrics).toBe(250);
 
@@ -175,18 +163,8 @@ describe('runRetention', () => {
       `insert into bucket_slots (bucket_id, slot_key, venue_id, in_prev) select b, g, 'sim:p', true from unnest($1::text[]) b, generate_series(1, 3) g`,
       [[past, current]],
     );
-    const pastDrop = await insertDrop(c, {
-      openedAt,
-      venueId: 'sim:p',
-      bucketId: past,
-      slotDate: yesterday,
-    });
-    const liveDrop = await insertDrop(c, {
-      openedAt,
-      venueId: 'sim:p',
-      bucketId: current,
-      slotDate: today,
-    });
+    const pastDrop = await insertDrop(c, { openedAt, venueId: 'sim:p', bucketId: past, slotDate: yesterday });
+    const liveDrop = await insertDrop(c, { openedAt, venueId: 'sim:p', bucketId: current, slotDate: today });
     for (const [bucket, d] of [
       [past, pastDrop],
       [current, liveDrop],
@@ -202,30 +180,21 @@ describe('runRetention', () => {
     expect(preview.dropsToClose).toBe(1);
     const stats = ok(await runRetention({ orm: t.orm, config, now }));
     expect(stats.dropsClosed).toBe(1);
-    expect(stats.deleted).toMatchObject({
-      discovery_buckets: 1,
-      bucket_slots: 3,
-      availability_state: 1,
-    });
+    expect(stats.deleted).toMatchObject({ discovery_buckets: 1, bucket_slots: 3, availability_state: 1 });
     expect(stats.deleted).toEqual(preview.wouldDelete);
 
-    const { rows } = await c.query<{
-      id: string;
-      closed_at: Date | null;
-      duration_seconds: number | null;
-    }>('select id::text, closed_at, duration_seconds from drop_events where id = any($1::bigint[]) order by id', [
-      [pastDrop.id, liveDrop.id],
-    ]);
+    const { rows } = await c.query<{ id: string; closed_at: Date | null; duration_seconds: number | null }>(
+      'select id::text, closed_at, duration_seconds from drop_events where id = any($1::bigint[]) order by id',
+      [[pastDrop.id, liveDrop.id]],
+    );
     const byId = new Map(rows.map((r) => [r.id, r]));
     expect(byId.get(pastDrop.id)?.closed_at?.getTime()).toBe(now.getTime());
     expect(byId.get(pastDrop.id)?.duration_seconds).toBe(7200);
     expect(byId.get(liveDrop.id)?.closed_at).toBeNull();
-    const { rows: metrics } = await c.query<{
-      closes: number;
-      open_seconds_sum: string;
-    }>(`select closes, open_seconds_sum::text from venue_metrics where venue_id = 'sim:p' and day = $1::date`, [
-      utcDay(openedAt),
-    ]);
+    const { rows: metrics } = await c.query<{ closes: number; open_seconds_sum: string }>(
+      `select closes, open_seconds_sum::text from venue_metrics where venue_id = 'sim:p' and day = $1::date`,
+      [utcDay(openedAt)],
+    );
     expect(metrics).toEqual([{ closes: 1, open_seconds_sum: '7200' }]);
     expect(await count(c, 'select count(*) from discovery_buckets where bucket_id = $1', [past])).toBe(0);
     expect(await count(c, 'select count(*) from bucket_slots where bucket_id = $1', [current])).toBe(3);
@@ -257,10 +226,7 @@ describe('runRetention', () => {
       expect(await tableExists(c, partitionName('user_notifications', day))).toBe(true);
     }
     const tomorrow = addDays(utcDay(now), 1);
-    const drop = await insertDrop(c, {
-      openedAt: new Date(`${tomorrow}T12:00:00Z`),
-      venueId: 'sim:t',
-    });
+    const drop = await insertDrop(c, { openedAt: new Date(`${tomorrow}T12:00:00Z`), venueId: 'sim:t' });
     const { rows } = await c.query<{ part: string }>(
       'select tableoid::regclass::text as part from drop_events where id = $1',
       [drop.id],
@@ -271,11 +237,6 @@ describe('runRetention', () => {
   it('refuses retention settings out of range', () => {
     expect(() => loadConfig({ DROP_EVENTS_RETENTION_DAYS: '6' })).toThrow(ConfigError);
     expect(() => loadConfig({ NOTIFICATIONS_RETENTION_DAYS: '91' })).toThrow(/NOTIFICATIONS_RETENTION_DAYS/);
-    expect(
-      retentionConfigSchema.safeParse({
-        ...testConfig(),
-        DROP_EVENTS_RETENTION_DAYS: 31,
-      }).success,
-    ).toBe(false);
+    expect(retentionConfigSchema.safeParse({ ...testConfig(), DROP_EVENTS_RETENTION_DAYS: 31 }).success).toBe(false);
   });
 });
