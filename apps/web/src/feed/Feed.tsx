@@ -3,7 +3,7 @@
 // them is instant and needs no new subscription.
 import { useQuery } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
-import { useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { DropDto } from '@dropwatch/client';
 import { errorText } from '../format';
 import { publicQueryClient } from '../query-client';
@@ -17,6 +17,8 @@ const FEED_KEEP = 500;
 export const FEED_SHOWN = 100;
 /** feed.live is served from the server's cache (ETag/304), so re-reading it for the board is cheap. */
 const LIVE_EVERY_MS = 60_000;
+/** After a drop arrives live, the board is re-read this much later (once for a burst of drops). */
+const BOARD_AFTER_DROP_MS = 5_000;
 
 /** Time-of-day filter ranges, by the venue-local slot time (HH:MM compares as text). */
 const TIMES_OF_DAY = {
@@ -57,16 +59,34 @@ export function Feed() {
     { ...trpc.feed.live.queryOptions({ market, limit: FEED_SHOWN }), refetchInterval: LIVE_EVERY_MS },
     publicQueryClient,
   );
+  // A new drop may change the board: re-read feed.live shortly after (one read per burst).
+  const boardTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const refetchLive = live.refetch;
+  const boardSoon = useCallback(() => {
+    boardTimer.current ??= setTimeout(() => {
+      boardTimer.current = null;
+      void refetchLive();
+    }, BOARD_AFTER_DROP_MS);
+  }, [refetchLive]);
+  useEffect(
+    () => () => {
+      if (boardTimer.current) clearTimeout(boardTimer.current);
+    },
+    [],
+  );
+
   const stream = useSubscription(
     trpc.feed.onDrop.subscriptionOptions(
       { market },
       {
-        onData: (e) =>
+        onData: (e) => {
+          boardSoon();
           setReceived((r) => {
             const list = r.market === market ? r.drops : [];
             if (list.some((x) => x.id === e.data.id)) return r;
             return { market, drops: [e.data, ...list].slice(0, FEED_KEEP) };
-          }),
+          });
+        },
       },
     ),
   );

@@ -1,12 +1,12 @@
-// Where notifications go besides the dashboard itself: the webhook, and push notifications to
-// this browser.
+// Where notifications go besides the dashboard itself: webhooks, ntfy, Telegram, email, and push
+// notifications to this browser.
 import { AccountOnly } from '../account/AccountOnly';
-import { Webhook } from './Webhook';
+import { Destinations } from './Destinations';
 
 export function SettingsPage() {
   return (
     <AccountOnly title="Notification settings" titleId="settings-title">
-      <Webhook />
+      <Destinations />
     </AccountOnly>
   );
 }

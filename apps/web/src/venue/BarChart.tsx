@@ -6,7 +6,6 @@ export interface Bar {
 }
 
 const HEIGHT = 120;
-const LABEL_SPACE = 18;
 
 export function BarChart({
   id,
@@ -34,7 +33,7 @@ export function BarChart({
     <figure className="chart" id={id}>
       <figcaption>{title}</figcaption>
       <svg
-        viewBox={`0 0 ${width} ${HEIGHT + LABEL_SPACE}`}
+        viewBox={`0 0 ${width} ${HEIGHT}`}
         preserveAspectRatio="none"
         role="img"
         aria-label={summary}
@@ -46,16 +45,17 @@ export function BarChart({
             <g key={b.label} className="chart-bar" data-label={b.label} data-value={b.value}>
               <title>{`${b.label}: ${b.value} ${unit}`}</title>
               <rect x={i * slot + 3} y={HEIGHT - h} width={slot - 6} height={Math.max(h, b.value > 0 ? 1 : 0)} />
-              {i % labelEvery === 0 && (
-                <text x={i * slot + slot / 2} y={HEIGHT + 13} textAnchor="middle">
-                  {b.label}
-                </text>
-              )}
             </g>
           );
         })}
         <line x1={0} x2={width} y1={HEIGHT} y2={HEIGHT} className="chart-axis" />
       </svg>
+      {/* Labels in HTML, not SVG text: the chart stretches to its box, and text must not. */}
+      <div className="chart-labels" aria-hidden="true">
+        {bars.map((b, i) => (
+          <span key={b.label}>{i % labelEvery === 0 ? b.label : ''}</span>
+        ))}
+      </div>
       <details>
         <summary>Show the numbers</summary>
         <table className="chart-table">

@@ -1,43 +1,33 @@
 // A venue's page: what it is, how often its tables drop and how long they stay open, its drop
 // history, and a link to book.
 import { useQuery } from '@tanstack/react-query';
-import type { DropDto } from '@dropwatch/client';
+import type { DropDto, RouterOutputs } from '@dropwatch/client';
 import { dateTime, duration, errorCode, errorText, safeHref } from '../format';
 import { publicQueryClient } from '../query-client';
 import { usePublicTRPC } from '../trpc';
 import { BarChart, type Bar } from './BarChart';
 
-/** Open-duration classes of the chart: upper bounds in seconds (the last one is open-ended). */
-const DURATION_CLASSES: readonly { readonly label: string; readonly upTo: number }[] = [
-  { label: '<1m', upTo: 60 },
-  { label: '1–5m', upTo: 300 },
-  { label: '5–15m', upTo: 900 },
-  { label: '15–60m', upTo: 3600 },
-  { label: '1–3h', upTo: 3 * 3600 },
-  { label: '3–12h', upTo: 12 * 3600 },
-  { label: '12h+', upTo: Infinity },
-];
+type History = RouterOutputs['venues']['history'];
 
-export function durationBars(drops: readonly DropDto[]): Bar[] {
-  const counts = DURATION_CLASSES.map(() => 0);
-  for (const d of drops) {
-    if (!d.closedAt) continue;
-    const seconds = (d.closedAt.getTime() - d.openedAt.getTime()) / 1000;
-    const i = DURATION_CLASSES.findIndex((c) => seconds < c.upTo);
-    counts[i] = (counts[i] ?? 0) + 1;
-  }
-  return DURATION_CLASSES.map((c, i) => ({ label: c.label, value: counts[i] ?? 0 }));
+/** "<1m", "1–5m", "15m–1h", …, "12h+": a duration class from its bounds. */
+export function classLabel(from: number, upTo: number | null): string {
+  const unit = (s: number) => (s < 3600 ? 'm' : 'h');
+  const value = (s: number) => (s < 3600 ? s / 60 : s / 3600);
+  const short = (s: number) => `${value(s)}${unit(s)}`;
+  if (upTo === null) return `${short(from)}+`;
+  if (from === 0) return `<${short(upTo)}`;
+  return unit(from) === unit(upTo) ? `${value(from)}–${short(upTo)}` : `${short(from)}–${short(upTo)}`;
 }
 
-/** Drops by the hour they opened, in the given IANA zone. */
-export function hourBars(drops: readonly DropDto[], timeZone: string | undefined): Bar[] {
-  const counts = Array.from({ length: 24 }, () => 0);
-  const fmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', hourCycle: 'h23', timeZone });
-  for (const d of drops) {
-    const h = Number(fmt.format(d.openedAt));
-    if (h >= 0 && h < 24) counts[h] = (counts[h] ?? 0) + 1;
-  }
-  return counts.map((value, h) => ({ label: String(h).padStart(2, '0'), value }));
+export function durationBars(h: History): Bar[] {
+  return h.openDurations.map((c, i) => ({
+    label: classLabel(h.openDurations[i - 1]?.upToSeconds ?? 0, c.upToSeconds),
+    value: c.drops,
+  }));
+}
+
+export function hourBars(h: History): Bar[] {
+  return h.openedByHour.map((value, hour) => ({ label: String(hour).padStart(2, '0'), value }));
 }
 
 function HistoryTable({ drops }: { drops: readonly DropDto[] }) {
@@ -79,6 +69,7 @@ function HistoryTable({ drops }: { drops: readonly DropDto[] }) {
 export function VenuePage({ venueId }: { venueId: string }) {
   const trpc = usePublicTRPC();
   const venue = useQuery(trpc.venues.get.queryOptions({ venueId }), publicQueryClient);
+  const history = useQuery(trpc.venues.history.queryOptions({ venueId }), publicQueryClient);
 
   if (venue.isPending)
     return (
@@ -104,7 +95,7 @@ export function VenuePage({ venueId }: { venueId: string }) {
       </section>
     );
 
-  const { venue: v, metrics: m, recentDrops } = venue.data;
+  const { venue: v, metrics: m } = venue.data;
   const book = safeHref(v.bookingUrl);
   const facts = [v.neighborhood, v.cuisine, v.priceRange ? '$'.repeat(v.priceRange) : null, v.market].filter(Boolean);
   return (
@@ -134,31 +125,49 @@ export function VenuePage({ venueId }: { venueId: string }) {
       </section>
       <section aria-labelledby="venue-charts-title" className="wide">
         <h2 id="venue-charts-title">When tables drop and how long they stay</h2>
-        {recentDrops.length === 0 ? (
-          <p id="venue-history-empty" className="muted" data-state="empty">
-            No drops recorded for this venue yet.
+        {history.isPending && (
+          <p id="venue-history-state" className="muted" role="status" data-state="loading">
+            Loading the drop history…
           </p>
-        ) : (
-          <div className="charts">
-            <BarChart
-              id="chart-durations"
-              title="How long drops stayed open"
-              unit="drops"
-              bars={durationBars(recentDrops)}
-            />
-            <BarChart
-              id="chart-hours"
-              title="Hour the drop appeared (your time)"
-              unit="drops"
-              bars={hourBars(recentDrops, undefined)}
-              labelEvery={3}
-            />
-          </div>
+        )}
+        {history.isError && (
+          <p id="venue-history-state" role="status" data-state="error">
+            Could not load the drop history: {errorText(history.error)}
+          </p>
+        )}
+        {history.data && history.data.total === 0 && (
+          <p id="venue-history-empty" className="muted" data-state="empty">
+            No drops in the last {history.data.days} days.
+          </p>
+        )}
+        {history.data && history.data.total > 0 && (
+          <>
+            <p className="muted" id="venue-history-summary">
+              {history.data.total} drop{history.data.total === 1 ? '' : 's'} in the last {history.data.days} days
+              {history.data.stillOpen > 0 && `, ${history.data.stillOpen} still open`}.
+            </p>
+            <div className="charts">
+              <BarChart
+                id="chart-durations"
+                title="How long drops stayed open"
+                unit="drops"
+                bars={durationBars(history.data)}
+              />
+              <BarChart
+                id="chart-hours"
+                title={`Hour the drop appeared (${history.data.timeZone})`}
+                unit="drops"
+                bars={hourBars(history.data)}
+                labelEvery={3}
+              />
+            </div>
+          </>
         )}
       </section>
       <section aria-labelledby="venue-history-title" className="wide">
         <h2 id="venue-history-title">Drop history</h2>
-        {recentDrops.length > 0 && <HistoryTable drops={recentDrops} />}
+        {history.data && history.data.drops.length === 0 && <p className="muted">No drops recorded yet.</p>}
+        {history.data && history.data.drops.length > 0 && <HistoryTable drops={history.data.drops} />}
       </section>
     </>
   );
