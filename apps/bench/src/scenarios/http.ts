@@ -9,7 +9,9 @@ import type { DropwatchClient } from '@dropwatch/client';
 import { encodeCursor } from '@dropwatch/db';
 import { freePort } from '@dropwatch/db/testing';
 import superjson from 'superjson';
+import pg from 'pg';
 import type { BenchContext, Scenario } from '../harness.js';
+import { clockTicks, cpuTicks } from '../proc-cpu.js';
 import { runLoad, type LoadRequest, type LoadResult } from './http/load.js';
 import { rawGet, startReplayServer, type RawResponse } from './http/replay.js';
 import { sdkRequests } from './http/sdk-requests.js';
@@ -248,6 +250,8 @@ export const httpScenario: Scenario = {
     const work = await mkdtemp(path.join(tmpdir(), 'dropwatch-bench-http-'));
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
+    const stats = new pg.Client({ connectionString: ctx.databaseUrl, application_name: 'dropwatch-bench-cpu' });
+    await stats.connect();
     const server = startServer(ctx, port);
     const children: ChildProcess[] = [server];
     try {
@@ -255,13 +259,37 @@ export const httpScenario: Scenario = {
       const measured = await capture(origin, await buildCases(ctx, origin, drops));
       const barePort = await freePort();
       const bareOrigin = `http://127.0.0.1:${barePort}`;
-      children.push(
-        await startReplayServer(
-          path.join(work, 'answers.json'),
-          barePort,
-          measured.flatMap((m) => m.captured),
-        ),
+      const bareServer = await startReplayServer(
+        path.join(work, 'answers.json'),
+        barePort,
+        measured.flatMap((m) => m.captured),
       );
+      children.push(bareServer);
+      // CPU per request, next to req/s: a shared machine's scheduling moves req/s run to run much
+      // more than it moves the CPU time each answer costs. Ours counts the server process and the
+      // PostgreSQL backends of its pool (the database work of an answer is part of its cost).
+      const ticksPerSecond = clockTicks();
+      const backendPids = async () =>
+        (
+          await stats.query<{ pid: number }>(
+            'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+          )
+        ).rows.map((r) => r.pid);
+      const cpuSample = async (pids: readonly number[]) => {
+        const ticks = new Map<number, number>();
+        for (const pid of pids) {
+          // A backend may end between listing and reading it.
+          await cpuTicks(pid).then(
+            (t) => ticks.set(pid, t),
+            () => undefined,
+          );
+        }
+        return ticks;
+      };
+      const pidsOf = async (who: 'bare' | 'ours') => ({
+        node: [who === 'bare' ? bareServer.pid! : server.pid!],
+        db: who === 'bare' ? [] : await backendPids(),
+      });
       const load = (o: string, requests: readonly LoadRequest[], seconds = SECONDS) =>
         runLoad({ origin: o, connections: CONNECTIONS, seconds, requests });
       if (WARMUP_SECONDS > 0) {
@@ -277,20 +305,30 @@ export const httpScenario: Scenario = {
       for (const m of measured) {
         const load1 = loadavg()[0] ?? 0;
         const runs = { bare: [] as LoadResult[], ours: [] as LoadResult[] };
+        const cpu = { bare: { node: 0, db: 0 }, ours: { node: 0, db: 0 } };
         for (let i = 0; i < ROUNDS; i++) {
           const who = i % 4 === 0 || i % 4 === 3 ? 'bare' : 'ours';
+          const pids = await pidsOf(who);
+          const before = { node: await cpuSample(pids.node), db: await cpuSample(pids.db) };
           runs[who].push(await load(who === 'bare' ? bareOrigin : origin, m.requests));
+          const after = await pidsOf(who);
+          for (const part of ['node', 'db'] as const) {
+            // A backend the pool opened during the run counts from zero.
+            for (const [pid, t] of await cpuSample(after[part])) cpu[who][part] += t - (before[part].get(pid) ?? 0);
+          }
         }
         const bare = totals(runs.bare, m.expectStatus);
         const ours = totals(runs.ours, m.expectStatus);
+        const msPerRequest = (ticks: number, r: Totals) =>
+          round((ticks / ticksPerSecond / Math.max(1, r.requests)) * 1000, 3);
         const ratio = rps(ours) / rps(bare);
         const bodyBytes = m.captured.reduce((s, x) => s + x.response.body.length, 0) / m.captured.length;
         const encodings = [...new Set(m.captured.map((x) => x.response.headers['content-encoding'] ?? 'identity'))];
         const sent = encodings.join() === m.encoding.label ? '' : `; sent ${encodings.join('+')}`;
         const label = `${m.name} [${m.encoding.label}${sent}], ${CONNECTIONS} conns`;
-        for (const [variant, r] of [
-          ['bare node:http, same bytes', bare],
-          ['ours (server)', ours],
+        for (const [variant, r, c] of [
+          ['bare node:http, same bytes', bare, cpu.bare],
+          ['ours (server)', ours, cpu.ours],
         ] as const) {
           ctx.record({
             case: label,
@@ -301,6 +339,8 @@ export const httpScenario: Scenario = {
               wireBytesPerResponse: round(r.bytesRead / Math.max(1, r.requests)),
               bodyBytes: round(bodyBytes),
               ...(variant === 'ours (server)' ? { ratioVsBare: round(ratio, 2) } : {}),
+              nodeCpuMsPerReq: msPerRequest(c.node, r),
+              ...(variant === 'ours (server)' ? { dbCpuMsPerReq: msPerRequest(c.db, r) } : {}),
               unexpected: r.unexpected,
               load1: round(load1, 1),
             },
@@ -311,6 +351,7 @@ export const httpScenario: Scenario = {
       ctx.log(`${CONNECTIONS} connections, ${ROUNDS / 2} × ${SECONDS} s per side and case`);
       ctx.log(`goal ≥ ${GOAL_RATIO}× bare node:http req/s per case:\n  ${verdicts.join('\n  ')}`);
     } finally {
+      await stats.end();
       for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
       await new Promise((r) => (server.exitCode === null ? server.once('exit', r) : r(null)));
       await rm(work, { recursive: true, force: true });

@@ -1,9 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { withDatabase } from '@dropwatch/db';
 import { adminQuery, freePort } from '@dropwatch/db/testing';
 import type { BenchContext, Scenario } from '../harness.js';
+import { clockTicks, cpuTicks } from '../proc-cpu.js';
 import { median, quantile } from '../stats.js';
 
 /** The built server, as `npm start` runs it (`npm run bench` builds first). */
@@ -21,23 +22,6 @@ function settings(): { seconds: number; venues: number[] } {
     throw new Error(`BENCH_IDLE_SECONDS must be ≥ ${SAMPLE_SECONDS} and BENCH_IDLE_VENUES a list of positive integers`);
   }
   return { seconds, venues };
-}
-
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
-function clockTicks(): number {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
-/** CPU seconds of the whole process, every thread included (utime + stime, fields 14 and 15). */
-async function cpuTicks(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) is in parentheses and may hold spaces: split after it.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
 }
 
 async function rssMb(pid: number): Promise<number> {
