@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDropwatchClient, type DropwatchClient } from '@dropwatch/client';
 import { useTestDatabase } from '@dropwatch/db/testing';
@@ -350,6 +350,178 @@ describe('the dashboard in Chromium (built server, simulated market)', () => {
     expect(refused.error).toMatch(/fetch|reach/i);
     await page.close();
     await other.close();
+  }, 120_000);
+
+  /** Every section of the page fits a phone's width (wide tables scroll inside their box). */
+  const fitsPhone = async (page: Page) => {
+    for (const section of await page.locator('main > section').all()) {
+      const box = (await section.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+    }
+  };
+
+  it("a venue's page shows its drop history from the poller's drops, charts of durations and hours, and a link to book", async () => {
+    // The first drop recorded is the poller's (the tests above seed theirs later).
+    const first = await waitFor(
+      async () =>
+        (
+          await sql.query<{ id: string; venue_id: string; name: string; booking_url: string | null }>(
+            `select d.id::text as id, d.venue_id, v.name, v.booking_url
+               from drop_events d join venues v on v.venue_id = d.venue_id where d.market = 'nyc' order by d.id limit 1`,
+          )
+        ).rows[0],
+      DROPS_WITHIN_MS,
+      'a first drop in nyc',
+    );
+    const page = await newPage();
+    const consoleErrors: string[] = [];
+    page.on('pageerror', (err) => consoleErrors.push(err.message));
+    // From the feed, a venue's name leads to its page.
+    await page.goto(`${apiUrl}/`);
+    const link = page.locator('#feed li a[href^="#/venue/"]').first();
+    await link.waitFor({ timeout: DROPS_WITHIN_MS });
+    const linked = (await link.textContent())!;
+    await link.click();
+    await page.locator('#venue-title', { hasText: linked }).waitFor({ timeout: 15_000 });
+
+    await page.goto(`${apiUrl}/#/venue/${encodeURIComponent(first.venue_id)}`);
+    await page.locator('#venue-title', { hasText: first.name }).waitFor({ timeout: 15_000 });
+    const rows = page.locator('#venue-history tbody tr');
+    await rows.first().waitFor({ timeout: 15_000 });
+    const ids = await attributes(rows, 'data-drop-id');
+    // Real rows of this venue, newest first, the first drop among them.
+    const { rows: stored } = await sql.query<{ id: string }>(
+      `select id::text as id from drop_events where venue_id = $1 and id = any($2::bigint[]) order by opened_at desc, id desc`,
+      [first.venue_id, ids],
+    );
+    expect(stored.map((r) => r.id)).toEqual(ids);
+    expect(ids).toContain(first.id);
+    // The charts: 24 hours and the duration classes; the hours add up to the drops in the window.
+    const summary = (await page.locator('#venue-history-summary').textContent()) ?? '';
+    const total = Number(/^(\d+) drops? in the last/.exec(summary)?.[1]);
+    expect(total).toBeGreaterThanOrEqual(1);
+    const hours = page.locator('#chart-hours .chart-bar');
+    expect(await hours.count()).toBe(24);
+    const perHour = (await attributes(hours, 'data-value')).map(Number);
+    expect(perHour.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(await page.locator('#chart-durations .chart-bar').count()).toBe(7);
+    expect(await page.locator('#chart-hours svg').getAttribute('aria-label')).toMatch(/drops in all/);
+    if (first.booking_url) expect(await page.locator('#venue-book').getAttribute('href')).toBe(first.booking_url);
+    else expect(await page.locator('#venue-book').count()).toBe(0);
+    await fitsPhone(page);
+    await page.screenshot({ path: `${artifacts}dashboard-venue.png`, fullPage: true });
+    // An unknown venue says so.
+    await page.goto(`${apiUrl}/#/venue/resy%3A999999999`);
+    await page.locator('#venue-state[data-state="error"]', { hasText: 'No venue resy:999999999' }).waitFor({
+      timeout: 15_000,
+    });
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  }, 240_000);
+
+  it("feed.live read again by the dashboard is revalidated by the browser's HTTP cache: 304 on the wire while the feed is unchanged", async () => {
+    const page = await newPage();
+    const isLive = (url: string) => new URL(url).pathname === '/trpc/feed.live';
+    // The status on the wire: the browser hands the page (and Playwright's response events) a
+    // revalidated answer as the 200 it had cached; the DevTools protocol sees the 304 itself.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    const urls = new Map<string, string>();
+    const wire = new Map<string, number>();
+    cdp.on('Network.requestWillBeSent', (e) => urls.set(e.requestId, e.request.url));
+    cdp.on('Network.responseReceivedExtraInfo', (e) => wire.set(e.requestId, e.statusCode));
+    const liveOnWire = () =>
+      [...wire].filter(([id]) => isLive(urls.get(id) ?? 'http://x/')).map(([, status]) => status);
+    const answers: Response[] = [];
+    page.on('response', (r) => {
+      if (isLive(r.url())) answers.push(r);
+    });
+    await page.goto(`${apiUrl}/`);
+    await page.locator('#feed li').first().waitFor({ timeout: DROPS_WITHIN_MS });
+    const refresh = page.getByRole('button', { name: 'Refresh the feed and the board' });
+    // A poll between two reads changes the feed (its last scan time): refresh until one read
+    // finds it unchanged. Bounded by the deadline; each round is one request.
+    await waitFor(
+      async () => {
+        const answer = page.waitForResponse((r) => isLive(r.url()), { timeout: 15_000 });
+        await refresh.click();
+        await answer;
+        return liveOnWire().includes(304) ? true : undefined;
+      },
+      90_000,
+      'a 304 answer to feed.live on the wire',
+    );
+    // What the page got for it: the cached answer, revalidated with its ETag.
+    const revalidated = await waitFor(
+      async () => {
+        for (const r of answers) if ((await r.headerValue('x-dropwatch-cache')) === 'not_modified') return r;
+        return undefined;
+      },
+      5_000,
+      'the revalidated answer',
+    );
+    expect((await revalidated.request().allHeaders())['if-none-match']).toMatch(/^"/);
+    expect(revalidated.status()).toBe(200);
+    // The browser answered the page from its cache: the feed is still on screen.
+    expect(await page.locator('#feed li').count()).toBeGreaterThan(0);
+    expect(await page.locator('#feed-state[data-state="error"]').count()).toBe(0);
+    await page.close();
+  }, 240_000);
+
+  it('the admin view shows table sizes, the prune preview and job runs to an admin token, and runs a prune; a user token is told it is not an admin', async () => {
+    const adminUser = (await admin.admin.tokens.create.mutate({ userName: 'browser-admin', admin: true })).token;
+    const page = await newPage();
+    await page.goto(`${apiUrl}/#/admin`);
+    expect(await page.title()).toBe('Admin · dropwatch');
+    await page.getByLabel('API token').fill(userToken);
+    await page.getByLabel('API token').press('Enter');
+    await page.locator('#tables-state', { hasText: 'not an admin token' }).waitFor({ timeout: 15_000 });
+
+    await page.getByLabel('API token').fill(adminUser);
+    await page.getByLabel('API token').press('Enter');
+    const tableRows = page.locator('#table-sizes tbody tr');
+    await tableRows.first().waitFor({ timeout: 15_000 });
+    const { tables } = await admin.health.tables.query();
+    const shown = await attributes(tableRows, 'data-table');
+    expect([...shown].sort()).toEqual(tables.map((t) => t.table).sort());
+    expect(shown).toContain('drop_events');
+    // Largest first, each with its size on disk.
+    const sizes = (await attributes(tableRows, 'data-bytes')).map(Number);
+    expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
+    expect(await page.locator('#table-sizes tr[data-table="drop_events"] td').last().textContent()).toMatch(
+      /\d( \w+)?B$/,
+    );
+    await page.locator('#prune-preview tr[data-table="drop_events"]').waitFor({ timeout: 15_000 });
+    await page.locator('#job-runs li[data-job="discovery"]').waitFor({ timeout: 15_000 });
+    await fitsPhone(page);
+    await page.screenshot({ path: `${artifacts}dashboard-admin.png`, fullPage: true });
+
+    await page.getByRole('button', { name: 'Prune now…' }).click();
+    await page.getByRole('button', { name: 'Yes, delete these rows' }).click();
+    await page.locator('#prune-result').waitFor({ timeout: 60_000 });
+    expect(await page.locator('#prune-result').textContent()).toMatch(/Pruned in \d+ ms|already running/);
+    await page.close();
+  }, 180_000);
+
+  it('notification settings: "Enable push notifications" registers /sw.js from the dashboard origin and says how it went', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    await context.grantPermissions(['notifications'], { origin: apiUrl });
+    const page = await context.newPage();
+    await page.goto(`${apiUrl}/#/settings`);
+    await page.getByLabel('API token').fill(userToken);
+    await page.getByLabel('API token').press('Enter');
+    await page.locator('#destinations-empty').waitFor({ timeout: 15_000 });
+    const worker = context.waitForEvent('serviceworker', { timeout: 30_000 });
+    await page.getByRole('button', { name: 'Enable push notifications' }).click();
+    expect(new URL((await worker).url()).pathname).toBe('/sw.js');
+    // The subscription itself needs the browser's push service, which this machine cannot reach:
+    // the page says what happened either way.
+    const note = page.locator('#destination-note');
+    await note.waitFor({ timeout: 30_000 });
+    expect(await note.textContent()).toMatch(/Push notifications are on|could not be enabled: \S/);
+    await fitsPhone(page);
+    await page.screenshot({ path: `${artifacts}dashboard-settings.png`, fullPage: true });
+    await context.close();
   }, 120_000);
 });
 
