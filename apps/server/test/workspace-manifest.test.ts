@@ -9,6 +9,8 @@ const readJson = (p: string) => JSON.parse(readFileSync(path.join(root, p), 'utf
 const NOT_IMPORTED_BUT_NEEDED: Record<string, readonly string[]> = {
   // The generated .d.ts of the client reference @trpc/server types.
   'packages/client': ['@trpc/server'],
+  // The JSX and react-dom types: TypeScript loads @types packages by itself.
+  'apps/web': ['@types/react', '@types/react-dom'],
 };
 
 function sources(dir: string): string[] {
@@ -17,7 +19,7 @@ function sources(dir: string): string[] {
     if (name === 'node_modules' || name === 'dist') continue;
     const p = path.join(dir, name);
     if (statSync(p).isDirectory()) out.push(...sources(p));
-    else if (/\.(ts|js|mjs)$/.test(name)) out.push(readFileSync(p, 'utf8'));
+    else if (/\.(ts|tsx|js|mjs)$/.test(name)) out.push(readFileSync(p, 'utf8'));
   }
   return out;
 }
