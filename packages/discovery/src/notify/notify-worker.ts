@@ -13,6 +13,7 @@ import {
   NOTIFY_SWEEP_MS,
 } from './notify-limits.js';
 import { emptyNotifyStats, runNotifyPass, type NotifyOptions, type NotifyStats } from './run-notify.js';
+import { closeEmailTransports } from '../delivery/email/email-channel.js';
 
 /**
  * Why a pass ran: the worker started or took the lease; the LISTEN connection woke it (see
@@ -203,6 +204,8 @@ export async function runNotifyWorker(opts: NotifyWorkerOptions): Promise<Notify
     await leaseCheck;
     await passes.idle();
     clearTimeout(retryTimer);
+    // Pooled SMTP connections would keep the worker thread alive after its last pass.
+    closeEmailTransports();
     if (totals.leaseAcquired > 0) {
       await releaseLease(orm.em.fork(), lease.name, lease.holder).catch((err: unknown) =>
         log.warn({ err: (err as Error).message }, 'notify lease release failed (it expires by itself)'),
