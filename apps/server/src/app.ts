@@ -126,7 +126,7 @@ export async function startApp({ config, logger, baseDir }: AppOptions): Promise
 
     // Jobs run in `all` and `worker` processes; stopped first on shutdown (a running tick may finish).
     if (config.DROPWATCH_ROLE !== 'api') {
-      const scheduler = await createScheduler({
+      const scheduler = createScheduler({
         config,
         databaseUrl: db.url,
         logger,

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordDiscoveryRun } from '@dropwatch/discovery';
 import {
   dayFromToday,
   minutesAgo,
@@ -347,5 +348,40 @@ describe('feed.newDrops: the first call without a cursor; cursors that no server
     });
     const nyc = await c.feed.live.query({ market: 'nyc' });
     expect(nyc.market).toBe('nyc');
+  });
+
+  it('/metrics reads the discovery runs written through the stats contract (last run, provider errors summed over the window)', async () => {
+    const em = h.app.orm.em.fork();
+    const base = { closes: 1, failed: 0, requests: 0, durationMs: 1 };
+    await recordDiscoveryRun(em, {
+      startedAt: minutesAgo(3),
+      status: 'ok',
+      stats: { ...base, drops: 1, providerErrors: { timeout: 2 } },
+    });
+    await recordDiscoveryRun(em, {
+      startedAt: minutesAgo(1),
+      status: 'ok',
+      stats: {
+        drops: 5,
+        closes: 2,
+        failed: 1,
+        requests: 30,
+        durationMs: 1500,
+        providerErrors: { timeout: 1, auth: 1 },
+      },
+    });
+    const text = await (await fetch(`${h.app.url}/metrics`)).text();
+    const sample = (line: string) =>
+      text
+        .split('\n')
+        .find((l) => l.startsWith(`${line} `))
+        ?.split(' ')[1];
+    expect(sample('dropwatch_discovery_tick_duration_seconds')).toBe('1.5');
+    expect(sample('dropwatch_discovery_last_tick_drops')).toBe('5');
+    expect(sample('dropwatch_discovery_last_tick_closes')).toBe('2');
+    expect(sample('dropwatch_discovery_last_tick_buckets_failed')).toBe('1');
+    expect(sample('dropwatch_discovery_requests_per_second')).toBe('20');
+    expect(sample('dropwatch_provider_errors{code="timeout"}')).toBe('3');
+    expect(sample('dropwatch_provider_errors{code="auth"}')).toBe('1');
   });
 });

@@ -38,7 +38,7 @@ describe('Bree scheduler: the discovery job', () => {
     const messages: JobMessage[] = [];
     // Housekeeping (which posts the running totals) every 2 s instead of 300.
     const often = loadConfig({ ...settings, DISCOVERY_TICK_SECONDS: '2' });
-    scheduler = await createScheduler({
+    scheduler = createScheduler({
       config: often,
       databaseUrl: t.db.url,
       logger,
@@ -73,7 +73,7 @@ describe('Bree scheduler: the discovery job', () => {
     badUrl.password = 'hunter2-not-for-logs';
     badUrl.pathname = '/dw_no_such_database';
     const bad = badUrl.toString();
-    scheduler = await createScheduler({
+    scheduler = createScheduler({
       config,
       databaseUrl: bad,
       logger,
@@ -105,7 +105,7 @@ describe('Bree scheduler: the discovery job', () => {
   it('stop() cancels the long-lived worker: the tick in flight finishes, within the timeout', async () => {
     const before = (await jobRuns()).length;
     const messages: JobMessage[] = [];
-    scheduler = await createScheduler({
+    scheduler = createScheduler({
       config,
       databaseUrl: t.db.url,
       logger,

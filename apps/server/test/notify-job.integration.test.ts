@@ -67,7 +67,7 @@ describe('Bree scheduler: the notify job', () => {
     const messages: JobMessage[] = [];
     const userId = await watcher('watcher', 'resy:5');
     let created = 0;
-    scheduler = await createScheduler({
+    scheduler = createScheduler({
       config,
       databaseUrl: t.db.url,
       logger: createLogger('silent'),
@@ -100,7 +100,7 @@ describe('Bree scheduler: the notify job', () => {
     const messages: JobMessage[] = [];
     const errors: { name: string; err: Error }[] = [];
     const userId = await watcher('crash-watcher', 'resy:6');
-    scheduler = await createScheduler({
+    scheduler = createScheduler({
       config,
       databaseUrl: t.db.url,
       logger: createLogger('silent'),
@@ -148,7 +148,7 @@ describe('Bree scheduler: the notify job', () => {
 
   it('stop() cancels the worker cleanly within its timeout: it says done, releases its lease, no restart follows', async () => {
     const messages: JobMessage[] = [];
-    scheduler = await createScheduler({
+    scheduler = createScheduler({
       config,
       databaseUrl: t.db.url,
       logger: createLogger('silent'),

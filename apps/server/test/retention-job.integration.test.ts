@@ -39,18 +39,8 @@ function runJob(workerData: unknown): Promise<Outcome> {
 }
 
 const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
-const retention = (env: Record<string, string> = {}) => {
-  const c = loadConfig(env);
-  return {
-    DROP_EVENTS_RETENTION_DAYS: c.DROP_EVENTS_RETENTION_DAYS,
-    NOTIFICATIONS_RETENTION_DAYS: c.NOTIFICATIONS_RETENTION_DAYS,
-    VENUE_RETENTION_DAYS: c.VENUE_RETENTION_DAYS,
-    VENUE_METRICS_RETENTION_DAYS: c.VENUE_METRICS_RETENTION_DAYS,
-    JOB_RUNS_RETENTION_DAYS: c.JOB_RUNS_RETENTION_DAYS,
-    PRUNE_BATCH_SIZE: c.PRUNE_BATCH_SIZE,
-    PARTITION_PREMAKE_DAYS: c.PARTITION_PREMAKE_DAYS,
-  };
-};
+/** The process config as the scheduler passes it (jobWorkerData), quiet. */
+const config = () => loadConfig({ LOG_LEVEL: 'silent' });
 
 beforeAll(async () => {
   sql = new pg.Client({ connectionString: t.db.url });
@@ -72,8 +62,7 @@ describe('retention job (worker thread)', () => {
     const outcome = await runJob({
       job: { name: 'retention' },
       databaseUrl: t.db.url,
-      logLevel: 'silent',
-      retention: retention(),
+      config: config(),
     });
     expect(outcome.error).toBeUndefined();
     expect(outcome.exitCode).toBe(0);
@@ -93,8 +82,7 @@ describe('retention job (worker thread)', () => {
   it('fails loudly (error, exit 1) on workerData it cannot use', async () => {
     const outcome = await runJob({
       databaseUrl: t.db.url,
-      logLevel: 'silent',
-      retention: { ...retention(), DROP_EVENTS_RETENTION_DAYS: 3 },
+      config: { ...config(), DROP_EVENTS_RETENTION_DAYS: 3 },
     });
     expect(outcome.exitCode).toBe(1);
     expect(outcome.error?.message).toMatch(/DROP_EVENTS_RETENTION_DAYS/);

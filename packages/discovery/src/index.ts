@@ -1,5 +1,6 @@
 export * from './job-leases.js';
 export * from './job-runs.js';
+export * from './discovery-run-stats.js';
 export * from './providers/provider.js';
 export * from './providers/create-provider.js';
 export {

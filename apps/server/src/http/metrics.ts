@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { MikroORM } from '@dropwatch/db';
+import { withPgClient, type MikroORM } from '@dropwatch/db';
+import { DISCOVERY_JOB, readDiscoveryRunStats } from '@dropwatch/discovery';
 import type { ServerResponse } from 'node:http';
 import type { CacheOutcome } from './live-response-cache.js';
 
@@ -25,15 +26,16 @@ export interface HttpMetrics {
 }
 
 interface ScrapeRow {
-  tick_seconds: number | null;
-  tick_drops: number | null;
-  tick_closes: number | null;
-  tick_failed: number | null;
-  provider_errors: Record<string, number> | string | null;
+  /** job_runs.stats of the last finished discovery run (a DiscoveryRunStats). */
+  last_stats: unknown;
+  last_elapsed_seconds: number | null;
+  /** providerErrors of each discovery run of the window. */
+  recent_errors: unknown[] | string | null;
   cursor_lag_seconds: number | null;
-  requests_per_second: number | null;
   poll_intervals: Record<string, number> | string | null;
 }
+
+const parsedJson = <T>(v: T | string | null): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 
 /** What the discovery worker posts after each bucket poll (PollEvent of @dropwatch/discovery). */
 interface PollMessage {
@@ -184,56 +186,51 @@ export function createMetrics(orm: MikroORM, replica?: ReplicaGaugeSource | null
     });
     try {
       // -- uses job_runs_job_started_idx (job, started_at desc) for both job_runs reads.
-      const query = orm.em.fork().execute<ScrapeRow[]>(
-        `with last_tick as (
-           select r.started_at, r.finished_at, r.stats from job_runs r
-           where r.job = 'discovery' and r.finished_at is not null
-           order by r.started_at desc limit 1
-         ), recent as (
-           select r.stats from job_runs r
-           where r.job = 'discovery' and r.started_at > now() - make_interval(mins => ?)
-           order by r.started_at desc limit ?
-         ), errors as (
-           select e.key as code, sum(case when jsonb_typeof(e.value) = 'number' then (e.value)::numeric else 0 end) as n
-           from recent
-           cross join lateral jsonb_each(case when jsonb_typeof(recent.stats -> 'providerErrors') = 'object'
-                                              then recent.stats -> 'providerErrors' else '{}'::jsonb end) e
-           group by e.key
-         )
-         select
-           (select case when stats ->> 'durationMs' ~ '^[0-9.]+$' then (stats ->> 'durationMs')::float8 / 1000
-                   else extract(epoch from finished_at - started_at)::float8 end from last_tick) as tick_seconds,
-           (select (stats ->> 'drops')::float8 from last_tick where stats ->> 'drops' ~ '^[0-9.]+$') as tick_drops,
-           (select (stats ->> 'closes')::float8 from last_tick where stats ->> 'closes' ~ '^[0-9.]+$') as tick_closes,
-           (select (stats ->> 'failed')::float8 from last_tick where stats ->> 'failed' ~ '^[0-9.]+$') as tick_failed,
-           (select coalesce(jsonb_object_agg(code, n), '{}'::jsonb) from errors) as provider_errors,
-           (select coalesce(max(extract(epoch from now() - a.xact_start)), 0)::float8
-              from pg_stat_activity a where a.backend_xid is not null) as cursor_lag_seconds,
-           (select (stats ->> 'requests')::float8 / nullif((stats ->> 'durationMs')::float8 / 1000, 0) from last_tick
-             where stats ->> 'requests' ~ '^[0-9.]+$' and stats ->> 'durationMs' ~ '^[0-9.]+$') as requests_per_second,
-           (select coalesce(jsonb_object_agg(b.bucket_id, b.poll_interval_seconds), '{}'::jsonb)
-              from (select bucket_id, poll_interval_seconds from discovery_buckets
-                    where poll_interval_seconds is not null order by bucket_id limit ?) b) as poll_intervals`,
-        [PROVIDER_ERROR_WINDOW_MINUTES, PROVIDER_ERROR_RUNS_LIMIT, BUCKET_INTERVALS_LIMIT],
+      // The stats are read whole and typed by the discovery run contract (readDiscoveryRunStats).
+      const query = withPgClient(orm.em.fork(), (db) =>
+        db.query<ScrapeRow>(
+          `with last_tick as (
+             select r.started_at, r.finished_at, r.stats from job_runs r
+             where r.job = $1 and r.finished_at is not null
+             order by r.started_at desc limit 1
+           ), recent as (
+             select r.stats from job_runs r
+             where r.job = $1 and r.started_at > now() - make_interval(mins => $2)
+             order by r.started_at desc limit $3
+           )
+           select
+             (select stats from last_tick) as last_stats,
+             (select extract(epoch from finished_at - started_at)::float8 from last_tick) as last_elapsed_seconds,
+             (select coalesce(jsonb_agg(recent.stats -> 'providerErrors'), '[]'::jsonb) from recent) as recent_errors,
+             (select coalesce(max(extract(epoch from now() - a.xact_start)), 0)::float8
+                from pg_stat_activity a where a.backend_xid is not null) as cursor_lag_seconds,
+             (select coalesce(jsonb_object_agg(b.bucket_id, b.poll_interval_seconds), '{}'::jsonb)
+                from (select bucket_id, poll_interval_seconds from discovery_buckets
+                      where poll_interval_seconds is not null order by bucket_id limit $4) b) as poll_intervals`,
+          [DISCOVERY_JOB, PROVIDER_ERROR_WINDOW_MINUTES, PROVIDER_ERROR_RUNS_LIMIT, BUCKET_INTERVALS_LIMIT],
+        ),
       );
-      const [row] = await Promise.race([query, timeout]);
-      if (row?.tick_seconds != null) tickSeconds.set(Number(row.tick_seconds));
-      if (row?.tick_drops != null) tickDrops.set(Number(row.tick_drops));
-      if (row?.tick_closes != null) tickCloses.set(Number(row.tick_closes));
-      if (row?.tick_failed != null) tickFailed.set(Number(row.tick_failed));
+      const {
+        rows: [row],
+      } = await Promise.race([query, timeout]);
+      const last = readDiscoveryRunStats(row?.last_stats ?? null);
+      const seconds = last.durationMs !== undefined ? last.durationMs / 1000 : (row?.last_elapsed_seconds ?? null);
+      if (seconds != null) tickSeconds.set(Number(seconds));
+      if (last.drops !== undefined) tickDrops.set(last.drops);
+      if (last.closes !== undefined) tickCloses.set(last.closes);
+      if (last.failed !== undefined) tickFailed.set(last.failed);
       providerErrors.reset();
-      const errs =
-        typeof row?.provider_errors === 'string'
-          ? (JSON.parse(row.provider_errors) as Record<string, number>)
-          : row?.provider_errors;
-      for (const [code, n] of Object.entries(errs ?? {})) providerErrors.set({ code }, Number(n));
+      const errs = new Map<string, number>();
+      for (const value of parsedJson(row?.recent_errors ?? null) ?? []) {
+        for (const [code, n] of Object.entries(readDiscoveryRunStats({ providerErrors: value }).providerErrors ?? {}))
+          errs.set(code, (errs.get(code) ?? 0) + n);
+      }
+      for (const [code, n] of errs) providerErrors.set({ code }, n);
       cursorLag.set(Number(row?.cursor_lag_seconds ?? 0));
-      if (row?.requests_per_second != null) requestRate.set(Number(row.requests_per_second));
+      if (last.requests !== undefined && last.durationMs !== undefined && last.durationMs > 0)
+        requestRate.set(last.requests / (last.durationMs / 1000));
       pollInterval.reset();
-      const intervals =
-        typeof row?.poll_intervals === 'string'
-          ? (JSON.parse(row.poll_intervals) as Record<string, number>)
-          : row?.poll_intervals;
+      const intervals = parsedJson(row?.poll_intervals ?? null);
       for (const [bucket, seconds] of Object.entries(intervals ?? {})) pollInterval.set({ bucket }, Number(seconds));
       dbUp.set(1);
     } catch {

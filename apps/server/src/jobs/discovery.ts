@@ -1,9 +1,8 @@
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
-import { z } from 'zod';
-import { loadConfig } from '@dropwatch/core';
 import { createOrm } from '@dropwatch/db';
 import { createProvider, runPoller } from '@dropwatch/discovery';
 import { createLogger } from '../logger.js';
+import { readJobWorkerData } from '../scheduler/worker-data.js';
 
 /**
  * Bree job `discovery`: one long-lived worker (the scheduler starts it once and restarts it if it
@@ -12,25 +11,18 @@ import { createLogger } from '../logger.js';
  * (shutdown): then no new poll starts, the polls in flight finish and it says 'done'. A failure
  * throws so Bree's error handler sees it.
  */
-export const discoveryWorkerDataSchema = z.object({
-  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//),
-  /** The process config as environment strings, validated again by loadConfig. */
-  settings: z.record(z.string(), z.string()),
-});
-
 /** Pool of the job's own ORM: one connection per bucket poll in flight, the fast lane, housekeeping. */
 const EXTRA_CONNECTIONS = 3;
 
 async function main(): Promise<void> {
-  const data = discoveryWorkerDataSchema.parse(workerData);
-  const config = loadConfig(data.settings);
+  const { databaseUrl, config } = readJobWorkerData('discovery', workerData);
   const logger = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT).child({ job: 'discovery' });
   const abort = new AbortController();
   parentPort?.on('message', (message) => {
     if (message === 'cancel') abort.abort();
   });
   const orm = await createOrm({
-    databaseUrl: data.databaseUrl,
+    databaseUrl,
     poolMax: Math.min(config.DB_POOL_MAX, config.DISCOVERY_CONCURRENCY + EXTRA_CONNECTIONS),
     applicationName: 'dropwatch-job-discovery',
     pooler: config.DATABASE_POOLER,

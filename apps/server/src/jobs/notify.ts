@@ -1,9 +1,9 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { z } from 'zod';
-import { directDatabaseUrl, loadConfig } from '@dropwatch/core';
+import { directDatabaseUrl } from '@dropwatch/core';
 import { createOrm } from '@dropwatch/db';
 import { runNotifyWorker } from '@dropwatch/discovery';
 import { createLogger } from '../logger.js';
+import { readJobWorkerData } from '../scheduler/worker-data.js';
 
 /**
  * Bree job `notify`: ONE long-lived worker thread (started with the scheduler, restarted by it if
@@ -12,25 +12,18 @@ import { createLogger } from '../logger.js';
  * the pass in flight finish, closes the ORM and says 'done'. A failure throws so Bree's error
  * handler sees it (and the scheduler restarts the job).
  */
-export const notifyWorkerDataSchema = z.object({
-  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//),
-  /** The process config as environment strings, validated again by loadConfig. */
-  settings: z.record(z.string(), z.string()),
-});
-
 /** The fan-out connection, the delivery connection, and the lease/job_runs one (LISTEN has its own). */
 const JOB_POOL_MAX = 3;
 
 async function main(): Promise<void> {
-  const data = notifyWorkerDataSchema.parse(workerData);
-  const config = loadConfig(data.settings);
+  const { databaseUrl, config } = readJobWorkerData('notify', workerData);
   const logger = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT).child({ job: 'notify' });
   const abort = new AbortController();
   parentPort?.on('message', (message) => {
     if (message === 'cancel') abort.abort();
   });
   const orm = await createOrm({
-    databaseUrl: data.databaseUrl,
+    databaseUrl,
     poolMax: Math.min(config.DB_POOL_MAX, JOB_POOL_MAX),
     applicationName: 'dropwatch-job-notify',
     pooler: config.DATABASE_POOLER,
@@ -41,7 +34,7 @@ async function main(): Promise<void> {
       config,
       logger,
       // LISTEN needs a session of its own: never through a transaction pooler.
-      databaseUrl: directDatabaseUrl(config, data.databaseUrl),
+      databaseUrl: directDatabaseUrl(config, databaseUrl),
       signal: abort.signal,
       onPass: (stats, reason, err) => {
         if (err || stats.drops > 0 || stats.delivery.claimed > 0) {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { getMarket, type Config } from '@dropwatch/core';
 import type Bree from 'bree';
 import type { Logger } from '../logger.js';
-import { configToSettings } from './job-settings.js';
+import { jobWorkerData } from './worker-data.js';
 import { JobSupervisor } from './supervisor.js';
 import { TsxBree } from './tsx-bree.js';
 
@@ -59,29 +59,26 @@ const text = (msg: unknown): string => (msg instanceof Error ? msg.message : Str
  */
 const LONG_LIVED_LIMITS = { maxYoungGenerationSizeMb: 8 } as const;
 
-export async function createScheduler(options: SchedulerOptions): Promise<Scheduler> {
+export function createScheduler(options: SchedulerOptions): Scheduler {
   const { config, databaseUrl, logger } = options;
   const log = logger.child({ component: 'scheduler' });
   const names = options.jobs ?? ['discovery', 'retention', 'notify'];
-  const discoveryData = { databaseUrl, settings: configToSettings(config) };
+  const workerData = jobWorkerData(config, databaseUrl);
   const jobs: Bree.JobOptions[] = [];
   // `timeout: false`: Bree itself never starts them; the supervisor does, once, at start().
   if (names.includes('discovery')) {
     jobs.push({
       name: 'discovery',
       timeout: false,
-      worker: { workerData: discoveryData, resourceLimits: LONG_LIVED_LIMITS },
+      worker: { workerData, resourceLimits: LONG_LIVED_LIMITS },
     });
   }
   if (names.includes('retention')) {
-    // The retention job's own shell decides its workerData shape; it is loaded lazily so a
-    // process without the job file (tests of discovery alone) does not need it.
-    const { retentionWorkerData } = await import('../jobs/retention.js');
     jobs.push({
       name: 'retention',
       cron: config.RETENTION_CRON,
       timezone: getMarket(config.DISCOVERY_MARKETS[0] ?? 'nyc').timeZone,
-      worker: { workerData: retentionWorkerData(config, databaseUrl) },
+      worker: { workerData },
     });
   }
   if (names.includes('notify')) {
@@ -89,7 +86,7 @@ export async function createScheduler(options: SchedulerOptions): Promise<Schedu
     jobs.push({
       name: 'notify',
       timeout: false,
-      worker: { workerData: discoveryData, resourceLimits: LONG_LIVED_LIMITS },
+      worker: { workerData, resourceLimits: LONG_LIVED_LIMITS },
     });
   }
   const extension = options.extension ?? DEFAULT_EXTENSION;

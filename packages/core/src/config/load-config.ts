@@ -18,14 +18,24 @@ export class ConfigError extends Error {
   }
 }
 
+/** A setting's value as the environment would spell it (lists comma-separated). */
+function asEnvValue(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value)) return value.map(String).join(',');
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 /**
- * Turns an environment into a typed config. Unset or empty variables take their default; a bad
- * value throws a ConfigError naming the variable, the value (masked for secrets) and the range.
+ * The one config loader. Turns an environment — or a Config itself, such as the copy a job's
+ * worker thread receives in its workerData — into a typed config. Unset or empty variables take
+ * their default; a bad value throws a ConfigError naming the variable, the value (masked for
+ * secrets) and the range.
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+export function loadConfig(env: Readonly<Record<string, unknown>>): Config {
   const input: Record<string, string | undefined> = {};
   for (const [name, s] of Object.entries(SETTINGS)) {
-    const raw = env[name];
+    const raw = asEnvValue(env[name]);
     input[name] = raw === undefined || raw.trim() === '' ? s.default : raw.trim();
   }
   const parsed = configSchema.safeParse(input);

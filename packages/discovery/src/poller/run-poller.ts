@@ -4,7 +4,7 @@ import { threadId } from 'node:worker_threads';
 import { getMarket, localDate, type Config } from '@dropwatch/core';
 import { PartitionGuard, withPgClient, type MikroORM, type PgClient } from '@dropwatch/db';
 import type { Logger } from 'pino';
-import { recordJobRun } from '../job-runs.js';
+import { recordDiscoveryRun } from '../discovery-run-stats.js';
 import type { Provider, ProviderErrorCode } from '../providers/provider.js';
 import type { ApplyContext } from '../tick/apply-snapshot.js';
 import { applyVenueDay } from '../tick/apply-venue-day.js';
@@ -244,7 +244,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     const stats = { ...pass, durationMs: Date.now() - startedAt.getTime() };
     passStartedAt = clock();
     pass = { ...newStats(), replicas: replicas.size };
-    await recordJobRun(orm.em.fork(), { job: 'discovery', startedAt, status: 'ok', stats });
+    await recordDiscoveryRun(orm.em.fork(), { startedAt, status: 'ok', stats });
     options.onStats?.({ ...totals });
     logger.info(
       {

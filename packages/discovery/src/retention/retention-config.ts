@@ -1,18 +1,16 @@
-import { SETTINGS, type Config } from '@dropwatch/core';
-import { z } from 'zod';
+import type { Config } from '@dropwatch/core';
 
-/** The settings retention reads; a job's workerData carries just these. */
-export const retentionConfigSchema = z.object({
-  DROP_EVENTS_RETENTION_DAYS: SETTINGS.DROP_EVENTS_RETENTION_DAYS.schema,
-  NOTIFICATIONS_RETENTION_DAYS: SETTINGS.NOTIFICATIONS_RETENTION_DAYS.schema,
-  VENUE_RETENTION_DAYS: SETTINGS.VENUE_RETENTION_DAYS.schema,
-  VENUE_METRICS_RETENTION_DAYS: SETTINGS.VENUE_METRICS_RETENTION_DAYS.schema,
-  JOB_RUNS_RETENTION_DAYS: SETTINGS.JOB_RUNS_RETENTION_DAYS.schema,
-  PRUNE_BATCH_SIZE: SETTINGS.PRUNE_BATCH_SIZE.schema,
-  PARTITION_PREMAKE_DAYS: SETTINGS.PARTITION_PREMAKE_DAYS.schema,
-});
-
-export type RetentionConfig = Pick<Config, keyof z.infer<typeof retentionConfigSchema>>;
+/** The settings retention reads (of the one validated Config; the job passes the whole of it). */
+export type RetentionConfig = Pick<
+  Config,
+  | 'DROP_EVENTS_RETENTION_DAYS'
+  | 'NOTIFICATIONS_RETENTION_DAYS'
+  | 'VENUE_RETENTION_DAYS'
+  | 'VENUE_METRICS_RETENTION_DAYS'
+  | 'JOB_RUNS_RETENTION_DAYS'
+  | 'PRUNE_BATCH_SIZE'
+  | 'PARTITION_PREMAKE_DAYS'
+>;
 
 /** Name of the job_leases row and of the job_runs rows. */
 export const RETENTION_JOB = 'retention';

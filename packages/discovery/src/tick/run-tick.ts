@@ -1,7 +1,7 @@
 import type { Config } from '@dropwatch/core';
 import { PartitionGuard, withPgClient, type MikroORM, type PgClient } from '@dropwatch/db';
 import type { Logger } from 'pino';
-import { recordJobRun } from '../job-runs.js';
+import { recordDiscoveryRun } from '../discovery-run-stats.js';
 import type { Provider, ProviderErrorCode } from '../providers/provider.js';
 import type { ApplyContext } from './apply-snapshot.js';
 import { ensureBuckets } from './ensure-buckets.js';
@@ -125,7 +125,7 @@ export async function runDiscoveryTick(options: DiscoveryTickOptions): Promise<D
     }
     stats.durationMs = Math.round(performance.now() - t0);
     stats.dbMs = Math.round(stats.dbMs * 10) / 10;
-    await recordJobRun(orm.em.fork(), { job: 'discovery', startedAt, status: 'ok', stats: { ...stats } });
+    await recordDiscoveryRun(orm.em.fork(), { startedAt, status: 'ok', stats: { ...stats } });
     logger.info(
       {
         polled: stats.polled,
@@ -145,8 +145,7 @@ export async function runDiscoveryTick(options: DiscoveryTickOptions): Promise<D
   } catch (err) {
     stats.durationMs = Math.round(performance.now() - t0);
     const message = err instanceof Error ? err.message : String(err);
-    await recordJobRun(orm.em.fork(), {
-      job: 'discovery',
+    await recordDiscoveryRun(orm.em.fork(), {
       startedAt,
       status: 'failed',
       stats: { ...stats },
