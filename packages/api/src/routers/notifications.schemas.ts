@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { dropDto } from '@dropwatch/db';
-import { MAX_CURSOR_LENGTH } from '../limits.js';
+import { cursorCodec, dropDto } from '@dropwatch/db';
 import { INT8_MAX, rowIdInput } from './common.schemas.js';
 
 /** notifications.list page size. */
@@ -20,34 +19,24 @@ export interface NotificationCursor {
 
 const CURSOR_TEXT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([1-9]\d{0,18})$/;
 
-export function encodeNotificationCursor(c: NotificationCursor): string {
-  return Buffer.from(`${c.createdAt}|${c.id}`, 'utf8').toString('base64url');
-}
+/** The read model's cursor codec over "createdAt|id". */
+const notificationCursor = cursorCodec<NotificationCursor>({
+  toText: (c) => `${c.createdAt}|${c.id}`,
+  fromText(text) {
+    const m = CURSOR_TEXT.exec(text);
+    if (!m?.[1] || !m[2]) return null;
+    const c = { createdAt: m[1], id: m[2] };
+    // The pattern admits 9999-99-99T99:99:99 and 19-digit ids above int8: refuse what Postgres would.
+    const ms = c.createdAt.slice(0, 23);
+    const at = new Date(`${ms}Z`);
+    if (Number.isNaN(at.getTime()) || at.getUTCFullYear() < 1 || at.toISOString().slice(0, 23) !== ms) return null;
+    return BigInt(c.id) > INT8_MAX ? null : c;
+  },
+});
 
-export function decodeNotificationCursor(value: string): NotificationCursor | null {
-  if (!/^[A-Za-z0-9_-]+$/.test(value)) return null;
-  const m = CURSOR_TEXT.exec(Buffer.from(value, 'base64url').toString('utf8'));
-  if (!m?.[1] || !m[2]) return null;
-  const c = { createdAt: m[1], id: m[2] };
-  // The pattern admits 9999-99-99T99:99:99 and 19-digit ids above int8: refuse what Postgres would.
-  const ms = c.createdAt.slice(0, 23);
-  const at = new Date(`${ms}Z`);
-  if (Number.isNaN(at.getTime()) || at.getUTCFullYear() < 1 || at.toISOString().slice(0, 23) !== ms) return null;
-  if (BigInt(c.id) > INT8_MAX) return null;
-  return encodeNotificationCursor(c) === value ? c : null;
-}
-
-const notificationCursorInput = z
-  .string()
-  .max(MAX_CURSOR_LENGTH)
-  .transform((value, ctx): NotificationCursor => {
-    const c = decodeNotificationCursor(value);
-    if (!c) {
-      ctx.addIssue({ code: 'custom', message: 'malformed cursor' });
-      return z.NEVER;
-    }
-    return c;
-  });
+export const encodeNotificationCursor = notificationCursor.encode;
+export const decodeNotificationCursor = notificationCursor.decode;
+const notificationCursorInput = notificationCursor.input;
 
 export const listInput = z
   .object({

@@ -1,5 +1,6 @@
 import { compareForBoard, RARITY_WINDOW_DAYS, type Config } from '@dropwatch/core';
 import {
+  dropProjection,
   DROPS_CHANNEL,
   FEED_BOARD_CAP,
   FEED_JUST_OPENED_MINUTES,
@@ -16,16 +17,12 @@ export const FEED_PAYLOAD_MAX_BYTES = 2 * 1024 * 1024;
 
 /**
  * Open drops of a market, newest first, at most STILL_OPEN_EVENTS_LIMIT, with the venue's drops
- * in the rarity window.
+ * in the rarity window ending on the tick's own day (its clock, not the database's).
  * -- availability_state_market_opened_idx (market, opened_at desc) with the limit;
  *    drop_events_pkey (opened_minute, id), venues_pkey, venue_metrics_pkey per row.
  */
 const SQL_OPEN_DROPS = `
-select d.id::text as id, d.tx_id::text as tx_id, d.bucket_id, d.market, d.venue_id, v.name as venue_name, v.neighborhood,
-       coalesce(d.booking_url, v.booking_url) as booking_url, v.image_url, d.slot_date::text as slot_date, d.slot_time,
-       d.party_sizes, d.opened_at, d.closed_at,
-       (select coalesce(sum(m.drops), 0) from venue_metrics m
-        where m.venue_id = d.venue_id and m.day > ($2::timestamptz at time zone 'UTC')::date - $3::int) as window_drops
+select ${dropProjection('$3', "($2::timestamptz at time zone 'UTC')::date")}
 from availability_state a
 join drop_events d on d.opened_minute = a.drop_opened_minute and d.id = a.drop_event_id
 left join venues v on v.venue_id = d.venue_id
