@@ -87,6 +87,8 @@ export async function startServer(): Promise<TestServer> {
     DISCOVERY_WINDOW_DAYS: '2',
     SIM_CHURN: '0.1',
     DROPWATCH_ADMIN_TOKEN: ADMIN_TOKEN,
+    // The destinations test's receiver listens on 127.0.0.1.
+    WEBHOOK_ALLOW_PRIVATE: 'true',
     LOG_LEVEL: 'info',
   };
   const child: ChildProcess = spawn(process.execPath, [serverMain], {

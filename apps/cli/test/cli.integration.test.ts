@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +16,17 @@ describe('the dropwatch CLI without a server', () => {
   it('--help at the top level lists every command and the exit codes; each command has its own', async () => {
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
-    for (const c of ['tail', 'board', 'health', 'watch add', 'watch rm', 'notifications', 'prune now', 'token create'])
+    for (const c of [
+      'tail',
+      'board',
+      'health',
+      'watch add',
+      'watch rm',
+      'destinations add',
+      'notifications',
+      'prune now',
+      'token create',
+    ])
       expect(top.stdout).toContain(c);
     expect(top.stdout).toMatch(/3 +auth error/);
     const rm = await runCli(['watch', 'rm', '--help']);
@@ -217,6 +229,75 @@ describe('the dropwatch CLI against a running server (simulated market)', () => 
     expect(JSON.parse(revoke.stdout)).toEqual({ revoked: 1 });
     const revoked = await runCli(['watch', 'list'], { env: user });
     expect(revoked.code).toBe(3);
+  });
+
+  it('destinations add, list, test and rm; secrets printed by add only', async () => {
+    const hits: string[] = [];
+    const receiver = http.createServer((req, res) => {
+      hits.push(String(req.headers['webhook-id'] ?? ''));
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const created = await runCli(['token', 'create', 'cli-dest-user', '--json'], { env: admin() });
+      const { token } = JSON.parse(created.stdout) as { token: string };
+      const user = { ...env(), DROPWATCH_TOKEN: token };
+
+      const add = await runCli(['destinations', 'add', 'webhook', '--webhook-url', url, '--name', 'hook', '--json'], {
+        env: user,
+      });
+      expect(add.code).toBe(0);
+      const added = JSON.parse(add.stdout) as { destination: { id: string }; secrets: { signingSecret: string } };
+      expect(added.secrets.signingSecret).toMatch(/^whsec_/);
+      const ntfy = await runCli(
+        [
+          'destinations',
+          'add',
+          'ntfy',
+          '--topic-url',
+          'https://ntfy.example.test/alerts',
+          '--access-token',
+          'tk_cli',
+          '--quiet',
+          '22:00-07:00',
+          '--tz',
+          'Europe/Paris',
+        ],
+        { env: user },
+      );
+      expect(ntfy.code).toBe(0);
+      expect(ntfy.stdout).toContain('accessToken: tk_cli');
+
+      const list = await runCli(['destinations', 'list'], { env: user });
+      expect(list.code).toBe(0);
+      expect(list.stdout).toContain(url);
+      expect(list.stdout).toContain('quiet 22:00–07:00 Europe/Paris');
+      expect(list.stdout).not.toContain(added.secrets.signingSecret);
+      expect(list.stdout).not.toContain('tk_cli');
+
+      const test = await runCli(['destinations', 'test', added.destination.id, '--json'], { env: user });
+      expect(test.code).toBe(0);
+      expect(JSON.parse(test.stdout)).toEqual({ delivered: true, status: 200, error: null });
+      expect(hits.at(-1)).toMatch(/^test_/);
+
+      const rm = await runCli(['destinations', 'rm', added.destination.id], { env: user });
+      expect(rm.stdout).toBe(`removed destination ${added.destination.id}\n`);
+      const after = JSON.parse((await runCli(['destinations', 'list', '--json'], { env: user })).stdout) as {
+        items: { channel: string }[];
+      };
+      expect(after.items.map((d) => d.channel)).toEqual(['ntfy']);
+
+      const usage = await runCli(['destinations', 'add', 'telegram', '--chat-id', '1'], { env: user });
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toContain('needs --bot-token');
+      const refused = await runCli(['destinations', 'add', 'email', '--to', 'nope'], { env: user });
+      expect(refused.code).toBe(2);
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise<void>((r) => receiver.close(() => r()));
+    }
   });
 
   it('a bad token exits 3 with a message that does not contain the token', async () => {

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { board } from './board.js';
+import { destinationsAdd, destinationsList, destinationsRm, destinationsTest } from './destinations.js';
 import { health } from './health.js';
 import { notificationsList, notificationsRead } from './notifications.js';
 import { pruneNow, prunePreview } from './prune.js';
@@ -15,6 +16,10 @@ export const COMMANDS: readonly Command[] = [
   watchAdd,
   watchList,
   watchRm,
+  destinationsList,
+  destinationsAdd,
+  destinationsRm,
+  destinationsTest,
   notificationsList,
   notificationsRead,
   prunePreview,
