@@ -144,11 +144,12 @@ export async function notifyLatency(ctx: BenchContext, sql: pg.Client, config: C
   const users: number[] = [];
   for (let n = 1; n <= SUBSCRIBERS; n++) {
     const { token } = await issueToken(ctx.orm.em.fork(), { userName: `fan-${n}`, role: 'user' });
-    await sql.query(`update users set webhook_url = $2, webhook_secret = $3 where name = $1`, [
-      `fan-${n}`,
-      `${hookBase}/${n}`,
-      generateWebhookSecret(),
-    ]);
+    await sql.query(
+      `insert into destinations (user_id, channel, settings, secrets)
+       select id, 'webhook', jsonb_build_object('url', $2::text), jsonb_build_object('signingSecret', $3::text)
+       from users where name = $1`,
+      [`fan-${n}`, `${hookBase}/${n}`, generateWebhookSecret()],
+    );
     subs.push(
       subscriber(url, token).notifications.onNew.subscribe(undefined, {
         onData: (e) => sse.set(`${n}:${e.data.drop.id}`, performance.now()),
