@@ -12,7 +12,14 @@ import {
 } from '../src/poller/bucket-priority.js';
 import { cycleOrder, type FastTarget } from '../src/poller/fast-lane.js';
 import { CallGuard, type CallSlot } from '../src/providers/resy/call-guard.js';
-import { MAX_TILE_DEPTH, quadrants, Tiling, type Box } from '../src/providers/resy/search-tiles.js';
+import {
+  MAX_TILE_DEPTH,
+  quadrants,
+  SPLIT_FILL,
+  Tiling,
+  type Box,
+  type Point,
+} from '../src/providers/resy/search-tiles.js';
 
 const slot = (venue: number, hhmm: string): CallSlot => ({
   venueId: `resy:${venue}`,
@@ -44,13 +51,13 @@ describe('request budget', () => {
     // Every grant fires 30 ms after it was due, at 100 ms apart: the schedule still advances
     // 100 ms a grant (without the catch-up it would drift 130 ms a grant, 7.7 a second of 10).
     let due = 0;
-    for (let i = 0; i < 50; i++) due = nextGrantAt(due, due + 30, 100);
+    for (let i = 0; i < 50; i++) due = nextGrantAt(due, due + 30, 100, true);
     expect(due).toBe(50 * 100);
-    // After a minute idle the next two may leave at once (one interval caught up), then paced.
+    // A request that comes after a minute idle leaves at once, and the next a full interval later.
     const idle = 60_000 + due;
-    const first = nextGrantAt(due, idle, 100);
-    expect(first).toBe(idle);
-    expect(nextGrantAt(first, idle, 100)).toBe(idle + 100);
+    expect(nextGrantAt(due, idle, 100, false)).toBe(idle + 100);
+    // A timer stalled for longer than an interval restarts from now: no burst of the lost time.
+    expect(nextGrantAt(due, due + 1_000, 100, true)).toBe(due + 1_000);
   });
 
   it('forgets a waiter whose signal aborts, and follows a rate change', async () => {
@@ -225,6 +232,44 @@ describe('search tiles', () => {
     expect(tiling.paths()).toEqual(['']);
     expect(tiling.current()[0]!.box).toEqual(root);
     expect(quadrants({ path: '', box: root })).toHaveLength(4);
+  });
+});
+
+describe('search tiles split where the venues are', () => {
+  const root: Box = [40, -74, 41, -73];
+  // 300 venues crowded into the west tenth of the box, spread north to south.
+  const crowded: Point[] = Array.from({ length: 300 }, (_, i) => ({
+    lat: 40 + ((i * 37) % 300) / 300,
+    lng: -74 + ((i * 53) % 300) / 3000,
+  }));
+
+  it('cuts a truncated box across its longer side into strips of equal counts, as many as the count needs', () => {
+    const tiling = new Tiling(root);
+    const kids = tiling.split(tiling.current()[0]!, { points: crowded, expected: 1_200, capacity: 500 })!;
+    // 1,200 venues at SPLIT_FILL of 500 a box: three strips.
+    expect(kids).toHaveLength(Math.ceil(1_200 / (500 * SPLIT_FILL)));
+    expect(kids.map((k) => k.path)).toEqual(['a', 'b', 'c']);
+    // The box is taller than wide at this latitude: the cuts run east–west, and cover it edge to edge.
+    expect(kids.map((k) => [k.box[1], k.box[3]])).toEqual(kids.map(() => [-74, -73]));
+    expect(kids[0]!.box[0]).toBe(40);
+    expect(kids[2]!.box[2]).toBe(41);
+    expect(kids[0]!.box[2]).toBe(kids[1]!.box[0]);
+    const counts = kids.map((k) => crowded.filter((p) => p.lat >= k.box[0] && p.lat <= k.box[2]).length);
+    expect(counts).toEqual([100, 100, 100]);
+  });
+
+  it('falls back to quadrants without enough positions, and a seeded tiling merges its strips back', () => {
+    const tiling = new Tiling(root);
+    const quads = tiling.split(tiling.current()[0]!, { points: crowded.slice(0, 5), expected: 1_200, capacity: 500 })!;
+    expect(quads.map((k) => k.path)).toEqual(['0', '1', '2', '3']);
+    const [sw] = quads;
+    const kids = tiling.split(sw!, { points: crowded, expected: 900, capacity: 500 })!;
+    expect(kids.map((k) => k.path)).toEqual(['0a', '0b', '0c']);
+    const seeded = new Tiling(root, tiling.seed());
+    expect(seeded.paths().sort()).toEqual(['0a', '0b', '0c', '1', '2', '3']);
+    seeded.settle(new Map(kids.map((k) => [k.path, 10])), 500);
+    expect(seeded.paths().sort()).toEqual(['0', '1', '2', '3']);
+    expect(seeded.current().find((t) => t.path === '0')!.box).toEqual(sw!.box);
   });
 });
 

@@ -16,6 +16,8 @@ interface Waiter {
   readonly reject: (err: unknown) => void;
   readonly signal: AbortSignal | undefined;
   readonly onAbort: () => void;
+  /** When it started waiting (ms). */
+  readonly since: number;
 }
 
 /** How many recent grants the share accounting looks back over. */
@@ -67,6 +69,7 @@ export class RequestBudget {
         resolve,
         reject,
         signal,
+        since: Date.now(),
         onAbort: () => {
           const queue = this.queues[lane];
           const i = queue.indexOf(waiter);
@@ -100,7 +103,7 @@ export class RequestBudget {
     if (!lane) return;
     const waiter = this.queues[lane].shift()!;
     waiter.signal?.removeEventListener('abort', waiter.onAbort);
-    this.nextAt = nextGrantAt(this.nextAt, Date.now(), 1000 / this.rate);
+    this.nextAt = nextGrantAt(this.nextAt, Date.now(), 1000 / this.rate, waiter.since <= this.nextAt);
     this.granted++;
     this.recent.push(lane);
     if (this.recent.length > SHARE_WINDOW) this.recent.shift();
@@ -117,11 +120,13 @@ export class RequestBudget {
 }
 
 /**
- * When the grant after one made at `now` may leave, `intervalMs` apart. A timer that fires late
- * (a busy event loop) catches up by at most one interval, so the rate holds under load; more is
- * never banked, so after an idle spell no burst leaves: in any span of time at most one request
- * more than the rate allows.
+ * When the grant after one made at `now` may leave, `intervalMs` apart. A grant that was due at
+ * `scheduledAt` while its request waited (`onSchedule`), but left late because the timer fired
+ * late (a busy event loop), keeps the schedule: the next is due an interval after it was, so the
+ * rate holds under load. A request that arrived after its slot had passed (the budget was idle)
+ * starts a new schedule: no idle time is banked. In any span of time at most one request more
+ * than the rate allows leaves.
  */
-export function nextGrantAt(scheduledAt: number, now: number, intervalMs: number): number {
-  return Math.max(now - intervalMs, scheduledAt) + intervalMs;
+export function nextGrantAt(scheduledAt: number, now: number, intervalMs: number, onSchedule: boolean): number {
+  return onSchedule ? Math.max(scheduledAt + intervalMs, now) : now + intervalMs;
 }

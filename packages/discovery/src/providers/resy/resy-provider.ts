@@ -13,8 +13,8 @@ import type {
 import { ProviderError } from '../provider.js';
 import { CallGuard, type BoxScan, type CallSlot } from './call-guard.js';
 import { getVenueFind, postSearch, type ResyHttpOptions, type SearchCallStats } from './resy-http.js';
-import { parseFindVenue, parseHit, slotSchema, totalPagesOf, type ParsedHit } from './resy-schema.js';
-import { Tiling, TILINGS_MAX, type Box, type Tile } from './search-tiles.js';
+import { hitPosition, parseFindVenue, parseHit, slotSchema, totalPagesOf, type ParsedHit } from './resy-schema.js';
+import { Tiling, TILINGS_MAX, type Box, type Point, type Tile, type TilingSeed } from './search-tiles.js';
 
 export const RESY_PROVIDER_NAME = 'resy';
 /** Hour filters around the anchor: anchor − 1 h, anchor, anchor + 1 h. */
@@ -95,7 +95,8 @@ interface BoxRequest {
   readonly box: Box;
   readonly size: number;
   readonly time: string;
-  readonly split: () => Tile[] | null;
+  /** Splits the box (told where the venues seen are and how many the box holds, when known). */
+  readonly split: (seen: readonly ParsedHit[], expected: number | undefined) => Tile[] | null;
 }
 
 /** One call's last answer as the snapshot took it, carried into polls that refresh other calls. */
@@ -109,6 +110,8 @@ interface FetchedPage {
   readonly hits: ParsedHit[];
   readonly full: boolean;
   readonly totalPages: number | undefined;
+  /** Venues the whole ranking holds, when the answer says. */
+  readonly total: number | undefined;
   readonly exhausted: boolean;
   readonly empty: boolean;
 }
@@ -133,8 +136,8 @@ export class ResyProvider implements Provider {
   private readonly guard = new CallGuard();
   /** Per search call (bucket, party size, hour): its tiling. */
   private readonly tilings = new Map<string, Tiling>();
-  /** Per (market, party size, hour): the latest tiling's leaves, the start of a new call's tiling. */
-  private readonly seeds = new Map<string, string[]>();
+  /** Per (market, party size, hour): the latest tiling, the start of a new call's tiling. */
+  private readonly seeds = new Map<string, TilingSeed>();
   /** Per search call (bucket, party size, hour): its last answer, carried while another size is asked. */
   private readonly answers = new Map<string, CallAnswer>();
   /** Per bucket: how many rotating polls it has had (which party size is asked next). */
@@ -268,6 +271,7 @@ export class ResyProvider implements Provider {
     const taken: CallSlot[] = [];
     const tiling = this.tilingFor(callKey, bucket.market.slug, bucket.market.boundingBox, size, time);
     const answered = new Map<string, number>();
+    const capacity = this.options.perPage * this.options.maxPages;
     const now = Date.now();
     const searchBox = async (tile: Tile): Promise<void> => {
       const boxKey = `${callKey}|${tile.path}`;
@@ -275,7 +279,14 @@ export class ResyProvider implements Provider {
       const tail = known !== undefined && known.pages > 1 && now - known.fullAt < FULL_SCAN_EVERY_MS;
       for (let attempt = 0; ; attempt++) {
         state.stats.tiles += 1;
-        const request = { state, box: tile.box, size, time, split: () => tiling.split(tile) };
+        const request = {
+          state,
+          box: tile.box,
+          size,
+          time,
+          split: (seen: readonly ParsedHit[], expected: number | undefined) =>
+            tiling.split(tile, splitHint(seen, expected, capacity)),
+        };
         const answer = tail ? await this.searchTail(request, known.pages) : await this.searchBox(request);
         if ('children' in answer) {
           await Promise.all(answer.children.map(searchBox));
@@ -302,8 +313,8 @@ export class ResyProvider implements Provider {
       }
     };
     await Promise.all(tiling.current().map(searchBox));
-    if (answered.size > 0) tiling.settle(answered, this.options.perPage * this.options.maxPages);
-    this.seeds.set(`${bucket.market.slug}|${size}|${time}`, tiling.paths());
+    if (answered.size > 0) tiling.settle(answered, capacity);
+    this.seeds.set(`${bucket.market.slug}|${size}|${time}`, tiling.seed());
     const venueIds = new Set(taken.map((s) => s.venueId));
     const venues = [...venueIds].flatMap((id) => state.venues.get(id) ?? []);
     return { key: callKey, answer: { slots: taken, venues, at: now } };
@@ -359,6 +370,7 @@ export class ResyProvider implements Provider {
         hits,
         full: res.search.hits.length >= perPage,
         totalPages: count,
+        total: res.search.nbHits,
         exhausted,
         empty: res.search.hits.length === 0,
       };
@@ -388,11 +400,11 @@ export class ResyProvider implements Provider {
         return { mode: 'full', hits, truncated: false, incomplete: false, pages: page };
       // The count already says the ranking runs past the cap: split now, not after maxPages.
       if (got.totalPages !== undefined && got.totalPages > maxPages) {
-        const children = req.split();
+        const children = req.split(hits, this.venuesIn(got));
         if (children) return { children };
       }
     }
-    const children = req.split();
+    const children = req.split(hits, undefined);
     return children ? { children } : { mode: 'full', hits, truncated: true, incomplete: false, pages: maxPages };
   }
 
@@ -411,7 +423,7 @@ export class ResyProvider implements Provider {
     if (got.totalPages === undefined) return this.searchBox(req);
     if (got.totalPages > maxPages) {
       // Past the cap the tail is out of reach: split, or (deepest tiling) answer truncated.
-      const children = req.split();
+      const children = req.split(got.hits, this.venuesIn(got));
       return children ? { children } : this.searchBox(req);
     }
     const total = Math.min(got.totalPages, maxPages);
@@ -435,6 +447,11 @@ export class ResyProvider implements Provider {
       pages.unshift(before);
     }
     return { mode: 'tail', hits: pages.flatMap((p) => p.hits), truncated: false, incomplete: false, pages: total };
+  }
+
+  /** How many venues a box's whole ranking holds: the answer's count, or its pages' worth. */
+  private venuesIn(page: FetchedPage): number | undefined {
+    return page.total ?? (page.totalPages === undefined ? undefined : page.totalPages * this.options.perPage);
   }
 
   /** A box's complete (or guarded) answer into the poll's snapshot; returns what it took. */
@@ -461,6 +478,16 @@ export class ResyProvider implements Provider {
     mergeSlots(state, partySize, guarded.slots);
     return guarded.slots;
   }
+}
+
+/** What a split of a truncated box knows: where the venues it saw are, and how many it holds. */
+function splitHint(seen: readonly ParsedHit[], expected: number | undefined, capacity: number) {
+  if (expected === undefined) return undefined;
+  const points = seen.flatMap((h): Point[] => {
+    const at = hitPosition(h);
+    return at ? [at] : [];
+  });
+  return { points, expected, capacity };
 }
 
 function callKeyOf(bucketId: string, size: number, time: string): string {

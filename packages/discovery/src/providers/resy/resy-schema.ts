@@ -12,6 +12,7 @@ export const searchResponseSchema = z.object({
     hits: z.array(z.unknown()),
     total_pages: pageCount.optional(),
     pagination: z.object({ total_pages: pageCount.optional() }).nullish(),
+    nbHits: pageCount.optional(),
   }),
 });
 export type SearchResponse = z.infer<typeof searchResponseSchema>;
@@ -32,7 +33,14 @@ const venueSchema = z.object({
   name: z.string().min(1).max(500),
   url_slug: z.string().max(500).nullish(),
   neighborhood: z.string().max(500).nullish(),
-  location: z.object({ neighborhood: z.string().max(500).nullish() }).nullish(),
+  location: z
+    .object({
+      neighborhood: z.string().max(500).nullish(),
+      latitude: z.number().min(-90).max(90).nullish(),
+      longitude: z.number().min(-180).max(180).nullish(),
+    })
+    .nullish(),
+  _geoloc: z.object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) }).nullish(),
   cuisine: z.union([z.array(z.string()), z.string()]).nullish(),
   price_range: z.number().nullish(),
   price_range_id: z.number().nullish(),
@@ -40,6 +48,15 @@ const venueSchema = z.object({
   images: z.array(z.string()).nullish(),
   availability: availabilitySchema.optional(),
 });
+
+/** Where a venue is, when its hit says (`_geoloc`, or the location's latitude and longitude). */
+export function hitPosition(hit: ParsedHit): { lat: number; lng: number } | null {
+  const v = hit.venue;
+  if (v._geoloc) return v._geoloc;
+  const lat = v.location?.latitude;
+  const lng = v.location?.longitude;
+  return typeof lat === 'number' && typeof lng === 'number' ? { lat, lng } : null;
+}
 
 /** A hit is the venue itself, or nests it under `venue` (availability beside it or inside). */
 const hitSchema = z.union([z.object({ venue: venueSchema, availability: availabilitySchema.optional() }), venueSchema]);
