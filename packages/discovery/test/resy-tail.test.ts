@@ -31,32 +31,62 @@ describe('Resy provider: the tail of the ranking between full scans', () => {
     expect(second.slots.filter((s) => s.venueId === 'resy:151')).toHaveLength(1);
   });
 
-  it('a tail venue missing from the tail is carried until a full scan tells gone from moved up; an empty tail page is asked again', async () => {
+  const pagesOf2030 = () =>
+    scripted()
+      .requests.filter((r) => r.body.slot_filter?.time_filter === '20:30')
+      .map((r) => r.body.page);
+  const findsOf = () => scripted().requests.filter((r) => r.path.startsWith('/4/find')).length;
+
+  /** 60 three-slot venues (pages 1–3 of 20) and five one-slot ones; then 61 is booked out and 62 gains three tables and ranks first. */
+  const tailVenueLeaves = async (p: ReturnType<typeof provider>) => {
     scripted().venues.clear();
     for (let id = 1; id <= 60; id++) place(id, [at('20:15'), at('20:30'), at('20:45')]);
     for (let id = 61; id <= 65; id++) place(id, [at('20:05')]);
-    const p = provider();
     await p.fetchSnapshot(bucket, [2]);
-    // 61 is booked out; 62 gains three tables and ranks first, on a page the tail read skips.
     scripted().venues.get(61)!.starts = [];
     scripted().venues.get(62)!.starts = [at('20:05'), at('20:10'), at('20:15'), at('20:20')];
     scripted().requests.length = 0;
-    const unsure = await p.fetchSnapshot(bucket, [2]);
-    const pagesOf2030 = () =>
-      scripted()
-        .requests.filter((r) => r.body.slot_filter?.time_filter === '20:30')
-        .map((r) => r.body.page);
+  };
+
+  it('a venue gone from the tail is told apart by one per-venue request: closed, or moved up with all its slots', async () => {
+    const p = provider();
+    await tailVenueLeaves(p);
+    const polled = await p.fetchSnapshot(bucket, [2]);
+    // The head was not read; one /4/find for each of the two venues that left the tail.
     expect(pagesOf2030()).not.toContain(1);
-    // Neither closes on a read that could not see the head.
-    expect(venuesOf(unsure.slots).has('resy:61')).toBe(true);
-    expect(unsure.slots.filter((s) => s.venueId === 'resy:62').map((s) => s.localStart)).toEqual([at('20:05')]);
-    // The next read is a full scan: 61 is gone, 62 has all four.
+    expect(findsOf()).toBe(2);
+    expect(polled.stats.vanishedResolved).toBe(2);
+    expect(venuesOf(polled.slots).has('resy:61')).toBe(false);
+    expect(polled.slots.filter((s) => s.venueId === 'resy:62')).toHaveLength(4);
+    expect(venuesOf(polled.slots).size).toBe(64);
+    // Nothing is left unsure: the next read of the box is a tail read again.
     scripted().requests.length = 0;
-    const gone = await p.fetchSnapshot(bucket, [2]);
-    expect(pagesOf2030()).toContain(1);
-    expect(venuesOf(gone.slots).has('resy:61')).toBe(false);
-    expect(gone.slots.filter((s) => s.venueId === 'resy:62')).toHaveLength(4);
-    expect(venuesOf(gone.slots).size).toBe(64);
+    const next = await p.fetchSnapshot(bucket, [2]);
+    expect(pagesOf2030()).not.toContain(1);
+    expect(findsOf()).toBe(0);
+    expect(next.slots.filter((s) => s.venueId === 'resy:62')).toHaveLength(4);
+  });
+
+  it('without a per-venue answer a venue gone from the tail is carried until a full scan tells; an empty tail page is asked again', async () => {
+    const p = provider();
+    await tailVenueLeaves(p);
+    scripted().state.findFails = true;
+    try {
+      const unsure = await p.fetchSnapshot(bucket, [2]);
+      expect(pagesOf2030()).not.toContain(1);
+      // Neither closes on a read that could not see the head.
+      expect(venuesOf(unsure.slots).has('resy:61')).toBe(true);
+      expect(unsure.slots.filter((s) => s.venueId === 'resy:62').map((s) => s.localStart)).toEqual([at('20:05')]);
+      // The next read is a full scan: 61 is gone, 62 has all four.
+      scripted().requests.length = 0;
+      const gone = await p.fetchSnapshot(bucket, [2]);
+      expect(pagesOf2030()).toContain(1);
+      expect(venuesOf(gone.slots).has('resy:61')).toBe(false);
+      expect(gone.slots.filter((s) => s.venueId === 'resy:62')).toHaveLength(4);
+      expect(venuesOf(gone.slots).size).toBe(64);
+    } finally {
+      scripted().state.findFails = false;
+    }
     // One tail page answers empty: asked again, nothing is lost.
     scripted().state.emptyNext = { filter: '20:30', count: 1 };
     const after = await p.fetchSnapshot(bucket, [2]);

@@ -48,6 +48,8 @@ export interface SnapshotStats {
   readonly tiles?: number;
   /** Doubtful (empty or collapsed) box answers asked again at once. */
   readonly doubtfulRetries?: number;
+  /** Venues gone from a tail read that a per-venue request told closed or moved up. */
+  readonly vanishedResolved?: number;
 }
 
 export interface Snapshot {

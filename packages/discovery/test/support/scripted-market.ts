@@ -18,7 +18,8 @@ const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.sl
  * A small Resy on 127.0.0.1 whose venues each test edits: the venue search filtered by bounding
  * box, day and [time_filter − 30 min, time_filter + 30 min), ranked by slot count, paged with
  * `total_pages`; and `/4/find` with a venue's whole day. `emptyFilter` makes the searches of one
- * time filter answer an empty page (a partial outage of one call), `emptyNext` the next n searches of one.
+ * time filter answer an empty page (a partial outage of one call), `emptyNext` the next n searches
+ * of one; `findFails` makes `/4/find` answer 500.
  */
 export async function startScriptedMarket() {
   const venues = new Map<number, ScriptedVenue>();
@@ -27,6 +28,8 @@ export async function startScriptedMarket() {
     emptyNext: null as { filter: string; count: number } | null,
     emptyAnswers: 0,
     searchHidden: new Set<number>(),
+    /** `/4/find` answers 500 while set. */
+    findFails: false,
   };
   const search = (req: RecordedRequest, res: ServerResponse) => {
     const { page, per_page: perPage, slot_filter: filter, geo } = req.body;
@@ -57,6 +60,7 @@ export async function startScriptedMarket() {
     sendJson(res, 200, { search: { hits, pagination: { total_pages: Math.ceil(matching.length / perPage) } } });
   };
   const find = (req: RecordedRequest, res: ServerResponse) => {
+    if (state.findFails) return sendJson(res, 500, { message: 'find is down' });
     const url = new URL(req.path, 'http://x');
     const v = venues.get(Number(url.searchParams.get('venue_id')));
     const day = url.searchParams.get('day') ?? '';

@@ -77,23 +77,39 @@ export class CallGuard {
    * not. Venues read are taken as answered; venues of the last answer not in it are carried.
    * One that sat in the head is still there unread. One that sat in the tail has either closed
    * or gained a table and moved up into the head — closing it would be a false close, and its
-   * baseline slots would come back as drops — so it is carried too, and the box's next read is
-   * a full scan, which tells the two apart.
+   * baseline slots would come back as drops — so unless a per-venue answer for it is given in
+   * `resolved` (its slots in this call's window, none if it closed), it is carried too, and the
+   * box's next read is a full scan, which tells the two apart.
    */
-  tail(key: string, answer: readonly CallSlot[], tailSlots: number, scan: BoxScan): GuardedAnswer {
+  tail(
+    key: string,
+    answer: readonly CallSlot[],
+    tailSlots: number,
+    scan: BoxScan,
+    resolved?: ReadonlyMap<string, readonly CallSlot[]>,
+  ): GuardedAnswer {
     const last = this.memory.get(key);
-    const seen = new Set(answer.map((s) => s.venueId));
-    const counts = new Map<string, number>();
-    for (const s of last?.slots ?? []) counts.set(s.venueId, (counts.get(s.venueId) ?? 0) + 1);
+    const seen = new Set([...answer.map((s) => s.venueId), ...(resolved?.keys() ?? [])]);
     const unseen = (last?.slots ?? []).filter((s) => !seen.has(s.venueId));
-    const leftTail = unseen.some((s) => (counts.get(s.venueId) ?? 0) <= tailSlots);
-    const slots = [...answer, ...unseen];
+    const leftTail = this.leftTail(key, seen, tailSlots).length > 0;
+    const slots = [...answer, ...[...(resolved?.values() ?? [])].flat(), ...unseen];
     return {
       slots,
       suspect: false,
       truncated: false,
       commit: this.remember(key, slots, false, leftTail ? { ...scan, fullAt: 0 } : scan),
     };
+  }
+
+  /**
+   * Venues of the box's last answer that sat in its tail (at most `tailSlots` slots) and are not
+   * among `seen`: each has closed or moved up into the head. A per-venue answer for one tells which
+   * (`resolved` in tail()); without one it is carried and the box's next read is a full scan.
+   */
+  leftTail(key: string, seen: ReadonlySet<string>, tailSlots: number): string[] {
+    const counts = new Map<string, number>();
+    for (const s of this.memory.get(key)?.slots ?? []) counts.set(s.venueId, (counts.get(s.venueId) ?? 0) + 1);
+    return [...counts].filter(([id, n]) => n <= tailSlots && !seen.has(id)).map(([id]) => id);
   }
 
   private remember(key: string, slots: readonly CallSlot[], pending: boolean, scan: BoxScan): () => void {

@@ -37,6 +37,12 @@ export const FULL_SCAN_EVERY_MS = 300_000;
  * where halving a poll's cost matters most.
  */
 export const CARRY_MAX_MS = 900_000;
+/**
+ * Venues that left a box's tail in one read and are told apart by one per-venue request each
+ * (closed, or moved up into the unread head); with more, the box's next read is a full scan,
+ * which is then cheaper.
+ */
+export const FIND_VANISHED_MAX = 3;
 /** Calls whose last answer is kept for carrying (28 buckets × party sizes × hours, a few markets). */
 const CARRIED_CALLS_MAX = 4_000;
 
@@ -73,6 +79,8 @@ interface PollState {
     truncatedCalls: number;
     tiles: number;
     doubtfulRetries: number;
+    /** Venues gone from a tail read told apart by a per-venue request. */
+    vanishedResolved: number;
   };
   readonly commits: (() => void)[];
   readonly signal: AbortSignal;
@@ -142,6 +150,11 @@ export class ResyProvider implements Provider {
   private readonly answers = new Map<string, CallAnswer>();
   /** Per bucket: how many rotating polls it has had (which party size is asked next). */
   private readonly turns = new Map<string, number>();
+  /**
+   * The minutes from a search's time filter to the slots it answers, least and most seen: a
+   * per-venue answer (its whole day) stands in for a call only within them.
+   */
+  private window: { lo: number; hi: number } | undefined;
 
   constructor(private readonly options: ResyProviderOptions) {
     this.budget = new RequestBudget(options.maxRps, options.fastLaneShare ?? 0);
@@ -175,6 +188,7 @@ export class ResyProvider implements Provider {
         truncatedCalls: 0,
         tiles: 0,
         doubtfulRetries: 0,
+        vanishedResolved: 0,
       },
       commits: [],
       signal: signal ? AbortSignal.any([signal, controller.signal]) : controller.signal,
@@ -308,7 +322,11 @@ export class ResyProvider implements Provider {
           pages: answer.pages ?? known?.pages ?? 1,
           fullAt: answer.mode === 'full' && !answer.incomplete ? now : (known?.fullAt ?? 0),
         };
-        taken.push(...this.takeBox(state, boxKey, size, answer, scan));
+        const resolved =
+          answer.mode === 'tail' && !answer.incomplete
+            ? await this.resolveVanished(state, boxKey, answer, size, time)
+            : undefined;
+        taken.push(...this.takeBox(state, boxKey, size, time, answer, scan, resolved));
         return;
       }
     };
@@ -454,13 +472,77 @@ export class ResyProvider implements Provider {
     return page.total ?? (page.totalPages === undefined ? undefined : page.totalPages * this.options.perPage);
   }
 
+  /**
+   * The venues that left this box's tail (see CallGuard.tail), each asked on its own (`/4/find`)
+   * and cut to the call's window: no slots there means it closed, slots mean it moved up into the
+   * head. Null when there are none, too many (FIND_VANISHED_MAX), the window is not learned yet,
+   * or a request fails: then they are carried and the next read of the box is a full scan.
+   */
+  private async resolveVanished(
+    state: PollState,
+    boxKey: string,
+    answer: BoxAnswer,
+    size: number,
+    time: string,
+  ): Promise<ReadonlyMap<string, readonly CallSlot[]> | undefined> {
+    const { window } = this;
+    const seen = new Set(answer.hits.map((h) => `${RESY_PROVIDER_NAME}:${h.venue.id}`));
+    const vanished = this.guard.leftTail(boxKey, seen, TAIL_SLOTS);
+    if (vanished.length === 0 || vanished.length > FIND_VANISHED_MAX || !window) return undefined;
+    const anchor = minuteOf(time);
+    try {
+      const days = await Promise.all(
+        vanished.map((venueId) =>
+          this.fetchVenueDay(
+            { market: state.bucket.market, venueId, date: state.bucket.date, partySize: size },
+            state.signal,
+          ),
+        ),
+      );
+      const out = new Map<string, CallSlot[]>();
+      vanished.forEach((venueId, i) => {
+        const day = days[i]!;
+        state.stats.requests += day.stats.requests;
+        state.stats.retries += day.stats.retries;
+        const inWindow = day.slots.filter((s) => {
+          const offset = minuteOf(s.localStart.slice(11, 16)) - anchor;
+          return offset >= window.lo && offset <= window.hi;
+        });
+        if (day.venue && inWindow.length > 0 && !state.venues.has(day.venue.id))
+          state.venues.set(day.venue.id, day.venue);
+        out.set(
+          venueId,
+          inWindow.map((s) => ({ venueId, localStart: s.localStart, bookingUrl: s.bookingUrl ?? null })),
+        );
+      });
+      state.stats.vanishedResolved += vanished.length;
+      return out;
+    } catch (err) {
+      if (state.signal.aborted) throw err;
+      return undefined;
+    }
+  }
+
+  /** Widens the learned window of a search (time filter → the slots it answers). */
+  private learnWindow(time: string, slots: readonly CallSlot[]): void {
+    const anchor = minuteOf(time);
+    for (const s of slots) {
+      const offset = minuteOf(s.localStart.slice(11, 16)) - anchor;
+      if (!this.window) this.window = { lo: offset, hi: offset };
+      else if (offset < this.window.lo) this.window = { ...this.window, lo: offset };
+      else if (offset > this.window.hi) this.window = { ...this.window, hi: offset };
+    }
+  }
+
   /** A box's complete (or guarded) answer into the poll's snapshot; returns what it took. */
   private takeBox(
     state: PollState,
     boxKey: string,
     partySize: number,
+    time: string,
     answer: BoxAnswer,
     scan: BoxScan,
+    resolved: ReadonlyMap<string, readonly CallSlot[]> | undefined,
   ): readonly CallSlot[] {
     const slots: CallSlot[] = [];
     for (const hit of answer.hits) {
@@ -468,9 +550,10 @@ export class ResyProvider implements Provider {
       if (!state.venues.has(info.id)) state.venues.set(info.id, info);
       slots.push(...callSlots(info, hit, partySize, state.stats));
     }
+    if (answer.mode === 'full' && !answer.truncated) this.learnWindow(time, slots);
     const guarded =
       answer.mode === 'tail' && !answer.incomplete
-        ? this.guard.tail(boxKey, slots, TAIL_SLOTS, scan)
+        ? this.guard.tail(boxKey, slots, TAIL_SLOTS, scan, resolved)
         : this.guard.guard(boxKey, slots, answer.truncated || answer.incomplete, scan);
     if (guarded.suspect) state.stats.suspectCalls += 1;
     if (guarded.truncated) state.stats.truncatedCalls += 1;
@@ -489,6 +572,8 @@ function splitHint(seen: readonly ParsedHit[], expected: number | undefined, cap
   });
   return { points, expected, capacity };
 }
+
+const minuteOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 function callKeyOf(bucketId: string, size: number, time: string): string {
   return `${bucketId}|${size}|${time}`;
