@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PgClient } from '../tick/pg-session.js';
+import type { PgClient } from '@dropwatch/db';
 
 /** Lease rows of discovery workers in job_leases are named with this prefix and the holder. */
 export const WORKER_LEASE_PREFIX = 'discovery-worker:';
