@@ -93,4 +93,45 @@ describe('discovery replicas', () => {
     // Leaving deletes this worker's lease at once.
     expect((await q("select 1 from job_leases where name = 'discovery-worker:alive'")).length).toBe(0);
   });
+
+  it('a worker that joins polls only after the running one has lowered its share of the rate', async () => {
+    const config = env(market.url);
+    const start = (holder: string) => {
+      const provider = createProvider(config);
+      const abort = new AbortController();
+      const running = runPoller({
+        orm: t.orm,
+        config,
+        provider,
+        logger: captureLogger().logger,
+        signal: abort.signal,
+        holder,
+      });
+      return { provider, abort, running };
+    };
+    const first = start('first');
+    let second: ReturnType<typeof start> | undefined;
+    try {
+      await waitFor(() => (first.provider.budget.total > 0 ? true : undefined), 10_000, 'the first worker polls');
+      expect(first.provider.budget.requestsPerSecond).toBe(40);
+      second = start('second');
+      // Sampled until both happened (bounded): when the first worker halved, when the second sent its first request.
+      let halvedAt: number | undefined;
+      let secondAt: number | undefined;
+      for (let i = 0; i < 1_000 && (halvedAt === undefined || secondAt === undefined); i++) {
+        const now = performance.now();
+        if (halvedAt === undefined && first.provider.budget.requestsPerSecond === 20) halvedAt = now;
+        if (secondAt === undefined && second.provider.budget.total > 0) secondAt = now;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(halvedAt).toBeDefined();
+      expect(secondAt).toBeDefined();
+      expect(halvedAt!).toBeLessThanOrEqual(secondAt!);
+      expect(second.provider.budget.requestsPerSecond).toBe(20);
+    } finally {
+      first.abort.abort();
+      second?.abort.abort();
+    }
+    await Promise.all([first.running, second?.running]);
+  });
 });

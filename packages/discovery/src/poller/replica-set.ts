@@ -41,6 +41,11 @@ export class ReplicaSet {
       [WORKER_LEASE_PREFIX + this.holder, this.holder, this.leaseMs],
     );
     await client.query(`delete from job_leases where name like $1 and expires_at < now()`, [`${WORKER_LEASE_PREFIX}%`]);
+    return this.look(client);
+  }
+
+  /** Reads who is live without renewing (cheap enough to ask every second: see runPoller). */
+  async look(client: PgClient): Promise<readonly string[]> {
     const { rows } = await client.query<{ holder: string }>(
       `select holder from job_leases where name like $1 and expires_at >= now() order by holder limit $2`,
       [`${WORKER_LEASE_PREFIX}%`, REPLICAS_MAX],

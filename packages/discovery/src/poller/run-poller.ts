@@ -21,6 +21,13 @@ import { ReplicaSet } from './replica-set.js';
 export const POLLER_BUCKETS_LIMIT = 1_000;
 /** A new poll starts while fewer requests than this many seconds of budget are waiting. */
 const LOOKAHEAD_SECONDS = 1;
+/**
+ * Who else is live is read this often (renewal is every lease/3): a worker that joins waits this
+ * long and a little more before its first poll, by which time the others have seen it and
+ * lowered their share of the rate — so the total stays within RESY_MAX_RPS while one joins.
+ */
+const REPLICA_LOOK_MS = 1_000;
+const JOIN_SETTLE_MS = REPLICA_LOOK_MS + 500;
 /** The loop's longest sleep when nothing wakes it (a poll ending, the budget draining). */
 const IDLE_WAIT_MS = 200;
 /** The feed cache is rebuilt at most this often while drops come in (and every housekeeping pass). */
@@ -177,9 +184,12 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   };
   const db = <T>(fn: (client: PgClient) => Promise<T>) => withPgClient(orm.em, fn);
 
-  const refreshReplicas = async () => {
-    const before = replicas.size;
-    await db((c) => replicas.refresh(c));
+  const refreshReplicas = (renew = true) =>
+    db((c) => (renew ? replicas.refresh(c) : replicas.look(c))).then((live) => applyReplicas(live.length));
+  let replicasBefore = replicas.size;
+  const applyReplicas = (size: number) => {
+    const before = replicasBefore;
+    replicasBefore = size;
     provider.budget.setRate(config.RESY_MAX_RPS / replicas.size);
     count((s) => (s.replicas = replicas.size));
     if (replicas.size !== before)
@@ -520,9 +530,15 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   };
 
   // Start-up: the window, the replica set, learned rates; a failure here throws (the job restarts).
+  const joinedAt = Date.now();
   await refreshReplicas();
   await housekeeping();
   await seedRates();
+  // The others see this worker's lease within REPLICA_LOOK_MS; poll only once they have.
+  const settle = JOIN_SETTLE_MS - (Date.now() - joinedAt);
+  if (settle > 0 && !signal.aborted) await sleep(settle);
+  await refreshReplicas(false);
+  let nextLook = Date.now() + REPLICA_LOOK_MS;
   let nextHousekeeping = Date.now() + config.DISCOVERY_TICK_SECONDS * 1000;
   let nextReplicas = Date.now() + (config.DISCOVERY_LEASE_SECONDS * 1000) / 3;
   logger.info(
@@ -535,7 +551,11 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     try {
       if (nowMs >= nextReplicas) {
         nextReplicas = nowMs + (config.DISCOVERY_LEASE_SECONDS * 1000) / 3;
+        nextLook = nowMs + REPLICA_LOOK_MS;
         await refreshReplicas();
+      } else if (nowMs >= nextLook) {
+        nextLook = nowMs + REPLICA_LOOK_MS;
+        await refreshReplicas(false);
       }
       if (nowMs >= nextHousekeeping) {
         nextHousekeeping = nowMs + config.DISCOVERY_TICK_SECONDS * 1000;
