@@ -51,6 +51,8 @@ export interface DeliveryStats {
   disabled: number;
   /** Claimed during the destination's quiet hours: due again when they end, no attempt counted. */
   deferred: number;
+  /** Channels whose claim came back full (DELIVERY_CLAIM_LIMIT): more may be due right away. */
+  fullClaims: number;
 }
 
 export const emptyDeliveryStats = (): DeliveryStats => ({
@@ -61,6 +63,7 @@ export const emptyDeliveryStats = (): DeliveryStats => ({
   failed: 0,
   disabled: 0,
   deferred: 0,
+  fullClaims: 0,
 });
 
 interface ClaimedRow {
@@ -142,6 +145,7 @@ async function deliverChannel(
 ): Promise<void> {
   const { rows } = await db.query<ClaimedRow>(CLAIM_SQL, [DELIVERY_CLAIM_LIMIT, DELIVERY_CLAIM_MS, channel.name]);
   stats.claimed += rows.length;
+  if (rows.length === DELIVERY_CLAIM_LIMIT) stats.fullClaims++;
   if (rows.length === 0) return;
 
   // Destinations are read after the claim: a changed URL or a rotated secret applies to what is

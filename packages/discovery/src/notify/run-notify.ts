@@ -213,7 +213,8 @@ export async function runNotifyPass(
         env: channelEnv(opts.orm.em.fork(), opts.config),
       }),
     );
-    if (stats.delivery.released > 0) stats.more = true;
+    // Released rows, or a claim that came back full: more is due now, not at the next sweep.
+    if (stats.delivery.released > 0 || stats.delivery.fullClaims > 0) stats.more = true;
   }
   return stats;
 }
