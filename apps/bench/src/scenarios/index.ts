@@ -3,6 +3,7 @@ import { bucketHealthScenario } from './bucket-health.js';
 import { detectionScenario } from './detection.js';
 import { ensureBucketsScenario } from './ensure-buckets.js';
 import { fanoutScenario } from './fanout.js';
+import { fanoutChannelsScenario } from './fanout-channels.js';
 import { feedReadsScenario } from './feed-reads.js';
 import { httpScenario } from './http.js';
 import { idleScenario } from './idle.js';
@@ -18,6 +19,7 @@ export const SCENARIOS: Scenario[] = [
   feedReadsScenario,
   httpScenario,
   fanoutScenario,
+  fanoutChannelsScenario,
   detectionScenario,
   idleScenario,
 ];

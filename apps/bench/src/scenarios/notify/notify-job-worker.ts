@@ -15,11 +15,18 @@ import { runNotify, runNotifyWorker } from '@dropwatch/discovery';
 interface BenchNotifyData {
   readonly databaseUrl: string;
   readonly mode: 'once' | 'long-lived';
+  /** More settings (the channels bench points SMTP_URL at its own server). */
+  readonly settings?: Record<string, string>;
 }
 
 async function main(): Promise<void> {
   const data = workerData as BenchNotifyData;
-  const config = loadConfig({ NOTIFY_COOLDOWN_MINUTES: '0', WEBHOOK_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    NOTIFY_COOLDOWN_MINUTES: '0',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    LOG_LEVEL: 'silent',
+    ...data.settings,
+  });
   const logger = pino({ level: 'silent' });
   const orm = await createOrm({
     databaseUrl: data.databaseUrl,
