@@ -13,6 +13,8 @@ import { startApiHarness, TEST_ADMIN_TOKEN, type ApiHarness } from './api-fixtur
 /** Requests sent at most, and the time they may take: the test stays a CI test. */
 const FUZZ_RUNS = 1_000;
 const FUZZ_TIME_LIMIT_MS = 40_000;
+/** The test's own timeout is the fuzz time limit plus this (the default 30 s is shorter than the limit). */
+const TEARDOWN_MARGIN_MS = 30_000;
 /** A subscription that is not an immediate error is an open stream: watched this long, then closed. */
 const SSE_OBSERVE_MS = 200;
 /** Generated strings, arrays and batches stay this small (the hostile values bring the big ones). */
@@ -402,52 +404,60 @@ describe('fuzz: whatever a caller sends, the answer is never 5xx', () => {
   });
   afterAll(() => h?.stop());
 
-  it(`${FUZZ_RUNS} generated requests (or ${FUZZ_TIME_LIMIT_MS / 1000} s) over HTTP`, async () => {
-    const byStatus = new Map<number, number>();
-    let sent = 0;
-    const failures: string[] = [];
-    await fc
-      .assert(
-        fc.asyncProperty(request, async (r) => {
-          const query = new URLSearchParams();
-          if (r.batch) query.set('batch', '1');
-          const headers: Record<string, string> = {};
-          if (r.auth !== undefined) headers.authorization = r.auth;
-          let body: string | undefined;
-          if (r.input !== undefined) {
-            if (r.method === 'GET') query.set('input', r.input);
-            else {
-              body = r.input;
-              headers['content-type'] = 'application/json';
+  it(
+    `${FUZZ_RUNS} generated requests (or ${FUZZ_TIME_LIMIT_MS / 1000} s) over HTTP`,
+    async () => {
+      const byStatus = new Map<number, number>();
+      let sent = 0;
+      const failures: string[] = [];
+      await fc
+        .assert(
+          fc.asyncProperty(request, async (r) => {
+            const query = new URLSearchParams();
+            if (r.batch) query.set('batch', '1');
+            const headers: Record<string, string> = {};
+            if (r.auth !== undefined) headers.authorization = r.auth;
+            let body: string | undefined;
+            if (r.input !== undefined) {
+              if (r.method === 'GET') query.set('input', r.input);
+              else {
+                body = r.input;
+                headers['content-type'] = 'application/json';
+              }
             }
-          }
-          const qs = query.toString();
-          const res = await fetch(`${h.app.url}/trpc/${r.path}${qs ? `?${qs}` : ''}`, {
-            method: r.method,
-            headers,
-            body,
-          });
-          const status = await worstStatus(res);
-          sent += 1;
-          byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
-          if (status >= 500)
-            failures.push(`${status} ${r.method} /trpc/${r.path.slice(0, 200)} input=${(r.input ?? '').slice(0, 300)}`);
-          return status < 500;
-        }),
-        {
-          numRuns: FUZZ_RUNS,
-          interruptAfterTimeLimit: FUZZ_TIME_LIMIT_MS,
-          markInterruptAsFailure: false,
-          // Biased generation favours the first of every list (the first procedures, the first hostile
-          // strings) and small sizes; here every procedure and every hostile value must get its turn.
-          plugins: [fc.unbiased()],
-        },
-      )
-      .finally(() => {
-        const statuses = Object.fromEntries([...byStatus.entries()].sort(([a], [b]) => a - b));
-        console.info(`api fuzz: ${sent} requests over HTTP; responses by (worst) status: ${JSON.stringify(statuses)}`);
-        if (failures.length > 0) console.info(`api fuzz 5xx (first 5):\n${failures.slice(0, 5).join('\n')}`);
-      });
-    expect(sent).toBeGreaterThan(0);
-  });
+            const qs = query.toString();
+            const res = await fetch(`${h.app.url}/trpc/${r.path}${qs ? `?${qs}` : ''}`, {
+              method: r.method,
+              headers,
+              body,
+            });
+            const status = await worstStatus(res);
+            sent += 1;
+            byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+            if (status >= 500)
+              failures.push(
+                `${status} ${r.method} /trpc/${r.path.slice(0, 200)} input=${(r.input ?? '').slice(0, 300)}`,
+              );
+            return status < 500;
+          }),
+          {
+            numRuns: FUZZ_RUNS,
+            interruptAfterTimeLimit: FUZZ_TIME_LIMIT_MS,
+            markInterruptAsFailure: false,
+            // Biased generation favours the first of every list (the first procedures, the first hostile
+            // strings) and small sizes; here every procedure and every hostile value must get its turn.
+            plugins: [fc.unbiased()],
+          },
+        )
+        .finally(() => {
+          const statuses = Object.fromEntries([...byStatus.entries()].sort(([a], [b]) => a - b));
+          console.info(
+            `api fuzz: ${sent} requests over HTTP; responses by (worst) status: ${JSON.stringify(statuses)}`,
+          );
+          if (failures.length > 0) console.info(`api fuzz 5xx (first 5):\n${failures.slice(0, 5).join('\n')}`);
+        });
+      expect(sent).toBeGreaterThan(0);
+    },
+    FUZZ_TIME_LIMIT_MS + TEARDOWN_MARGIN_MS,
+  );
 });
