@@ -16,6 +16,8 @@ const TABLES = [
   'watches',
   'user_notifications',
   'webhook_deliveries',
+  'destinations',
+  'server_keys',
   'consumer_cursors',
   'job_leases',
   'job_runs',
