@@ -9,9 +9,14 @@ const readJson = (p: string) => JSON.parse(readFileSync(path.join(root, p), 'utf
 const NOT_IMPORTED_BUT_NEEDED: Record<string, readonly string[]> = {
   // The generated .d.ts of the client reference @trpc/server types.
   'packages/client': ['@trpc/server'],
-  // The JSX and react-dom types: TypeScript loads @types packages by itself.
-  'apps/web': ['@types/react', '@types/react-dom'],
 };
+
+/** The module a dependency is imported as: `@types/x` types the untyped package x (`@types/a__b`: @a/b). */
+function importedAs(dep: string): string {
+  if (!dep.startsWith('@types/')) return dep;
+  const name = dep.slice('@types/'.length);
+  return name.includes('__') ? `@${name.replace('__', '/')}` : name;
+}
 
 function sources(dir: string): string[] {
   const out: string[] = [];
@@ -37,7 +42,7 @@ describe('workspace manifests', () => {
     const unused = declared.filter(
       (dep) =>
         !(NOT_IMPORTED_BUT_NEEDED[ws] ?? []).includes(dep) &&
-        !new RegExp(`['"]${dep.replace(/[./]/g, '\\$&')}(/[^'"]*)?['"]`).test(text),
+        !new RegExp(`['"]${importedAs(dep).replace(/[./]/g, '\\$&')}(/[^'"]*)?['"]`).test(text),
     );
     expect(unused).toEqual([]);
   });
