@@ -6,6 +6,7 @@ export {
   publicProcedure,
   router,
   MISSING_ENVELOPE,
+  type Meta,
   type ZodErrorShape,
   type ZodIssueShape,
 } from './trpc.js';

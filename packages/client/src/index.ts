@@ -13,6 +13,7 @@ import superjson from 'superjson';
 import type { AppRouter, DropDto, RouterInputs, RouterOutputs } from './router-types.js';
 
 export type { AppRouter, DropDto, RouterInputs, RouterOutputs };
+export type { Context, Meta, ZodErrorShape, ZodIssueShape } from './router-types.js';
 /** What every failed call rejects with: `err.data?.code`, `err.data?.zodError`, `err.message`. */
 export { TRPCClientError } from '@trpc/client';
 

@@ -122,7 +122,7 @@ type _page = Assert<NotAny<typeof page>>;
 export {};
 `;
 
-const tsconfig = (files: string[]) =>
+const tsconfig = (files: string[], overrides: Record<string, unknown> = {}) =>
   JSON.stringify({
     compilerOptions: {
       strict: true,
@@ -136,8 +136,13 @@ const tsconfig = (files: string[]) =>
       lib: ['ES2022', 'DOM', 'ESNext.Disposable'],
       types: [],
       noEmit: true,
+      // A library or a monorepo package emits declarations: what it exports (the React Query
+      // context above) is then written out by name, so every type the router's types name must
+      // be one the client exports (TS4023 otherwise).
+      declaration: true,
       // Every declaration is checked, the bundled dist/index.d.ts first of all.
       skipLibCheck: false,
+      ...overrides,
     },
     files,
   });
@@ -224,6 +229,16 @@ describe('the packed client', () => {
     const specifiers = [...types.matchAll(/(?:import\(|from\s+)["']([^"']+)["']/g)].map((m) => m[1]!);
     expect(specifiers.length).toBeGreaterThan(0);
     expect(specifiers.filter((s) => !/^@trpc\/(client|server)(\/|$)/.test(s))).toEqual([]);
+    // A consumer's declarations write an interface out by its name (a union alias in full), so
+    // every interface the bundle declares must be one it exports.
+    const interfaces = [...types.matchAll(/^interface (\w+)/gm)].map((m) => m[1]!);
+    const exported = new Set(
+      [...types.matchAll(/^export (?:type )?\{([^}]*)\}/gm)].flatMap((m) =>
+        m[1]!.split(',').map((name) => name.trim()),
+      ),
+    );
+    expect(interfaces.length).toBeGreaterThan(0);
+    expect(interfaces.filter((name) => !exported.has(name))).toEqual([]);
   });
 
   it('type-checks a strict consumer and a React Query app against the lowest tRPC and superjson it allows', async () => {
@@ -262,6 +277,14 @@ describe('the packed client', () => {
       .filter((d) => d.trim() !== '');
     const ours = diagnostics.filter((d) => !d.startsWith('node_modules/@trpc/server/dist/'));
     expect(ours).toEqual([]);
+    // tsc reports declaration errors only for a program without other errors, and those of
+    // tRPC 11.22 above hide them: the exported React Query context is checked again without
+    // the lib check.
+    await writeFile(
+      path.join(app, 'tsconfig.declaration.json'),
+      tsconfig(['react-consumer.tsx'], { skipLibCheck: true }),
+    );
+    expect(await typecheck(path.join(app, 'tsconfig.declaration.json'))).toBe('');
 
     await writeFile(path.join(app, 'probe.ts'), ANY_PROBE);
     await writeFile(path.join(app, 'tsconfig.probe.json'), tsconfig(['probe.ts']));
