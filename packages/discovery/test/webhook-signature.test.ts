@@ -6,7 +6,7 @@ import {
   signWebhook,
   webhookChannel,
   webhookOutcome,
-  WEBHOOK_MAX_ATTEMPTS,
+  DELIVERY_MAX_ATTEMPTS,
 } from '../src/index.js';
 
 const headersOf = (secrets: string[], id: string, timestamp: number, body: string) => ({
@@ -64,7 +64,7 @@ describe('webhook outcomes and retries', () => {
   });
 
   it('backs off exponentially and keeps trying for about a day, no longer', () => {
-    const delays = Array.from({ length: WEBHOOK_MAX_ATTEMPTS - 1 }, (_, i) =>
+    const delays = Array.from({ length: DELIVERY_MAX_ATTEMPTS - 1 }, (_, i) =>
       retryDelayMs(webhookChannel.retry, i + 1),
     );
     for (let i = 1; i < delays.length; i++) expect(delays[i]!).toBeGreaterThanOrEqual(delays[i - 1]!);

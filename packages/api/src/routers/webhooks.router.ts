@@ -6,7 +6,7 @@ import {
   generateWebhookSecret,
   postWebhook,
   signingSecrets,
-  WEBHOOK_TIMEOUT_MS,
+  DELIVERY_HTTP_TIMEOUT_MS,
   type WebhookSecrets,
 } from '@dropwatch/discovery';
 import {
@@ -150,7 +150,7 @@ export const webhooksRouter = router({
       id: `test_${randomUUID()}`,
       secrets: signingSecrets(secretsOf(d)),
       body,
-      timeoutMs: WEBHOOK_TIMEOUT_MS,
+      timeoutMs: DELIVERY_HTTP_TIMEOUT_MS,
       allowPrivate: ctx.config.WEBHOOK_ALLOW_PRIVATE,
     });
     return { delivered: result.ok, status: result.status, error: result.error };

@@ -2,11 +2,11 @@ import { z } from 'zod';
 import {
   WEBHOOK_ROTATION_DEFAULT_HOURS,
   WEBHOOK_ROTATION_MAX_HOURS,
-  WEBHOOK_URL_MAX_LENGTH,
+  DELIVERY_URL_MAX_LENGTH,
 } from '@dropwatch/discovery';
 import { textInput } from './common.schemas.js';
 
-export const webhookSetInput = z.object({ url: textInput().min(1).max(WEBHOOK_URL_MAX_LENGTH) }).strict();
+export const webhookSetInput = z.object({ url: textInput().min(1).max(DELIVERY_URL_MAX_LENGTH) }).strict();
 
 export const webhookSetOutput = z.object({
   url: z.string(),

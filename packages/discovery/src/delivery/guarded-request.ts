@@ -1,6 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
+import type { DeliveryChannel, SendContext } from './delivery-channel.js';
+import { DELIVERY_CONCURRENCY, DELIVERY_HTTP_TIMEOUT_MS, DELIVERY_RETRY } from './delivery-limits.js';
 import { guardedLookup, isBlockedAddress } from './webhook/webhook-url.js';
 
 export interface GuardedResponse {
@@ -99,6 +101,33 @@ export function guardedRequest(opts: {
     );
     req.end(opts.body);
   });
+}
+
+/** What every HTTP channel (webhook, ntfy, Telegram, Web Push) retries, waits and sends at once the same. */
+export const HTTP_CHANNEL_DEFAULTS: Pick<DeliveryChannel, 'retry' | 'timeoutMs' | 'concurrency'> = {
+  retry: DELIVERY_RETRY,
+  timeoutMs: DELIVERY_HTTP_TIMEOUT_MS,
+  concurrency: DELIVERY_CONCURRENCY,
+};
+
+/** A channel's POST under its send context's deadline and SSRF setting. */
+export function channelRequest(
+  ctx: Pick<SendContext, 'timeoutMs' | 'allowPrivate'>,
+  url: string,
+  headers: Record<string, string | number>,
+  body: string | Buffer,
+): Promise<GuardedResponse> {
+  return guardedRequest({ url, headers, body, timeoutMs: ctx.timeoutMs, allowPrivate: ctx.allowPrivate });
+}
+
+/** channelRequest with a JSON body (already serialized: a webhook signs these very bytes). */
+export function postJson(
+  ctx: Pick<SendContext, 'timeoutMs' | 'allowPrivate'>,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<GuardedResponse> {
+  return channelRequest(ctx, url, { 'content-type': 'application/json', ...headers }, body);
 }
 
 /** The outcome every HTTP channel shares: 2xx delivered; a refused address is permanent. */

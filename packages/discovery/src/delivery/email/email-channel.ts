@@ -2,8 +2,8 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { z } from 'zod';
 import { AppError } from '@dropwatch/core';
 import type { DeliveryChannel, SendOutcome } from '../delivery-channel.js';
+import { DELIVERY_RETRY } from '../delivery-limits.js';
 import { eventMessage } from '../message-text.js';
-import { WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BASE_MS, WEBHOOK_RETRY_MAX_DELAY_MS } from '../webhook/webhook-limits.js';
 
 export interface EmailSettings {
   readonly to: string;
@@ -113,7 +113,7 @@ export const emailChannel: DeliveryChannel<z.infer<typeof emailInput>, EmailSett
     }
   },
   onGone: 'disable',
-  retry: { maxAttempts: WEBHOOK_MAX_ATTEMPTS, baseMs: WEBHOOK_RETRY_BASE_MS, maxDelayMs: WEBHOOK_RETRY_MAX_DELAY_MS },
+  retry: DELIVERY_RETRY,
   timeoutMs: EMAIL_TIMEOUT_MS,
   concurrency: EMAIL_POOL_CONNECTIONS,
 };

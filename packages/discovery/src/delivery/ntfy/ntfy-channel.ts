@@ -1,17 +1,10 @@
 import { z } from 'zod';
 import { AppError } from '@dropwatch/core';
 import type { DeliveryChannel, SendOutcome } from '../delivery-channel.js';
-import { DELIVERY_CONCURRENCY } from '../delivery-limits.js';
-import { guardedRequest, httpOutcomeBase, type GuardedResponse } from '../guarded-request.js';
+import { DELIVERY_URL_MAX_LENGTH } from '../delivery-limits.js';
+import { HTTP_CHANNEL_DEFAULTS, httpOutcomeBase, postJson, type GuardedResponse } from '../guarded-request.js';
 import { eventMessage } from '../message-text.js';
 import { checkedWebhookUrl } from '../webhook/webhook-channel.js';
-import {
-  WEBHOOK_MAX_ATTEMPTS,
-  WEBHOOK_RETRY_BASE_MS,
-  WEBHOOK_RETRY_MAX_DELAY_MS,
-  WEBHOOK_TIMEOUT_MS,
-  WEBHOOK_URL_MAX_LENGTH,
-} from '../webhook/webhook-limits.js';
 
 export interface NtfySettings {
   /** The topic's URL on any ntfy server: https://host[/prefix]/topic. */
@@ -35,7 +28,7 @@ export const NTFY_DEFAULT_TAGS = ['fork_and_knife'];
 
 const tag = z.string().trim().min(1).max(40);
 const settingsFields = {
-  topicUrl: z.string().trim().min(1).max(WEBHOOK_URL_MAX_LENGTH),
+  topicUrl: z.string().trim().min(1).max(DELIVERY_URL_MAX_LENGTH),
   priority: z.number().int().min(1).max(5),
   tags: z.array(tag).max(5),
 };
@@ -124,21 +117,17 @@ export const ntfyChannel: DeliveryChannel<z.infer<typeof ntfyInput>, NtfySetting
       sequence_id: `dropwatch-${delivery.id}`,
       ...(m.url ? { click: m.url } : {}),
     });
-    const r = await guardedRequest({
-      url: publishUrl,
-      headers: {
-        'content-type': 'application/json',
+    const r = await postJson(
+      ctx,
+      publishUrl,
+      {
         'user-agent': 'dropwatch-ntfy',
         ...(target.secrets.accessToken ? { authorization: `Bearer ${target.secrets.accessToken}` } : {}),
       },
       body,
-      timeoutMs: ctx.timeoutMs,
-      allowPrivate: ctx.allowPrivate,
-    });
+    );
     return ntfyOutcome(r);
   },
   onGone: 'disable',
-  retry: { maxAttempts: WEBHOOK_MAX_ATTEMPTS, baseMs: WEBHOOK_RETRY_BASE_MS, maxDelayMs: WEBHOOK_RETRY_MAX_DELAY_MS },
-  timeoutMs: WEBHOOK_TIMEOUT_MS,
-  concurrency: DELIVERY_CONCURRENCY,
+  ...HTTP_CHANNEL_DEFAULTS,
 };

@@ -1,14 +1,7 @@
 import { z } from 'zod';
 import type { DeliveryChannel, SendOutcome } from '../delivery-channel.js';
-import { DELIVERY_CONCURRENCY } from '../delivery-limits.js';
-import { guardedRequest, httpOutcomeBase, type GuardedResponse } from '../guarded-request.js';
+import { HTTP_CHANNEL_DEFAULTS, httpOutcomeBase, postJson, type GuardedResponse } from '../guarded-request.js';
 import { eventMessage } from '../message-text.js';
-import {
-  WEBHOOK_MAX_ATTEMPTS,
-  WEBHOOK_RETRY_BASE_MS,
-  WEBHOOK_RETRY_MAX_DELAY_MS,
-  WEBHOOK_TIMEOUT_MS,
-} from '../webhook/webhook-limits.js';
 
 export interface TelegramSettings {
   /** A numeric chat id (negative for groups) or @channelusername. */
@@ -87,17 +80,14 @@ export const telegramChannel: DeliveryChannel<z.infer<typeof telegramInput>, Tel
       ...(m.url ? { reply_markup: { inline_keyboard: [[{ text: 'Book', url: m.url }]] } } : {}),
     });
     const base = ctx.env.telegramApiUrl.replace(/\/+$/, '');
-    const r = await guardedRequest({
-      url: `${base}/bot${target.secrets.botToken}/sendMessage`,
-      headers: { 'content-type': 'application/json', 'user-agent': 'dropwatch-telegram' },
+    const r = await postJson(
+      ctx,
+      `${base}/bot${target.secrets.botToken}/sendMessage`,
+      { 'user-agent': 'dropwatch-telegram' },
       body,
-      timeoutMs: ctx.timeoutMs,
-      allowPrivate: ctx.allowPrivate,
-    });
+    );
     return telegramOutcome(r);
   },
   onGone: 'disable',
-  retry: { maxAttempts: WEBHOOK_MAX_ATTEMPTS, baseMs: WEBHOOK_RETRY_BASE_MS, maxDelayMs: WEBHOOK_RETRY_MAX_DELAY_MS },
-  timeoutMs: WEBHOOK_TIMEOUT_MS,
-  concurrency: DELIVERY_CONCURRENCY,
+  ...HTTP_CHANNEL_DEFAULTS,
 };

@@ -1,13 +1,7 @@
 import { z } from 'zod';
 import type { DeliveryChannel, SendOutcome } from '../delivery-channel.js';
-import { DELIVERY_CONCURRENCY } from '../delivery-limits.js';
-import {
-  WEBHOOK_MAX_ATTEMPTS,
-  WEBHOOK_RETRY_BASE_MS,
-  WEBHOOK_RETRY_MAX_DELAY_MS,
-  WEBHOOK_TIMEOUT_MS,
-  WEBHOOK_URL_MAX_LENGTH,
-} from './webhook-limits.js';
+import { DELIVERY_URL_MAX_LENGTH } from '../delivery-limits.js';
+import { HTTP_CHANNEL_DEFAULTS } from '../guarded-request.js';
 import { postWebhook, type WebhookPostResult } from './webhook-post.js';
 import { generateWebhookSecret } from './webhook-signature.js';
 import { assertWebhookTarget, parseWebhookUrl } from './webhook-url.js';
@@ -24,7 +18,7 @@ export interface WebhookSecrets {
   readonly previousUntil?: string;
 }
 
-export const webhookInput = z.object({ url: z.string().trim().min(1).max(WEBHOOK_URL_MAX_LENGTH) });
+export const webhookInput = z.object({ url: z.string().trim().min(1).max(DELIVERY_URL_MAX_LENGTH) });
 
 /** The secrets that sign now: the current one first, then the previous one inside its window. */
 export function signingSecrets(secrets: WebhookSecrets, now = Date.now()): string[] {
@@ -76,7 +70,5 @@ export const webhookChannel: DeliveryChannel<z.infer<typeof webhookInput>, Webho
     return webhookOutcome(result);
   },
   onGone: 'disable',
-  retry: { maxAttempts: WEBHOOK_MAX_ATTEMPTS, baseMs: WEBHOOK_RETRY_BASE_MS, maxDelayMs: WEBHOOK_RETRY_MAX_DELAY_MS },
-  timeoutMs: WEBHOOK_TIMEOUT_MS,
-  concurrency: DELIVERY_CONCURRENCY,
+  ...HTTP_CHANNEL_DEFAULTS,
 };

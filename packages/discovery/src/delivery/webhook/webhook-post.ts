@@ -1,4 +1,4 @@
-import { guardedRequest } from '../guarded-request.js';
+import { postJson } from '../guarded-request.js';
 import { WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from './webhook-limits.js';
 import { signWebhook } from './webhook-signature.js';
 
@@ -27,18 +27,16 @@ export async function postWebhook(opts: {
   nowSeconds?: number;
 }): Promise<WebhookPostResult> {
   const timestamp = opts.nowSeconds ?? Math.floor(Date.now() / 1000);
-  const r = await guardedRequest({
-    url: opts.url,
-    headers: {
-      'content-type': 'application/json',
+  const r = await postJson(
+    opts,
+    opts.url,
+    {
       'user-agent': 'dropwatch-webhooks',
       [WEBHOOK_ID_HEADER]: opts.id,
       [WEBHOOK_TIMESTAMP_HEADER]: String(timestamp),
       [WEBHOOK_SIGNATURE_HEADER]: signWebhook(opts.secrets, opts.id, timestamp, opts.body),
     },
-    body: opts.body,
-    timeoutMs: opts.timeoutMs,
-    allowPrivate: opts.allowPrivate,
-  });
+    opts.body,
+  );
   return { ok: r.ok, status: r.status, error: r.error, ...(r.refused ? { refused: true } : {}) };
 }

@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { AppError } from '@dropwatch/core';
-import { WEBHOOK_URL_MAX_LENGTH } from './webhook-limits.js';
+import { DELIVERY_URL_MAX_LENGTH } from '../delivery-limits.js';
 
 const NAT64_WELL_KNOWN = ipaddr.parseCIDR('64:ff9b::/96') as [ipaddr.IPv6, number];
 /** ::/96, the deprecated IPv4-compatible form (URL parsing turns [::127.0.0.1] into [::7f00:1]). */
@@ -54,7 +54,7 @@ export function parseWebhookUrl(raw: string, what = 'webhook url'): URL {
   } catch {
     throw new AppError('BAD_INPUT', `${what} is not a valid URL`);
   }
-  if (raw.length > WEBHOOK_URL_MAX_LENGTH) throw new AppError('BAD_INPUT', `${what} is too long`);
+  if (raw.length > DELIVERY_URL_MAX_LENGTH) throw new AppError('BAD_INPUT', `${what} is too long`);
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new AppError('BAD_INPUT', `${what} must be http or https`);
   if (url.username || url.password) throw new AppError('BAD_INPUT', `${what} must not carry credentials`);

@@ -2,17 +2,10 @@ import webpush from 'web-push';
 import { z } from 'zod';
 import { AppError } from '@dropwatch/core';
 import type { DeliveryChannel, SendOutcome } from '../delivery-channel.js';
-import { DELIVERY_CONCURRENCY } from '../delivery-limits.js';
-import { guardedRequest, httpOutcomeBase, type GuardedResponse } from '../guarded-request.js';
+import { DELIVERY_URL_MAX_LENGTH } from '../delivery-limits.js';
+import { channelRequest, HTTP_CHANNEL_DEFAULTS, httpOutcomeBase, type GuardedResponse } from '../guarded-request.js';
 import { eventMessage } from '../message-text.js';
 import { checkedWebhookUrl } from '../webhook/webhook-channel.js';
-import {
-  WEBHOOK_MAX_ATTEMPTS,
-  WEBHOOK_RETRY_BASE_MS,
-  WEBHOOK_RETRY_MAX_DELAY_MS,
-  WEBHOOK_TIMEOUT_MS,
-  WEBHOOK_URL_MAX_LENGTH,
-} from '../webhook/webhook-limits.js';
 
 /** What the API shows of a push subscription: only where it goes (the endpoint is a capability). */
 export interface WebPushSettings {
@@ -37,7 +30,7 @@ const base64url = (min: number, max: number) =>
 /** PushSubscription.toJSON() as a browser gives it (expirationTime may come along and is ignored). */
 export const webPushInput = z.object({
   subscription: z.object({
-    endpoint: z.string().trim().min(1).max(WEBHOOK_URL_MAX_LENGTH),
+    endpoint: z.string().trim().min(1).max(DELIVERY_URL_MAX_LENGTH),
     expirationTime: z.number().nullable().optional(),
     keys: z.object({
       /** The subscription's P-256 public key (65 bytes uncompressed: 87 base64url characters). */
@@ -116,17 +109,9 @@ export const webPushChannel: DeliveryChannel<z.infer<typeof webPushInput>, WebPu
     } catch (err) {
       return { kind: 'permanent', status: null, error: `push request: ${(err as Error).message.slice(0, 200)}` };
     }
-    const r = await guardedRequest({
-      url: details.endpoint,
-      headers: details.headers,
-      body: details.body ?? Buffer.alloc(0),
-      timeoutMs: ctx.timeoutMs,
-      allowPrivate: ctx.allowPrivate,
-    });
+    const r = await channelRequest(ctx, details.endpoint, details.headers, details.body ?? Buffer.alloc(0));
     return webPushOutcome(r);
   },
   onGone: 'remove',
-  retry: { maxAttempts: WEBHOOK_MAX_ATTEMPTS, baseMs: WEBHOOK_RETRY_BASE_MS, maxDelayMs: WEBHOOK_RETRY_MAX_DELAY_MS },
-  timeoutMs: WEBHOOK_TIMEOUT_MS,
-  concurrency: DELIVERY_CONCURRENCY,
+  ...HTTP_CHANNEL_DEFAULTS,
 };
