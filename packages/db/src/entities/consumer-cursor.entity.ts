@@ -5,9 +5,9 @@ export const ConsumerCursor = defineEntity({
   name: 'ConsumerCursor',
   tableName: 'consumer_cursors',
   properties: {
-    name: p.string().primary(),
+    name: p.text().primary(),
     txId: p.string().columnType('xid8').defaultRaw("'0'::xid8"),
-    id: p.bigint('string').default('0'),
+    id: p.bigint('string').defaultRaw('0'),
     updatedAt: p.datetime().defaultRaw('now()'),
   },
 });

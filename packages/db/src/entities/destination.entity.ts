@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { User } from './user.entity.js';
 
 /** The delivery channels a destination can be. */
 export const DESTINATION_CHANNELS = ['webhook', 'ntfy', 'telegram', 'email', 'webpush'] as const;
@@ -13,8 +14,14 @@ export const Destination = defineEntity({
   name: 'Destination',
   tableName: 'destinations',
   properties: {
-    id: p.bigint('string').primary().autoincrement(),
-    userId: p.uuid(),
+    id: p.bigint('string').primary().autoincrement().generated('identity'),
+    userId: p
+      .manyToOne(User)
+      .mapToPk()
+      .fieldName('user_id')
+      .foreignKeyName('destinations_user_id_fkey')
+      .deleteRule('cascade')
+      .updateRule('no action'),
     channel: p.enum([...DESTINATION_CHANNELS]),
     /** A label the user chose (optional). */
     name: p.text().nullable(),
@@ -44,6 +51,22 @@ export const Destination = defineEntity({
     failureCount: p.integer().default(0),
     createdAt: p.datetime().defaultRaw('now()'),
   },
+  indexes: [
+    { name: 'destinations_user_idx', properties: ['userId', 'id'] },
+    {
+      name: 'destinations_disabled_at_idx',
+      expression:
+        'create index destinations_disabled_at_idx on destinations (disabled_at) where disabled_at is not null',
+    },
+  ],
+  // Quiet hours are all three fields or none.
+  checks: [
+    {
+      name: 'destinations_quiet_check',
+      expression:
+        '(quiet_start is null and quiet_end is null and quiet_time_zone is null) or (quiet_start is not null and quiet_end is not null and quiet_time_zone is not null)',
+    },
+  ],
 });
 
 /** A destinations row as the ORM loads it. */

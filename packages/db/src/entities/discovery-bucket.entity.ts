@@ -4,10 +4,10 @@ export const DiscoveryBucket = defineEntity({
   name: 'DiscoveryBucket',
   tableName: 'discovery_buckets',
   properties: {
-    bucketId: p.string().primary(),
-    market: p.string(),
+    bucketId: p.text().primary(),
+    market: p.text(),
     date: p.date(),
-    timeSlot: p.string(),
+    timeSlot: p.text(),
     /** Successful non-empty polls folded into the baseline so far. */
     baselinePolls: p.integer().default(0),
     baselineComplete: p.boolean().default(false),
@@ -22,5 +22,12 @@ export const DiscoveryBucket = defineEntity({
     pollIntervalSeconds: p.double().nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
   },
-  indexes: [{ properties: ['market', 'date'] }],
+  indexes: [
+    { name: 'discovery_buckets_market_date_idx', properties: ['market', 'date'] },
+    // Never-polled buckets first: the scheduler's staleness order.
+    {
+      name: 'discovery_buckets_scanned_at_idx',
+      expression: 'create index discovery_buckets_scanned_at_idx on discovery_buckets (scanned_at nulls first)',
+    },
+  ],
 });

@@ -4,7 +4,7 @@ export const FeedCache = defineEntity({
   name: 'FeedCache',
   tableName: 'feed_cache',
   properties: {
-    key: p.string().primary(),
+    key: p.text().primary(),
     payload: p.json<unknown>(),
     builtAt: p.datetime().defaultRaw('now()'),
     cursor: p.text().nullable(),

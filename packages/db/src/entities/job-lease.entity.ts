@@ -5,8 +5,8 @@ export const JobLease = defineEntity({
   name: 'JobLease',
   tableName: 'job_leases',
   properties: {
-    name: p.string().primary(),
-    holder: p.string(),
+    name: p.text().primary(),
+    holder: p.text(),
     expiresAt: p.datetime(),
     acquiredAt: p.datetime().defaultRaw('now()'),
   },

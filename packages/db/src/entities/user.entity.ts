@@ -5,7 +5,7 @@ export const User = defineEntity({
   tableName: 'users',
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
-    name: p.string(),
+    name: p.text(),
     role: p.enum(['user', 'admin'] as const).default('user'),
     createdAt: p.datetime().defaultRaw('now()'),
   },

@@ -5,7 +5,7 @@ export const VenueMetric = defineEntity({
   name: 'VenueMetric',
   tableName: 'venue_metrics',
   properties: {
-    venueId: p.string().primary(),
+    venueId: p.text().primary(),
     day: p.date().primary(),
     drops: p.integer().default(0),
     closes: p.integer().default(0),
@@ -15,4 +15,5 @@ export const VenueMetric = defineEntity({
     /** Drops of slots between 18:00 and 21:00 local. */
     primeDrops: p.integer().default(0),
   },
+  indexes: [{ name: 'venue_metrics_day_idx', properties: ['day'] }],
 });

@@ -5,12 +5,12 @@ export const Venue = defineEntity({
   tableName: 'venues',
   properties: {
     /** Provider-qualified id, e.g. `resy:60029`. */
-    venueId: p.string().primary(),
-    provider: p.string(),
-    market: p.string(),
-    name: p.string(),
-    neighborhood: p.string().nullable(),
-    cuisine: p.string().nullable(),
+    venueId: p.text().primary(),
+    provider: p.text(),
+    market: p.text(),
+    name: p.text(),
+    neighborhood: p.text().nullable(),
+    cuisine: p.text().nullable(),
     priceRange: p.integer().nullable(),
     rating: p.float().nullable(),
     imageUrl: p.text().nullable(),
@@ -20,5 +20,12 @@ export const Venue = defineEntity({
     lastSeenAt: p.datetime().defaultRaw('now()'),
     lastDropAt: p.datetime().nullable(),
   },
-  indexes: [{ properties: ['lastSeenAt'] }],
+  indexes: [
+    { name: 'venues_last_seen_at_idx', properties: ['lastSeenAt'] },
+    // Venue search by name within a market, case-insensitive.
+    {
+      name: 'venues_market_name_idx',
+      expression: 'create index venues_market_name_idx on venues (market, lower(name))',
+    },
+  ],
 });
