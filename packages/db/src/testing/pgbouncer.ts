@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { withDatabase } from '../database-url.js';
 import { freePort } from './free-port.js';
+import { waitForPostgres } from './wait-for-postgres.js';
 
 /** Debian's package puts the binary here (`apt-get install pgbouncer`). */
 export const PGBOUNCER_BIN = '/usr/sbin/pgbouncer';
@@ -113,28 +113,11 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
     await stop();
     throw new Error(`PgBouncer did not start${first === undefined ? ': no database given' : ''}`);
   }
-  const deadline = Date.now() + READY_WITHIN_MS;
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`PgBouncer exited at start-up: ${stderr.trim()}`);
-    }
-    const probe = new pg.Client({ connectionString: url(first) });
-    try {
-      await probe.connect();
-      await probe.query('select 1');
-      await probe.end();
-      break;
-    } catch (err) {
-      await probe.end().catch(() => undefined);
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(
-          `PgBouncer did not answer within ${READY_WITHIN_MS} ms: ${(err as Error).message}\n${stderr.trim()}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  try {
+    await waitForPostgres(url(first), READY_WITHIN_MS, { name: 'PgBouncer', exited: () => exited, log: () => stderr });
+  } catch (err) {
+    await stop();
+    throw err;
   }
   return { port, pid: child.pid, url, log: () => stderr, stop };
 }

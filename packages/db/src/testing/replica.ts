@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from './free-port.js';
+import { waitForPostgres } from './wait-for-postgres.js';
 
 /** Debian's PostgreSQL 15 server binaries (`apt-get install postgresql-15`). */
 export const PG_BIN_DIR = '/usr/lib/postgresql/15/bin';
@@ -136,23 +137,15 @@ async function startCluster(
     clearTimeout(timer);
   };
   if (child.pid === undefined) throw new Error(`${name}: postgres did not start`);
-  const deadline = Date.now() + READY_WITHIN_MS;
-  for (;;) {
-    if (exited) throw new Error(`${name}: postgres exited at start-up: ${stderr.trim()}`);
-    const probe = new pg.Client({ connectionString: url('postgres') });
-    try {
-      await probe.connect();
-      await probe.query('select 1');
-      await probe.end();
-      break;
-    } catch (err) {
-      await probe.end().catch(() => undefined);
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`${name}: no answer within ${READY_WITHIN_MS} ms: ${(err as Error).message}\n${stderr.trim()}`);
-      }
-      await new Promise((r) => setTimeout(r, POLL_MS));
-    }
+  try {
+    await waitForPostgres(url('postgres'), READY_WITHIN_MS, {
+      name: `${name}: postgres`,
+      exited: () => exited,
+      log: () => stderr,
+    });
+  } catch (err) {
+    await stop();
+    throw err;
   }
   return { port, pid: child.pid, dataDir, url, log: () => stderr, stop };
 }
