@@ -10,7 +10,7 @@ import {
   StarvingShare,
   type BucketView,
 } from '../src/poller/bucket-priority.js';
-import { cycleOrder, type FastTarget } from '../src/poller/fast-lane.js';
+import { cycleOrder, fastLaneModes, type FastTarget } from '../src/poller/fast-lane.js';
 import { CallGuard, type CallSlot } from '../src/providers/resy/call-guard.js';
 import {
   MAX_TILE_DEPTH,
@@ -167,14 +167,32 @@ describe('bucket priority', () => {
 });
 
 describe('fast lane', () => {
+  const target = (venueId: string, date: string, partySize: number): FastTarget => ({
+    key: `${venueId}|${date}|${partySize}`,
+    venueId,
+    market: 'nyc',
+    date,
+    partySize,
+  });
+
+  it('asks a day per venue while that is cheaper than a round of its buckets, and searches the day once it is not', () => {
+    // Three watched venues on the 1st (6 targets), twenty on the 2nd (40); a round of each day's buckets costs 14.
+    const targets = [
+      ...['resy:1', 'resy:2', 'resy:3'].flatMap((v) => [2, 4].map((size) => target(v, '2026-12-01', size))),
+      ...Array.from({ length: 20 }, (_, i) => `resy:${10 + i}`).flatMap((v) =>
+        [2, 4].map((size) => target(v, '2026-12-02', size)),
+      ),
+    ];
+    const modes = fastLaneModes(targets, () => 14);
+    expect([...modes.searchedDays]).toEqual(['nyc|2026-12-02']);
+    expect(modes.perVenue.map((t) => t.key)).toEqual(targets.slice(0, 6).map((t) => t.key));
+    // A day whose buckets cannot be searched yet (no learned cost) stays per venue.
+    const notReady = fastLaneModes(targets, (_m, date) => (date === '2026-12-02' ? undefined : 14));
+    expect(notReady.searchedDays.size).toBe(0);
+    expect(notReady.perVenue).toHaveLength(targets.length);
+  });
+
   it("cycles one party size's targets, nearest days first, then the other's: a venue-day's sizes half a cycle apart", () => {
-    const target = (venueId: string, date: string, partySize: number): FastTarget => ({
-      key: `${venueId}|${date}|${partySize}`,
-      venueId,
-      market: 'nyc',
-      date,
-      partySize,
-    });
     const targets = ['resy:1', 'resy:2'].flatMap((v) =>
       ['2026-12-02', '2026-12-01'].flatMap((d) => [2, 4].map((size) => target(v, d, size))),
     );

@@ -187,4 +187,24 @@ describe('the continuous poller', () => {
     expect(all.map((d) => [d.venue_id, d.slot_time])).toEqual([['resy:7', '20:45']]);
     expect(all[0]!.closed_at).toBeNull();
   });
+  it("with more watched venues than a search of their day costs, the fast lane polls the day's bucket instead", async () => {
+    market.venues.set(1, { id: 1, ...at(0.5, 0.5), starts: [start('20:00'), start('20:30'), start('21:00')] });
+    for (let i = 2; i <= 11; i++) market.venues.set(i, { id: i, ...at(0.05 * i, 0.3), starts: [] });
+    const [user] = await q<{ id: string }>("insert into users (name, role) values ('w', 'user') returning id");
+    for (let i = 2; i <= 11; i++) {
+      await q("insert into watches (user_id, kind, venue_id, market, party_size) values (?, 'include', ?, 'nyc', 2)", [
+        user!.id,
+        `resy:${i}`,
+      ]);
+    }
+    await poll(calibrated, 'calibration');
+    market.venues.get(7)!.starts = [start('20:45')];
+    const findsBefore = market.requests.filter((r) => r.path.startsWith('/4/find')).length;
+    const stats = await poll(async () => (await drops()).length > 0, 'a drop');
+    // Ten targets for a day whose one bucket costs a few requests a round: it is searched, not asked per venue.
+    expect(stats.fastLaneBucketPolls).toBeGreaterThan(0);
+    expect(stats.fastLanePolls).toBe(0);
+    expect(market.requests.filter((r) => r.path.startsWith('/4/find')).length).toBe(findsBefore);
+    expect((await drops()).map((d) => [d.venue_id, d.slot_time])).toEqual([['resy:7', '20:45']]);
+  });
 });

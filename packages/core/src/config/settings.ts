@@ -186,7 +186,7 @@ export const SETTINGS = {
   DISCOVERY_FAST_LANE_SHARE: spec(
     '0.3',
     '0–0.9',
-    'Share of the request budget the per-venue fast lane for watched venues may claim while searches wait',
+    "Share of the request budget the fast lane for watched venues (per-venue requests, or their days' bucket polls) may claim while searches wait",
     numIn(0, 0.9),
   ),
   DISCOVERY_LEASE_SECONDS: intSetting(

@@ -25,6 +25,38 @@ export interface WatchPlan {
   readonly watchedDays: Set<string>;
 }
 
+/** How the fast lane refreshes the watched days: which targets it asks per venue, which days it searches. */
+export interface FastLaneModes {
+  /** Targets asked one by one (`/4/find`), oldest first. */
+  readonly perVenue: FastTarget[];
+  /** `${market}|${date}` of the days whose buckets the fast lane polls whole instead. */
+  readonly searchedDays: Set<string>;
+}
+
+/**
+ * Per venue or per bucket, for each watched day. Asking a watched venue's day costs one request
+ * per target; one round of the day's bucket polls costs what those polls have cost (learned,
+ * `roundCost`: every party size of every anchor) and refreshes every venue of the day at once.
+ * A day whose targets cost more than its round is searched instead: with a handful of watched
+ * venues per-venue requests are the cheap way to see them within seconds, but with dozens the
+ * lane would cycle through its targets too slowly to help, while a few search pages show all of
+ * them. A day whose buckets are not ready (no learned cost) stays per venue.
+ */
+export function fastLaneModes(
+  targets: readonly FastTarget[],
+  roundCost: (market: string, date: string) => number | undefined,
+): FastLaneModes {
+  const perDay = new Map<string, number>();
+  for (const t of targets) perDay.set(`${t.market}|${t.date}`, (perDay.get(`${t.market}|${t.date}`) ?? 0) + 1);
+  const searchedDays = new Set<string>();
+  for (const [day, n] of perDay) {
+    const [market, date] = day.split('|') as [string, string];
+    const cost = roundCost(market, date);
+    if (cost !== undefined && cost < n) searchedDays.add(day);
+  }
+  return { perVenue: targets.filter((t) => !searchedDays.has(`${t.market}|${t.date}`)), searchedDays };
+}
+
 interface WatchRow {
   venue_id: string | null;
   market: string | null;

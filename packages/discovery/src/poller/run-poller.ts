@@ -5,6 +5,7 @@ import { getMarket, localDate, type Config } from '@dropwatch/core';
 import { PartitionGuard, withPgClient, type MikroORM, type PgClient } from '@dropwatch/db';
 import type { Logger } from 'pino';
 import { recordDiscoveryRun } from '../discovery-run-stats.js';
+import type { BudgetLane } from '../budget/request-budget.js';
 import type { Provider, ProviderErrorCode } from '../providers/provider.js';
 import type { ApplyContext } from '../tick/apply-snapshot.js';
 import { applyVenueDay } from '../tick/apply-venue-day.js';
@@ -14,7 +15,14 @@ import { pollBucket, type PollResult } from '../tick/poll-bucket.js';
 import { prepareSnapshot } from '../tick/prepared-snapshot.js';
 import { VenueCache } from '../tick/venue-writes.js';
 import { bucketScore, DropRates, isStarvingScore, StarvingShare } from './bucket-priority.js';
-import { FAST_LANE_MIN_INTERVAL_MS, loadWatchPlan, type FastTarget, type WatchPlan } from './fast-lane.js';
+import {
+  FAST_LANE_MIN_INTERVAL_MS,
+  fastLaneModes,
+  loadWatchPlan,
+  type FastLaneModes,
+  type FastTarget,
+  type WatchPlan,
+} from './fast-lane.js';
 import { ReplicaSet } from './replica-set.js';
 
 /** Buckets the poller keeps in view at most (5 markets × 14 days × 6 anchors, twice over). */
@@ -34,6 +42,8 @@ const IDLE_WAIT_MS = 200;
 export const FEED_REBUILD_MIN_MS = 1_000;
 /** Fast-lane requests in flight at most (each is one request; the budget paces them). */
 const FAST_LANE_IN_FLIGHT = 2;
+/** Bucket polls of searched watched days (fastLaneModes) the fast lane has in flight at most. */
+const FAST_LANE_BUCKETS_IN_FLIGHT = 2;
 /** Learned drop rates are seeded at start from the drops of this many past hours. */
 const RATE_SEED_HOURS = 3;
 /** Weight of the newest poll in a bucket's learned request cost. */
@@ -77,7 +87,10 @@ export interface PollerStats {
   providerErrors: Partial<Record<ProviderErrorCode, number>>;
   drops: number;
   closes: number;
+  /** Watched venues' days asked one by one. */
   fastLanePolls: number;
+  /** Bucket polls of watched days the fast lane made instead (fastLaneModes). */
+  fastLaneBucketPolls: number;
   fastLaneDrops: number;
   /** Search calls the call guard answered from their last answer. */
   suspectCalls: number;
@@ -115,6 +128,7 @@ const newStats = (): PollerStats => ({
   drops: 0,
   closes: 0,
   fastLanePolls: 0,
+  fastLaneBucketPolls: 0,
   fastLaneDrops: 0,
   suspectCalls: 0,
   truncatedCalls: 0,
@@ -143,6 +157,8 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   const rates = new DropRates();
   const buckets = new Map<string, BucketState>();
   const searching = new Set<string>();
+  /** Of `searching`, the polls the fast lane made (a watched day's buckets). */
+  const fastSearching = new Set<string>();
   const fastInFlight = new Set<string>();
   const fastLast = new Map<string, number>();
   const ctx: ApplyContext = { config, venueCache: new VenueCache() };
@@ -155,6 +171,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   const totals = newStats();
   let pass = newStats();
   let plan: WatchPlan = { targets: [], watchedDays: new Set() };
+  let modes: FastLaneModes = { perVenue: [], searchedDays: new Set() };
   let passStartedAt = clock();
   let feed = { dirty: true, lastAt: 0, running: false };
 
@@ -245,8 +262,24 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
       });
     }
     for (const id of buckets.keys()) if (!seen.has(id)) buckets.delete(id);
-    const targets = new Set(plan.targets.map((t) => t.key));
+    modes = fastLaneModes(plan.targets, roundCost);
+    const targets = new Set(modes.perVenue.map((t) => t.key));
     for (const key of fastLast.keys()) if (!targets.has(key)) fastLast.delete(key);
+  };
+
+  /**
+   * What one round of a day's bucket polls costs (every party size of every anchor, as learned),
+   * or undefined while one of them is still calibrating or the lane has no share of the budget.
+   */
+  const roundCost = (market: string, date: string): number | undefined => {
+    if (config.DISCOVERY_FAST_LANE_SHARE === 0) return undefined;
+    let cost = 0;
+    for (const b of buckets.values()) {
+      if (b.market !== market || b.date !== date) continue;
+      if (!b.calibrated) return undefined;
+      cost += b.cost * config.DISCOVERY_PARTY_SIZES.length;
+    }
+    return cost > 0 ? cost : undefined;
   };
 
   const recordPass = async () => {
@@ -263,6 +296,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
         drops: stats.drops,
         closes: stats.closes,
         fastLane: stats.fastLanePolls,
+        fastLaneBuckets: stats.fastLaneBucketPolls,
         requests: stats.requests,
         suspectCalls: stats.suspectCalls,
         replicas: stats.replicas,
@@ -426,11 +460,22 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     }
   };
 
-  const startPoll = (b: BucketState) => {
+  const startPoll = (b: BucketState, lane: BudgetLane) => {
     searching.add(b.id);
+    if (lane === 'fast') {
+      fastSearching.add(b.id);
+      count((s) => (s.fastLaneBucketPolls += 1));
+    }
     const startedAt = clock();
     b.lastPollAt = startedAt.getTime();
-    const picked = { bucket_id: b.id, market: b.market, date: b.date, time_slot: b.timeSlot, scanned_at: b.scannedAt };
+    const picked = {
+      bucket_id: b.id,
+      market: b.market,
+      date: b.date,
+      time_slot: b.timeSlot,
+      scanned_at: b.scannedAt,
+      lane,
+    };
     void pollBucket({ orm, config, provider, logger, signal, clock }, ctx, picked)
       .then(
         (result) => afterPoll(b, result, startedAt),
@@ -438,8 +483,25 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
       )
       .finally(() => {
         searching.delete(b.id);
+        fastSearching.delete(b.id);
         wake();
       });
+  };
+
+  /**
+   * The fast lane's next bucket: of the searched watched days' buckets (fastLaneModes) that may be
+   * polled now, the one polled longest ago by either lane.
+   */
+  const pickFastBucket = (nowMs: number, now: Date): BucketState | undefined => {
+    let best: BucketState | undefined;
+    for (const b of buckets.values()) {
+      if (!modes.searchedDays.has(`${b.market}|${b.date}`) || !b.calibrated || searching.has(b.id)) continue;
+      if (!replicas.owns(b.id) || daysAhead(b, now) < 0) continue;
+      const view = { ...b, rate: 0, watched: true };
+      if (bucketScore(view, nowMs, { ...limits, starvingFirst: false }) === null) continue;
+      if (!best || (b.lastPollAt ?? -Infinity) < (best.lastPollAt ?? -Infinity)) best = b;
+    }
+    return best;
   };
 
   const pickFastTarget = (nowMs: number): FastTarget | undefined => {
@@ -448,7 +510,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     for (const b of buckets.values()) if (b.calibrated && b.coverage) ready.add(`${b.market}|${b.date}`);
     let best: FastTarget | undefined;
     let bestAt = Infinity;
-    for (const t of plan.targets) {
+    for (const t of modes.perVenue) {
       if (fastInFlight.has(t.key) || !replicas.owns(t.venueId) || !ready.has(`${t.market}|${t.date}`)) continue;
       const last = fastLast.get(t.key) ?? -Infinity;
       if (nowMs - last < FAST_LANE_MIN_INTERVAL_MS) continue;
@@ -569,6 +631,21 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     if (!feed.running && feed.dirty && nowMs - feed.lastAt >= FEED_REBUILD_MIN_MS) rebuildFeed();
 
     const now = clock();
+    // The fast lane first: the watched days' buckets it searches are then not also taken by the
+    // search lane, which spends its share on the rest.
+    const fastLookahead = Math.ceil(
+      provider.budget.requestsPerSecond * config.DISCOVERY_FAST_LANE_SHARE * LOOKAHEAD_SECONDS,
+    );
+    while (
+      fastSearching.size < FAST_LANE_BUCKETS_IN_FLIGHT &&
+      searching.size < config.DISCOVERY_CONCURRENCY &&
+      provider.budget.pending('fast') < fastLookahead &&
+      !signal.aborted
+    ) {
+      const b = pickFastBucket(now.getTime(), now);
+      if (!b) break;
+      startPoll(b, 'fast');
+    }
     const lookahead = Math.max(
       provider.callsPerPoll(config.DISCOVERY_PARTY_SIZES, config.DISCOVERY_TIME_SLOTS[0] ?? '20:00'),
       Math.ceil(provider.budget.requestsPerSecond * LOOKAHEAD_SECONDS),
@@ -580,7 +657,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     ) {
       const b = pickBucket(now.getTime(), now);
       if (!b) break;
-      startPoll(b);
+      startPoll(b, 'search');
     }
     if (provider.fetchVenueDay) {
       while (fastInFlight.size < FAST_LANE_IN_FLIGHT && !signal.aborted) {

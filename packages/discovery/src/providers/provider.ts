@@ -1,5 +1,5 @@
 import type { Market } from '@dropwatch/core';
-import type { RequestBudget } from '../budget/request-budget.js';
+import type { BudgetLane, RequestBudget } from '../budget/request-budget.js';
 
 /** What a provider is asked to poll: one bucket of the window. */
 export interface ProviderBucket {
@@ -9,6 +9,11 @@ export interface ProviderBucket {
   readonly date: string;
   /** Market-local anchor time, HH:MM. */
   readonly timeSlot: string;
+  /**
+   * The budget lane the poll's requests wait in: `search` (the default), or `fast` when the poll
+   * is the fast lane's way of refreshing watched venues (cheaper than asking them one by one).
+   */
+  readonly lane?: BudgetLane | undefined;
 }
 
 /** A venue as a provider describes it; `id` is provider-qualified (`resy:60029`). */

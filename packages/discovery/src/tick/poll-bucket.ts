@@ -1,6 +1,7 @@
 import { getMarket, type Config } from '@dropwatch/core';
 import { withPgClient, type MikroORM } from '@dropwatch/db';
 import type { Logger } from 'pino';
+import type { BudgetLane } from '../budget/request-budget.js';
 import { ProviderError, type Provider, type ProviderErrorCode, type SnapshotStats } from '../providers/provider.js';
 import { applySnapshot, type ApplyContext, type ApplyOutcome } from './apply-snapshot.js';
 import { SQL_RECORD_ERROR } from './bucket-sql.js';
@@ -17,6 +18,8 @@ export interface PickedBucket {
   readonly time_slot: string;
   /** As the database returned or was last given it: passed back for the apply's stale check. */
   readonly scanned_at: Date | string | null;
+  /** The budget lane its requests wait in (default `search`). */
+  readonly lane?: BudgetLane | undefined;
 }
 
 export type PollResult =
@@ -53,7 +56,13 @@ export async function pollBucket(
 ): Promise<PollResult> {
   const { orm, config, provider, logger, signal, clock } = options;
   const log = logger.child({ bucket: due.bucket_id });
-  const bucket = { bucketId: due.bucket_id, market: getMarket(due.market), date: due.date, timeSlot: due.time_slot };
+  const bucket = {
+    bucketId: due.bucket_id,
+    market: getMarket(due.market),
+    date: due.date,
+    timeSlot: due.time_slot,
+    lane: due.lane,
+  };
   let snapshot;
   try {
     snapshot = await provider.fetchSnapshot(bucket, config.DISCOVERY_PARTY_SIZES, signal);

@@ -32,11 +32,12 @@ export interface SearchCallStats {
   retries: number;
 }
 
-/** One venue search request with its retries; throws ProviderError. */
+/** One venue search request with its retries, waiting in `lane` of the budget; throws ProviderError. */
 export function postSearch(
   options: ResyHttpOptions,
   body: unknown,
   stats: SearchCallStats,
+  lane: BudgetLane,
   signal?: AbortSignal,
 ): Promise<SearchResponse> {
   const request: ResyRequest<SearchResponse> = {
@@ -46,7 +47,7 @@ export function postSearch(
     schema: searchResponseSchema,
     shapeError: 'response has no search.hits array',
   };
-  return withRetries(options, request, 'search', stats, signal);
+  return withRetries(options, request, lane, stats, signal);
 }
 
 /** One per-venue availability request (`GET /4/find`) with its retries; throws ProviderError. */

@@ -366,7 +366,13 @@ export class ResyProvider implements Provider {
         geo: { bounding_box: [...req.box] },
         query: '',
       };
-      const res = await postSearch(this.http, body, req.state.stats, req.state.signal);
+      const res = await postSearch(
+        this.http,
+        body,
+        req.state.stats,
+        req.state.bucket.lane ?? 'search',
+        req.state.signal,
+      );
       const count = totalPagesOf(res);
       const pastTheEnd = count !== undefined && page > count;
       if (res.search.hits.length === 0 && expectHits && !pastTheEnd && attempt < SUSPECT_RETRIES) {

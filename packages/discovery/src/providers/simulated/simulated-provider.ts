@@ -78,7 +78,7 @@ export class SimulatedProvider implements Provider {
     signal?.throwIfAborted();
     if (this.options.maxRps !== undefined) {
       const calls = this.callsPerPoll(partySizes);
-      await Promise.all(Array.from({ length: calls }, () => this.budget.acquire('search', signal)));
+      await Promise.all(Array.from({ length: calls }, () => this.budget.acquire(bucket.lane ?? 'search', signal)));
     }
     const now = (this.options.now ?? (() => new Date()))();
     const step = Math.floor(now.getTime() / this.options.stepMs);
