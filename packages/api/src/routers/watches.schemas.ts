@@ -32,6 +32,8 @@ export const watchAddInput = z
     path: ['timeFrom'],
   });
 
+export type WatchAddInput = z.infer<typeof watchAddInput>;
+
 export const watchRemoveInput = z.object({ id: rowIdInput }).strict();
 
 export const watchDto = z.object({

@@ -59,3 +59,4 @@ export const ENTITIES = [
   WebhookDelivery,
 ];
 export { DESTINATION_CHANNELS, type DestinationChannelName, type DestinationRow } from './destination.entity.js';
+export type { WatchRow } from './watch.entity.js';

@@ -1,4 +1,4 @@
-import { defineEntity, p } from '@mikro-orm/core';
+import { defineEntity, p, type InferEntity, type Opt } from '@mikro-orm/core';
 import { User } from './user.entity.js';
 
 export const Watch = defineEntity({
@@ -17,8 +17,8 @@ export const Watch = defineEntity({
     venueId: p.text().nullable(),
     /** Lowercased, trimmed, accents folded. */
     venueName: p.text().nullable(),
-    /** Generated: venue_id, or 'name:' + venue_name; unique per user. */
-    venueKey: p.text().generated("(coalesce(venue_id, 'name:' || venue_name)) stored"),
+    /** Generated: venue_id, or 'name:' + venue_name; unique per user. The database computes it, so create() leaves it out. */
+    venueKey: p.text().$type<Opt<string>>().generated("(coalesce(venue_id, 'name:' || venue_name)) stored"),
     market: p.text().nullable(),
     partySize: p.integer().nullable(),
     dateFrom: p.date().nullable(),
@@ -41,3 +41,6 @@ export const Watch = defineEntity({
   ],
   checks: [{ name: 'watches_venue_check', expression: 'venue_id is not null or venue_name is not null' }],
 });
+
+/** A watches row as the ORM loads it. */
+export type WatchRow = InferEntity<typeof Watch>;
