@@ -67,6 +67,26 @@ describe('Resy provider: the tail of the ranking between full scans', () => {
     expect(next.slots.filter((s) => s.venueId === 'resy:62')).toHaveLength(4);
   });
 
+  it('reads the head instead when it costs no more than asking each venue that left the tail', async () => {
+    scripted().venues.clear();
+    // 25 three-slot venues (page 1 and the start of page 2 of 20) and five one-slot ones (page 2).
+    for (let id = 1; id <= 25; id++) place(id, [at('20:15'), at('20:30'), at('20:45')]);
+    for (let id = 26; id <= 30; id++) place(id, [at('20:05')]);
+    const p = provider();
+    await p.fetchSnapshot(bucket, [2]);
+    // 26 is booked out and 27 gains three tables: both leave the tail, whose head is one page.
+    scripted().venues.get(26)!.starts = [];
+    scripted().venues.get(27)!.starts = [at('20:05'), at('20:10'), at('20:15'), at('20:20')];
+    scripted().requests.length = 0;
+    const polled = await p.fetchSnapshot(bucket, [2]);
+    expect(pagesOf2030().sort()).toEqual([1, 2]);
+    expect(findsOf()).toBe(0);
+    expect(polled.stats.headReads).toBeGreaterThanOrEqual(1);
+    expect(venuesOf(polled.slots).has('resy:26')).toBe(false);
+    expect(polled.slots.filter((s) => s.venueId === 'resy:27')).toHaveLength(4);
+    expect(venuesOf(polled.slots).size).toBe(29);
+  });
+
   it('without a per-venue answer a venue gone from the tail is carried until a full scan tells; an empty tail page is asked again', async () => {
     const p = provider();
     await tailVenueLeaves(p);

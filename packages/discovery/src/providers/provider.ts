@@ -55,6 +55,8 @@ export interface SnapshotStats {
   readonly doubtfulRetries?: number;
   /** Venues gone from a tail read that a per-venue request told closed or moved up. */
   readonly vanishedResolved?: number;
+  /** Tail reads made whole by reading the head they skipped (cheaper than asking each venue that left). */
+  readonly headReads?: number;
 }
 
 export interface Snapshot {

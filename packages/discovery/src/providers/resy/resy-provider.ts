@@ -81,6 +81,8 @@ interface PollState {
     doubtfulRetries: number;
     /** Venues gone from a tail read told apart by a per-venue request. */
     vanishedResolved: number;
+    /** Tail reads made whole by reading their head instead (withHead). */
+    headReads: number;
   };
   readonly commits: (() => void)[];
   readonly signal: AbortSignal;
@@ -96,6 +98,8 @@ interface BoxAnswer {
   readonly truncated: boolean;
   readonly incomplete: boolean;
   readonly pages: number | undefined;
+  /** The first page read (a tail read starts after the head it carries). */
+  readonly firstPage?: number;
 }
 
 interface BoxRequest {
@@ -189,6 +193,7 @@ export class ResyProvider implements Provider {
         tiles: 0,
         doubtfulRetries: 0,
         vanishedResolved: 0,
+        headReads: 0,
       },
       commits: [],
       signal: signal ? AbortSignal.any([signal, controller.signal]) : controller.signal,
@@ -301,11 +306,12 @@ export class ResyProvider implements Provider {
           split: (seen: readonly ParsedHit[], expected: number | undefined) =>
             tiling.split(tile, splitHint(seen, expected, capacity)),
         };
-        const answer = tail ? await this.searchTail(request, known.pages) : await this.searchBox(request);
+        let answer = tail ? await this.searchTail(request, known.pages) : await this.searchBox(request);
         if ('children' in answer) {
           await Promise.all(answer.children.map(searchBox));
           return;
         }
+        answer = (await this.withHead(request, boxKey, answer)) ?? answer;
         const slotCount = answer.hits.reduce((n, h) => n + h.slots.length, 0);
         // An empty or collapsed answer is often one bad answer: ask again before believing it. (A
         // tail answer is small by design; its pages are checked one by one instead.)
@@ -470,7 +476,37 @@ export class ResyProvider implements Provider {
       if (before.empty) return { mode: 'tail', hits: [], truncated: false, incomplete: true, pages: undefined };
       pages.unshift(before);
     }
-    return { mode: 'tail', hits: pages.flatMap((p) => p.hits), truncated: false, incomplete: false, pages: total };
+    return {
+      mode: 'tail',
+      hits: pages.flatMap((p) => p.hits),
+      truncated: false,
+      incomplete: false,
+      pages: total,
+      firstPage: first,
+    };
+  }
+
+  /**
+   * A tail answer made whole by reading the head it skipped (pages 1 to firstPage − 1), when
+   * venues left the tail and telling them apart costs at least as much by `/4/find` (one request
+   * each) as the head's pages — or cannot be done by it (too many, window not learned). Reading
+   * the head now also refreshes what the tail read carries, where carrying them would force a full
+   * scan at the next poll anyway. Null when there is no head to read or a head page is missing.
+   */
+  private async withHead(req: BoxRequest, boxKey: string, tail: BoxAnswer): Promise<BoxAnswer | null> {
+    const head = (tail.firstPage ?? 1) - 1;
+    if (tail.mode !== 'tail' || tail.incomplete || head < 1) return null;
+    const seen = new Set(tail.hits.map((h) => `${RESY_PROVIDER_NAME}:${h.venue.id}`));
+    const vanished = this.guard.leftTail(boxKey, seen, TAIL_SLOTS).length;
+    if (vanished === 0 || (vanished < head && vanished <= FIND_VANISHED_MAX && this.window)) return null;
+    const hits: ParsedHit[] = [];
+    for (let page = 1; page <= head; page++) {
+      const got = await this.fetchPage(req, page, true);
+      if (got.empty) return null;
+      hits.push(...got.hits);
+    }
+    req.state.stats.headReads += 1;
+    return { mode: 'full', hits: [...hits, ...tail.hits], truncated: false, incomplete: false, pages: tail.pages };
   }
 
   /** How many venues a box's whole ranking holds: the answer's count, or its pages' worth. */
