@@ -248,3 +248,39 @@ export function createDropwatchLinks(options: DropwatchClientOptions): TRPCLink<
 export function createDropwatchClient(options: DropwatchClientOptions): DropwatchClient {
   return createTRPCClient<AppRouter>({ links: createDropwatchLinks(options) });
 }
+
+/** A channel `destinations.add` takes. */
+export type DestinationChannel = RouterInputs['destinations']['add']['channel'];
+/** One destination as `destinations.list` returns it. */
+export type Destination = RouterOutputs['destinations']['list']['items'][number];
+
+/**
+ * What apps call each channel. A record over the router's own union: a channel the API gains or
+ * drops does not compile here until it is named, and every app that lists channels follows.
+ */
+export const DESTINATION_CHANNEL_LABELS: Readonly<Record<DestinationChannel, string>> = {
+  webhook: 'Webhook (signed POST)',
+  ntfy: 'ntfy topic',
+  telegram: 'Telegram chat',
+  email: 'Email',
+  webpush: 'Web Push (a browser)',
+};
+
+/** Every destination channel, in the order apps offer them. */
+export const DESTINATION_CHANNELS = Object.keys(DESTINATION_CHANNEL_LABELS) as readonly DestinationChannel[];
+
+/** Where a destination sends, in a few words: its URL, chat or address, never a secret. */
+export function destinationTarget(d: Destination): string {
+  switch (d.channel) {
+    case 'webhook':
+      return d.settings.url;
+    case 'ntfy':
+      return `${d.settings.topicUrl} (priority ${d.settings.priority}${d.settings.hasAccessToken ? ', with a token' : ''})`;
+    case 'telegram':
+      return `chat ${d.settings.chatId}`;
+    case 'email':
+      return d.settings.to;
+    case 'webpush':
+      return `push via ${d.settings.endpointOrigin}`;
+  }
+}

@@ -26,7 +26,10 @@ interface Manifest {
 
 /** A consumer that only type-checks if the router's types are real (not `any`). */
 const CONSUMER = `
-import { createDropwatchClient, TRPCClientError, type AppRouter, type DropDto, type RouterInputs, type RouterOutputs } from '@dropwatch/client';
+import {
+  createDropwatchClient, destinationTarget, DESTINATION_CHANNEL_LABELS, DESTINATION_CHANNELS, TRPCClientError,
+  type AppRouter, type Destination, type DestinationChannel, type DropDto, type RouterInputs, type RouterOutputs,
+} from '@dropwatch/client';
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
 type Assert<T extends true> = T;
@@ -58,6 +61,15 @@ export async function poll(cursor?: string): Promise<string> {
   void justOpened;
   client.feed.onDrop.subscribe({ market: 'nyc' }, { onData: (e) => { const d: DropDto = e.data; const id: string = e.id; void d; void id; } });
   return page.cursor;
+}
+
+/** The destination channels, typed by the router's own union. */
+export function channelChoices(d: Destination): string[] {
+  type _channel = Assert<NotAny<DestinationChannel>>;
+  const add: RouterInputs['destinations']['add']['channel'] = DESTINATION_CHANNELS[0]!;
+  // @ts-expect-error -- no such channel
+  void DESTINATION_CHANNEL_LABELS.sms;
+  return [add, ...DESTINATION_CHANNELS.map((c) => DESTINATION_CHANNEL_LABELS[c]), destinationTarget(d)];
 }
 
 /** The error shape the README documents: code, input issues, domain code. */
@@ -310,10 +322,10 @@ describe('the packed client', () => {
       [
         '--input-type=module',
         '-e',
-        "const m = await import('@dropwatch/client'); const c = m.createDropwatchClient({ url: 'http://127.0.0.1:1' }); process.stdout.write(typeof c.feed.live.query)",
+        "const m = await import('@dropwatch/client'); const c = m.createDropwatchClient({ url: 'http://127.0.0.1:1' }); process.stdout.write(typeof c.feed.live.query + ' ' + m.DESTINATION_CHANNELS.join(','))",
       ],
       { cwd: app },
     );
-    expect(loaded.stdout).toBe('function');
+    expect(loaded.stdout).toBe('function webhook,ntfy,telegram,email,webpush');
   }, 240_000);
 });

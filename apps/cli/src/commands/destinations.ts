@@ -1,27 +1,11 @@
-import type { RouterInputs, RouterOutputs } from '@dropwatch/client';
+import { DESTINATION_CHANNELS, destinationTarget, type Destination, type RouterInputs } from '@dropwatch/client';
 import { intOpt, stringOpt } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { localTime } from '../format.js';
 import { paint, type Output } from '../output.js';
 
-type Destination = RouterOutputs['destinations']['list']['items'][number];
 type AddInput = RouterInputs['destinations']['add'];
-
-function target(d: Destination): string {
-  switch (d.channel) {
-    case 'webhook':
-      return d.settings.url;
-    case 'ntfy':
-      return `${d.settings.topicUrl} (priority ${d.settings.priority}${d.settings.hasAccessToken ? ', token' : ''})`;
-    case 'telegram':
-      return `chat ${d.settings.chatId}`;
-    case 'email':
-      return d.settings.to;
-    case 'webpush':
-      return `push via ${d.settings.endpointOrigin}`;
-  }
-}
 
 function destinationLine(out: Output, d: Destination): string {
   const state = d.disabledAt
@@ -37,10 +21,11 @@ function destinationLine(out: Output, d: Destination): string {
     d.quietHours && `quiet ${d.quietHours.start}–${d.quietHours.end} ${d.quietHours.timeZone}`,
     d.watchIds && `watches ${d.watchIds.join(',')}`,
   ].filter(Boolean);
-  return `${paint(out, 'bold', d.id.padStart(6))}  ${d.channel.padEnd(8)}  ${state}  ${target(d)}  ${paint(out, 'dim', last)}${extras.length ? `  (${extras.join(', ')})` : ''}`;
+  return `${paint(out, 'bold', d.id.padStart(6))}  ${d.channel.padEnd(8)}  ${state}  ${destinationTarget(d)}  ${paint(out, 'dim', last)}${extras.length ? `  (${extras.join(', ')})` : ''}`;
 }
 
-const CHANNELS = ['webhook', 'ntfy', 'telegram', 'email'] as const;
+/** The channels added from options: a webpush destination is a browser's push subscription. */
+const CHANNELS = DESTINATION_CHANNELS.filter((c) => c !== 'webpush');
 
 /** Settings of one channel from the options; webpush needs a browser's subscription (the dashboard). */
 function channelInput(channel: string, values: Parameters<typeof stringOpt>[0]): AddInput {
@@ -81,8 +66,7 @@ function channelInput(channel: string, values: Parameters<typeof stringOpt>[0]):
 export const destinationsAdd: Command = {
   name: 'destinations add',
   summary: 'Send notifications to a webhook, an ntfy topic, a Telegram chat or an email address',
-  usage:
-    '<webhook|ntfy|telegram|email> [--webhook-url U] [--topic-url U] [--access-token T] [--priority 1-5] [--tags a,b] [--bot-token T] [--chat-id C] [--to ADDR] [--name N] [--quiet HH:MM-HH:MM --tz ZONE] [--watches ID,ID]',
+  usage: `<${CHANNELS.join('|')}> [--webhook-url U] [--topic-url U] [--access-token T] [--priority 1-5] [--tags a,b] [--bot-token T] [--chat-id C] [--to ADDR] [--name N] [--quiet HH:MM-HH:MM --tz ZONE] [--watches ID,ID]`,
   options: {
     'webhook-url': { type: 'string' },
     'topic-url': { type: 'string' },

@@ -3,41 +3,27 @@
 // secret, tokens) are shown once, when the destination is added.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import type { RouterInputs, RouterOutputs } from '@dropwatch/client';
+import {
+  DESTINATION_CHANNEL_LABELS,
+  DESTINATION_CHANNELS,
+  destinationTarget,
+  type Destination,
+  type DestinationChannel,
+  type RouterInputs,
+} from '@dropwatch/client';
 import { dateTime, errorText } from '../format';
 import { useAccountTRPC } from '../trpc';
 import { pushSupported, subscribePush } from './push';
 
-type Destination = RouterOutputs['destinations']['list']['items'][number];
 type AddInput = RouterInputs['destinations']['add'];
-type Channel = Exclude<AddInput['channel'], 'webpush'>;
-
-const CHANNELS: Record<Channel, string> = {
-  webhook: 'Webhook (signed POST)',
-  ntfy: 'ntfy topic',
-  telegram: 'Telegram chat',
-  email: 'Email',
-};
+/** The form's channels: push to this browser has its own button (EnablePush). */
+type Channel = Exclude<DestinationChannel, 'webpush'>;
+const CHANNELS = DESTINATION_CHANNELS.filter((c): c is Channel => c !== 'webpush');
 
 interface Note {
   readonly text: string;
   readonly error?: boolean;
   readonly secrets?: Record<string, string>;
-}
-
-function where(d: Destination): string {
-  switch (d.channel) {
-    case 'webhook':
-      return d.settings.url;
-    case 'ntfy':
-      return `${d.settings.topicUrl} (priority ${d.settings.priority}${d.settings.hasAccessToken ? ', with a token' : ''})`;
-    case 'telegram':
-      return `chat ${d.settings.chatId}`;
-    case 'email':
-      return d.settings.to;
-    case 'webpush':
-      return `push via ${d.settings.endpointOrigin}`;
-  }
 }
 
 function stateOf(d: Destination): string {
@@ -85,7 +71,7 @@ function AddDestination({ onNote }: { onNote: (n: Note) => void }) {
         form.reset();
         const shown = Object.keys(r.secrets).length > 0;
         onNote({
-          text: `Added ${where(r.destination)}.${shown ? ' Its secrets, shown only now:' : ''}`,
+          text: `Added ${destinationTarget(r.destination)}.${shown ? ' Its secrets, shown only now:' : ''}`,
           ...(shown ? { secrets: r.secrets } : {}),
         });
         void queryClient.invalidateQueries({ queryKey: trpc.destinations.list.queryKey() });
@@ -100,9 +86,9 @@ function AddDestination({ onNote }: { onNote: (n: Note) => void }) {
         <legend>Add a destination</legend>
         <label htmlFor="destination-channel">Send to</label>
         <select id="destination-channel" value={channel} onChange={(e) => setChannel(e.target.value as Channel)}>
-          {Object.entries(CHANNELS).map(([value, label]) => (
+          {CHANNELS.map((value) => (
             <option key={value} value={value}>
-              {label}
+              {DESTINATION_CHANNEL_LABELS[value]}
             </option>
           ))}
         </select>
@@ -223,12 +209,12 @@ export function Destinations() {
       )}
       <ul id="destinations">
         {items.map((d) => {
-          const label = d.name ?? where(d);
+          const label = d.name ?? destinationTarget(d);
           return (
             <li key={d.id} data-destination-id={d.id} data-channel={d.channel}>
               <span>
                 <strong>{d.channel}</strong> · {label}
-                {d.name && <span className="muted"> ({where(d)})</span>}
+                {d.name && <span className="muted"> ({destinationTarget(d)})</span>}
                 <br />
                 <span className="muted">{stateOf(d)}</span>
                 {d.quietHours && (
