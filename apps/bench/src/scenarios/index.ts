@@ -9,6 +9,7 @@ import { httpScenario } from './http.js';
 import { idleScenario } from './idle.js';
 import { pruneScenario } from './prune.js';
 import { tickScenario } from './tick.js';
+import { watchesCrudScenario } from './watches-crud.js';
 
 /** Every scenario `npm run bench` knows, in the order it runs them. */
 export const SCENARIOS: Scenario[] = [
@@ -17,6 +18,7 @@ export const SCENARIOS: Scenario[] = [
   pruneScenario,
   tickScenario,
   feedReadsScenario,
+  watchesCrudScenario,
   httpScenario,
   fanoutScenario,
   fanoutChannelsScenario,
