@@ -50,6 +50,21 @@ describe('detection scoring against the fake market', () => {
     drops.push({ venueId: regular.venueId, slotDate: date, slotTime: time, openedAt: T0 + 60_000, closedAt: null });
     const s = scoreDetection(market, drops, T0, T1, scope, watched);
     expect(s.missed).toBe(s.openings - half.length);
+    expect(s.missedAtBaselineVenue).toBe(0);
+    // A miss at a venue the bucket's baseline saw bookable is told apart; a detected opening never counts.
+    const missedVenue = lone.find((_, i) => i % 2 === 1)!.venueId;
+    const oneVenue = scoreDetection(
+      market,
+      drops,
+      T0,
+      T1,
+      { ...scope, atBaselineVenue: (o) => o.venueId === missedVenue },
+      watched,
+    );
+    expect(oneVenue.missedAtBaselineVenue).toBeGreaterThanOrEqual(1);
+    expect(oneVenue.missedAtBaselineVenue).toBeLessThan(s.missed);
+    const every = scoreDetection(market, drops, T0, T1, { ...scope, atBaselineVenue: () => true }, watched);
+    expect(every.missedAtBaselineVenue).toBe(s.missed);
     expect(s.p90S).toBe(30);
     expect(s.falseDrops).toBe(1);
     expect(s.falseDropsRegular).toBe(1);

@@ -4,7 +4,13 @@ import { startFakeResyMarket, timeToMinutes, type FakeResyHandle, type FakeResyM
 import type { BenchContext, Scenario } from '../harness.js';
 import { readDetectionOptions, type DetectionOptions, type VariantName } from './detection/options.js';
 import { SCORE_TAIL_MS, scoreDetection, type DetectionScope, type DetectionScore } from './detection/score.js';
-import { bucketProgress, openVariantDatabase, readDrops, seedWatches } from './detection/variant-db.js';
+import {
+  bucketProgress,
+  openVariantDatabase,
+  readBaselineVenues,
+  readDrops,
+  seedWatches,
+} from './detection/variant-db.js';
 import { sleep, variantSetup, VARIANTS } from './detection/variants.js';
 
 /**
@@ -164,7 +170,7 @@ async function runVariant(
       await readDrops(db.sql, t0 - 600_000),
       t0,
       t1,
-      scopeOf(config, fake.market, t0, t1),
+      scopeOf(config, fake.market, t0, t1, await readBaselineVenues(db.sql)),
       {
         venueIds: new Set(setup.watched),
         dates: new Set([setup.watchFrom, setup.watchTo]),
@@ -190,7 +196,13 @@ async function runVariant(
 }
 
 /** Bucket dates of the window at T0 and T1 (a midnight may fall in between), and the covered times. */
-function scopeOf(config: Config, market: FakeResyMarket, t0: number, t1: number): DetectionScope {
+function scopeOf(
+  config: Config,
+  market: FakeResyMarket,
+  t0: number,
+  t1: number,
+  baselineVenues: ReadonlySet<string>,
+): DetectionScope {
   const days = config.DISCOVERY_WINDOW_DAYS;
   const dates = new Set([
     ...windowDates(market.market, new Date(t0), days),
@@ -199,7 +211,17 @@ function scopeOf(config: Config, market: FakeResyMarket, t0: number, t1: number)
   const ranges = config.DISCOVERY_TIME_SLOTS.map(
     (a) => [timeToMinutes(a) - SCOPE_HALF_WIDTH_MIN, timeToMinutes(a) + SCOPE_HALF_WIDTH_MIN] as const,
   );
-  return { dates, ranges, dedupeMs: config.DROP_DEDUPE_MINUTES * 60_000 };
+  const anchorOf = (time: string) =>
+    config.DISCOVERY_TIME_SLOTS.find((a, i) => {
+      const [from, to] = ranges[i]!;
+      return timeToMinutes(time) >= from && timeToMinutes(time) < to;
+    });
+  return {
+    dates,
+    ranges,
+    dedupeMs: config.DROP_DEDUPE_MINUTES * 60_000,
+    atBaselineVenue: (o) => baselineVenues.has(`${o.venueId}|${o.date}|${anchorOf(o.time) ?? ''}`),
+  };
 }
 
 const round = (n: number, digits = 1) =>
@@ -224,6 +246,7 @@ function record(ctx: BenchContext, label: string, o: VariantOutcome): void {
       repeats: s.repeats,
       missed: s.missed,
       missedShare: round(s.missedShare, 3),
+      missedAtBaselineVenue: s.missedAtBaselineVenue,
       p50S: round(s.p50S),
       p90S: round(s.p90S),
       maxS: round(s.maxS),

@@ -20,6 +20,11 @@ export interface DetectionScope {
    * (reopened, no new row), so such repeat openings are not scored.
    */
   readonly dedupeMs: number;
+  /**
+   * Whether the opening's venue had a baseline slot in the opening's bucket: the diff takes such
+   * a venue for one with regular tables and records no drop of it there (why a miss was missed).
+   */
+  readonly atBaselineVenue?: ((o: Opening) => boolean) | undefined;
 }
 
 export interface WatchedScope {
@@ -46,6 +51,8 @@ export interface DetectionScore {
   detected: number;
   missed: number;
   missedShare: number;
+  /** Of the missed, those at a venue the bucket's baseline saw bookable (see DetectionScope). */
+  missedAtBaselineVenue: number;
   p50S: number;
   p90S: number;
   maxS: number;
@@ -113,6 +120,7 @@ export function scoreDetection(
   let openings = 0;
   let repeats = 0;
   let watchedOpenings = 0;
+  let missedAtBaselineVenue = 0;
   for (const o of all) {
     const key = slotOf(o.venueId, o.date, o.time);
     const fits = (bySlot.get(key) ?? []).find(
@@ -137,7 +145,10 @@ export function scoreDetection(
       Math.abs(timeToMinutes(p.time) - timeToMinutes(o.time)) < 60;
     const isCrowded = market.activeOpenings(o.startMs + 1).some(near);
     if (isCrowded) crowdedOpenings++;
-    if (!fits) continue;
+    if (!fits) {
+      if (scope.atBaselineVenue?.(o)) missedAtBaselineVenue++;
+      continue;
+    }
     const latency = (fits.openedAt - o.startMs) / 1000;
     latencies.push(latency);
     if (isWatched) watchedLatencies.push(latency);
@@ -162,6 +173,7 @@ export function scoreDetection(
     detected,
     missed: openings - detected,
     missedShare: openings === 0 ? Number.NaN : (openings - detected) / openings,
+    missedAtBaselineVenue,
     p50S: quantile(latencies, 0.5),
     p90S: quantile(latencies, 0.9),
     maxS: latencies.length === 0 ? Number.NaN : Math.max(...latencies),

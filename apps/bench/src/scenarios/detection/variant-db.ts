@@ -80,3 +80,21 @@ export async function readDrops(sql: pg.Client, since: number): Promise<DropRow[
     closedAt: r.closed_at?.getTime() ?? null,
   }));
 }
+
+/** Baseline venues read for the scorer at most (28 buckets × a few hundred venues, many times over). */
+const BASELINE_VENUES_LIMIT = 200_000;
+
+/**
+ * `${venueId}|${date}|${anchor}` of every venue with a baseline slot in its bucket: the diff never
+ * records a drop there (a venue the baseline saw bookable is taken for one with regular tables).
+ */
+export async function readBaselineVenues(sql: pg.Client): Promise<Set<string>> {
+  const { rows } = await sql.query<{ key: string }>(
+    `select distinct s.venue_id || '|' || b.date::text || '|' || b.time_slot as key
+     from bucket_slots s join discovery_buckets b on b.bucket_id = s.bucket_id
+     where s.in_baseline
+     limit $1`,
+    [BASELINE_VENUES_LIMIT],
+  );
+  return new Set(rows.map((r) => r.key));
+}
