@@ -4,6 +4,8 @@ import { migrationsList } from '@dropwatch/migrations';
 import { ENTITIES } from './entities/index.js';
 
 export { MikroORM };
+/** A raw SQL fragment in an entity query or update (e.g. `raw('now()')`: the database's clock). */
+export { raw } from '@mikro-orm/postgresql';
 export type { EntityManager, Knex } from '@mikro-orm/postgresql';
 
 /** A transaction left idle this long is ended by the server: the feed cursor waits on open ones. */
