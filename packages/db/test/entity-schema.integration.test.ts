@@ -5,10 +5,10 @@ import { useTestDatabase } from '../src/testing/index.js';
  * The entities are the one description of the schema: MikroORM's diff of a freshly migrated
  * database against them must be empty.
  *
- * Out of the diff's sight, so not compared here (the migrations own them, and
- * schema.integration.test.ts checks them): the PARTITION BY clauses of drop_events and
- * user_notifications and their day partitions (MikroORM lists partitions as neither tables nor
- * differences), the SQL functions dropwatch_ensure_partitions and dropwatch_quiet_until, and
+ * Out of the diff's sight, so not compared here (the migrations own them): the PARTITION BY
+ * clauses of drop_events and user_notifications and their day partitions (MikroORM lists partitions
+ * as neither tables nor differences; schema.integration.test.ts checks them), the SQL functions
+ * dropwatch_ensure_partitions and dropwatch_quiet_until (MikroORM does not read functions), and
  * MikroORM's own mikro_orm_migrations table.
  */
 const KNOWN_FALSE_DIFFERENCES = [
