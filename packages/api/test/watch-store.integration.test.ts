@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '@dropwatch/db/testing';
+import { MAX_WATCHES_PER_USER } from '@dropwatch/discovery';
 import { addWatch, listWatches, removeWatch } from '../src/watches/watch-store.js';
 
 const t = useTestDatabase({ poolMax: 4 });
@@ -63,5 +64,25 @@ describe('watch store (entities)', () => {
     await removeWatch(t.orm.em.fork(), owner, watch.id);
     await expect(removeWatch(t.orm.em.fork(), owner, watch.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await listWatches(t.orm.em.fork(), owner)).toEqual([]);
+  });
+
+  it('at the limit: an existing watch beyond the first MAX_WATCHES_PER_USER is found, a new one refused', async () => {
+    const userId = await newUser('w4');
+    // More watches than the limit allows (as if the limit had been higher when they were added).
+    await t.orm.em
+      .fork()
+      .execute(`insert into watches (user_id, venue_id) select ?, 'resy:' || n from generate_series(1, ?) n`, [
+        userId,
+        MAX_WATCHES_PER_USER + 1,
+      ]);
+    const last = await addWatch(t.orm.em.fork(), userId, {
+      kind: 'include',
+      venueId: `resy:${MAX_WATCHES_PER_USER + 1}`,
+    });
+    expect(last).toMatchObject({ created: false, watch: { venueId: `resy:${MAX_WATCHES_PER_USER + 1}` } });
+    await expect(addWatch(t.orm.em.fork(), userId, { kind: 'include', venueId: 'resy:new' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    expect(await listWatches(t.orm.em.fork(), userId)).toHaveLength(MAX_WATCHES_PER_USER);
   });
 });

@@ -59,6 +59,17 @@ async function userWatches(em: EntityManager, userId: string): Promise<WatchFiel
     .execute<WatchFields[]>('all', true);
 }
 
+/** The user's watch of one venue key, if any. */
+async function userWatch(em: EntityManager, userId: string, venueKey: string): Promise<WatchFields | null> {
+  const [row] = await em
+    .createQueryBuilder(Watch)
+    .select([...WATCH_FIELDS])
+    .where({ userId, venueKey })
+    .limit(1)
+    .execute<WatchFields[]>('all', true);
+  return row ?? null;
+}
+
 /** The caller's watches, oldest first. */
 export async function listWatches(em: EntityManager, userId: string): Promise<WatchDto[]> {
   return (await userWatches(em, userId)).map(toWatchDto);
@@ -86,9 +97,12 @@ export async function addWatch(
     // One read of the whole aggregate answers both questions: is this venue watched, and how many
     // watches are there (the read's limit is the watch limit, so a full read means the limit).
     const watches = await userWatches(tx, userId);
-    const existing = watches.find((w) => w.venueKey === venueKey);
+    const full = watches.length >= MAX_WATCHES_PER_USER;
+    // A user past the limit (it was higher when they added) may watch the venue beyond the read.
+    const existing =
+      watches.find((w) => w.venueKey === venueKey) ?? (full ? await userWatch(tx, userId, venueKey) : null);
     if (existing) return { watch: toWatchDto(existing), created: false };
-    if (watches.length >= MAX_WATCHES_PER_USER) {
+    if (full) {
       throw new AppError('CONFLICT', `watch limit reached: at most ${MAX_WATCHES_PER_USER} watches per user`);
     }
     const watch = tx.create(Watch, {
