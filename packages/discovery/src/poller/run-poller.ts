@@ -591,6 +591,15 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
       .finally(() => (feed.running = false));
   };
 
+  /** Starts what `pick` offers, one at a time, while `room` says one more fits. */
+  const fill = <T>(room: () => boolean, pick: () => T | undefined, start: (item: T) => void) => {
+    while (room() && !signal.aborted) {
+      const item = pick();
+      if (item === undefined) return;
+      start(item);
+    }
+  };
+
   // Start-up: the window, the replica set, learned rates; a failure here throws (the job restarts).
   const joinedAt = Date.now();
   await refreshReplicas();
@@ -636,35 +645,29 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     const fastLookahead = Math.ceil(
       provider.budget.requestsPerSecond * config.DISCOVERY_FAST_LANE_SHARE * LOOKAHEAD_SECONDS,
     );
-    while (
-      fastSearching.size < FAST_LANE_BUCKETS_IN_FLIGHT &&
-      searching.size < config.DISCOVERY_CONCURRENCY &&
-      provider.budget.pending('fast') < fastLookahead &&
-      !signal.aborted
-    ) {
-      const b = pickFastBucket(now.getTime(), now);
-      if (!b) break;
-      startPoll(b, 'fast');
-    }
+    fill(
+      () =>
+        fastSearching.size < FAST_LANE_BUCKETS_IN_FLIGHT &&
+        searching.size < config.DISCOVERY_CONCURRENCY &&
+        provider.budget.pending('fast') < fastLookahead,
+      () => pickFastBucket(now.getTime(), now),
+      (b) => startPoll(b, 'fast'),
+    );
     const lookahead = Math.max(
       provider.callsPerPoll(config.DISCOVERY_PARTY_SIZES, config.DISCOVERY_TIME_SLOTS[0] ?? '20:00'),
       Math.ceil(provider.budget.requestsPerSecond * LOOKAHEAD_SECONDS),
     );
-    while (
-      searching.size < config.DISCOVERY_CONCURRENCY &&
-      provider.budget.pending('search') < lookahead &&
-      !signal.aborted
-    ) {
-      const b = pickBucket(now.getTime(), now);
-      if (!b) break;
-      startPoll(b, 'search');
-    }
+    fill(
+      () => searching.size < config.DISCOVERY_CONCURRENCY && provider.budget.pending('search') < lookahead,
+      () => pickBucket(now.getTime(), now),
+      (b) => startPoll(b, 'search'),
+    );
     if (provider.fetchVenueDay) {
-      while (fastInFlight.size < FAST_LANE_IN_FLIGHT && !signal.aborted) {
-        const t = pickFastTarget(Date.now());
-        if (!t) break;
-        startFast(t);
-      }
+      fill(
+        () => fastInFlight.size < FAST_LANE_IN_FLIGHT,
+        () => pickFastTarget(Date.now()),
+        startFast,
+      );
     }
     await sleep(IDLE_WAIT_MS);
   }
