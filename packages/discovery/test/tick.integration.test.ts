@@ -95,6 +95,20 @@ describe('discovery tick: the diff', () => {
     expect(await dropCount()).toBe(1);
   });
 
+  it('a venue whose baseline slots are all gone drops like any other; one that keeps some does not', async () => {
+    await calibrate();
+    // Venue 2's one baseline table is booked; venue 1 keeps one of its two.
+    const kept = base().filter((x) => x.venueId !== 'test:2' && x.localStart !== `${date} 20:30:00`);
+    provider.set(bucket, kept);
+    expect((await ticker.tick()).drops).toBe(0);
+    provider.set(bucket, [...kept, slotAt(date, 2, '19:45'), slotAt(date, 1, '22:00')]);
+    const s = await ticker.tick();
+    expect(s.drops).toBe(1);
+    expect(await q('select venue_id, slot_time from drop_events')).toEqual([
+      { venue_id: 'test:2', slot_time: '19:45' },
+    ]);
+  });
+
   it('a drop that disappears closes once, with duration, counted once in venue_metrics', async () => {
     await calibrate();
     provider.set(bucket, [...base(), slotAt(date, 9, '20:15')]);

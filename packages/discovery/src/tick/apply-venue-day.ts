@@ -7,7 +7,8 @@ import { writeVenues } from './venue-writes.js';
 
 /**
  * The fast lane's candidates in a calibrated bucket: slots of its answer that the bucket has
- * neither in prev nor in its baseline, at a venue with no baseline slot there, not open already.
+ * neither in prev nor in its baseline, at a venue with no baseline slot still bookable there (as
+ * the bucket diff has it), not open already.
  * They join prev (so the bucket's next full poll sees them as known, and closes them when they
  * are gone). Runs after the bucket's lock was taken, so it reads what the last poll committed.
  * $1 bucket, $2 slot keys, $3 their venue ids, $4 now.
@@ -21,7 +22,11 @@ cand as materialized (
   select c.slot_key, c.venue_id, s.slot_key is not null as known from c
   left join bucket_slots s on s.bucket_id = $1 and s.slot_key = c.slot_key
   where not coalesce(s.in_prev or s.in_baseline, false)
-    and not exists (select 1 from bucket_slots b where b.bucket_id = $1 and b.venue_id = c.venue_id and b.in_baseline)
+    and not exists (
+      select 1 from bucket_slots b
+      where b.bucket_id = $1 and b.venue_id = c.venue_id and b.in_baseline
+        and (b.in_prev or b.slot_key in (select slot_key from c))
+    )
     and not exists (select 1 from availability_state a where a.bucket_id = $1 and a.slot_key = c.slot_key)
 ),
 set_prev as (

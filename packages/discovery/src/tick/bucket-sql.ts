@@ -116,7 +116,9 @@ select (select count(*) from unset_prev) + (select count(*) from set_flags) + (s
 /**
  * The diff, phase 1 (step 5): prev/baseline bookkeeping on slot keys only, closes of open
  * drops no longer seen, and the drop candidates (added − baseline slots − slots of baseline
- * venues − already open). Detail columns of candidates travel only in phase 2.
+ * venues − already open). A baseline venue is one with a baseline slot still bookable: a venue
+ * with regular tables keeps some of them, while a hard-to-book venue whose one table happened to
+ * be open while the baseline was taken would otherwise never drop in that bucket again. Detail columns of candidates travel only in phase 2.
  * $1 bucket, $2 slot keys (int8[] literal), $3 venue ordinal of each slot (int[] literal, 1-based
  * into $4), $4 distinct venue ids, $5 now, $6 BUCKET_SLOT_CAP.
  * One pass over the bucket: a hash full join of the snapshot with the bucket's rows
@@ -162,7 +164,12 @@ new_rows as (
 candidates as (
   select ad.slot_key from added ad
   where not ad.in_baseline
-    and ad.venue_id not in (select venue_id from bucket_slots where bucket_id = $1 and in_baseline)
+    -- a baseline venue is one whose baseline slots are still bookable (seen by the last poll or
+    -- this one): a venue that had one table during calibration, gone since, drops like any other
+    and ad.venue_id not in (
+      select venue_id from bucket_slots
+      where bucket_id = $1 and in_baseline and (in_prev or slot_key in (select slot_key from curr))
+    )
     and not exists (select 1 from open_now o where o.slot_key = ad.slot_key)
     -- an open slot always has its bucket_slots row (so it closes through delta): a slot the
     -- cap left out is not a candidate
