@@ -96,6 +96,23 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
   });
 
+  it('refuses half a VAPID pair, naming the missing half and never printing the key', () => {
+    const pub = 'BPublicKeyOfSomeLengthAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    const priv = 'privateKeyS3cretAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    expect(() => loadConfig({ VAPID_PUBLIC_KEY: pub })).toThrow(
+      /VAPID_PRIVATE_KEY is required when VAPID_PUBLIC_KEY is set/,
+    );
+    let message = '';
+    try {
+      loadConfig({ VAPID_PRIVATE_KEY: priv });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/VAPID_PUBLIC_KEY is required when VAPID_PRIVATE_KEY is set/);
+    expect(message).not.toContain('S3cret');
+    expect(loadConfig({ VAPID_PUBLIC_KEY: pub, VAPID_PRIVATE_KEY: priv }).VAPID_PUBLIC_KEY).toBe(pub);
+  });
+
   it('behind a transaction pooler, wants the direct URL and names it; never prints a URL', () => {
     expect(loadConfig({}).DATABASE_POOLER).toBe('none');
     expect(directDatabaseUrl(loadConfig({}), 'postgres://u@h/db')).toBe('postgres://u@h/db');

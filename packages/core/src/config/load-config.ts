@@ -70,6 +70,14 @@ function crossChecks(config: Config): string[] {
       );
     }
   }
+  // Half a VAPID pair cannot sign a push; generating a new pair would silently orphan every
+  // subscription made with the configured public key.
+  const vapid = [config.VAPID_PUBLIC_KEY, config.VAPID_PRIVATE_KEY].filter(Boolean).length;
+  if (vapid === 1) {
+    problems.push(
+      `${config.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY'} is required when ${config.VAPID_PUBLIC_KEY ? 'VAPID_PUBLIC_KEY' : 'VAPID_PRIVATE_KEY'} is set (set both or neither)`,
+    );
+  }
   return problems;
 }
 
