@@ -2,7 +2,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { freePort, useTestDatabase } from '@dropwatch/db/testing';
-import { generateWebhookSecret, runNotify, type NotifyOptions } from '../src/index.js';
+import type { PgClient } from '@dropwatch/db';
+import {
+  channelEnv,
+  channelOf,
+  deliverDue,
+  generateWebhookSecret,
+  runNotify,
+  type NotifyOptions,
+} from '../src/index.js';
+import { DELIVERED_SQL } from '../src/delivery/destination-sql.js';
 import { addWatch, connect, createUser, insertDrop, seedVenue, silentLogger, waitFor } from './notify-fixtures.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
 
@@ -149,6 +158,38 @@ describe('webhook deliveries (Standard Webhooks 1.0)', () => {
     expect(await deliveries(user)).toMatchObject([{ status: 'delivered', attempts: 3, last_error: null }]);
     expect(new Set(r.received.map((x) => x.body)).size).toBe(1);
     expect(new Set(r.received.map((x) => x.headers['webhook-id'])).size).toBe(1);
+    for (const x of r.received) expect(new Webhook(secret).verify(x.body, x.headers)).toBeTruthy();
+  });
+
+  it('a sender that dies between a send and its record: the row goes again once its claim lapses, same webhook-id and body, and is recorded once', async () => {
+    const r = await startReceiver(() => ({ status: 200 }));
+    receivers.push(r);
+    const { user, secret } = await userWithDrop(r.url);
+    await notifyUntil(user, (d) => d.length === 1, 'the delivery queued', { deliver: false });
+    // The send reaches the receiver; the statement that records it never runs (the process died).
+    const dying: PgClient = {
+      query: ((text: string, values?: unknown[]) =>
+        text === DELIVERED_SQL
+          ? Promise.reject(new Error('killed after the send'))
+          : c.query(text, values)) as PgClient['query'],
+    };
+    const deliverOnce = (db: PgClient) =>
+      deliverDue(db, silentLogger, [channelOf('webhook')!], {
+        allowPrivate: true,
+        env: channelEnv(t.orm.em.fork(), {}),
+      });
+    await expect(deliverOnce(dying)).rejects.toThrow('killed after the send');
+    expect(r.received).toHaveLength(1);
+    expect(await deliveries(user)).toMatchObject([{ status: 'pending', attempts: 0 }]);
+    // Still claimed: another sender skips it until the claim lapses.
+    expect((await deliverOnce(c)).claimed).toBe(0);
+    await c.query('update webhook_deliveries set next_attempt_at = now() where user_id = $1', [user]);
+    expect((await deliverOnce(c)).delivered).toBe(1);
+    expect(await deliveries(user)).toMatchObject([{ status: 'delivered', attempts: 1 }]);
+    expect(r.received).toHaveLength(2);
+    const [first, again] = r.received;
+    expect(again!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
+    expect(again!.body).toBe(first!.body);
     for (const x of r.received) expect(new Webhook(secret).verify(x.body, x.headers)).toBeTruthy();
   });
 
