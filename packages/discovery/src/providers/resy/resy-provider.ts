@@ -311,7 +311,9 @@ export class ResyProvider implements Provider {
           await Promise.all(answer.children.map(searchBox));
           return;
         }
-        answer = (await this.withHead(request, boxKey, answer)) ?? answer;
+        // Venues of the box's last answer that left its tail: closed, or moved up into the head.
+        const vanished = answer.mode === 'tail' && !answer.incomplete ? this.leftTail(boxKey, answer) : [];
+        answer = (await this.withHead(request, answer, vanished.length)) ?? answer;
         const slotCount = answer.hits.reduce((n, h) => n + h.slots.length, 0);
         // An empty or collapsed answer is often one bad answer: ask again before believing it. (A
         // tail answer is small by design; its pages are checked one by one instead.)
@@ -330,7 +332,7 @@ export class ResyProvider implements Provider {
         };
         const resolved =
           answer.mode === 'tail' && !answer.incomplete
-            ? await this.resolveVanished(state, boxKey, answer, size, time)
+            ? await this.resolveVanished(state, vanished, size, time)
             : undefined;
         taken.push(...this.takeBox(state, boxKey, size, time, answer, scan, resolved));
         return;
@@ -493,11 +495,9 @@ export class ResyProvider implements Provider {
    * the head now also refreshes what the tail read carries, where carrying them would force a full
    * scan at the next poll anyway. Null when there is no head to read or a head page is missing.
    */
-  private async withHead(req: BoxRequest, boxKey: string, tail: BoxAnswer): Promise<BoxAnswer | null> {
+  private async withHead(req: BoxRequest, tail: BoxAnswer, vanished: number): Promise<BoxAnswer | null> {
     const head = (tail.firstPage ?? 1) - 1;
     if (tail.mode !== 'tail' || tail.incomplete || head < 1) return null;
-    const seen = new Set(tail.hits.map((h) => `${RESY_PROVIDER_NAME}:${h.venue.id}`));
-    const vanished = this.guard.leftTail(boxKey, seen, TAIL_SLOTS).length;
     if (vanished === 0 || (vanished < head && vanished <= FIND_VANISHED_MAX && this.window)) return null;
     const hits: ParsedHit[] = [];
     for (let page = 1; page <= head; page++) {
@@ -514,22 +514,25 @@ export class ResyProvider implements Provider {
     return page.total ?? (page.totalPages === undefined ? undefined : page.totalPages * this.options.perPage);
   }
 
+  /** Venues of the box's last answer that sat in its tail and are not in this tail answer (CallGuard.leftTail). */
+  private leftTail(boxKey: string, answer: BoxAnswer): string[] {
+    const seen = new Set(answer.hits.map((h) => `${RESY_PROVIDER_NAME}:${h.venue.id}`));
+    return this.guard.leftTail(boxKey, seen, TAIL_SLOTS);
+  }
+
   /**
-   * The venues that left this box's tail (see CallGuard.tail), each asked on its own (`/4/find`)
-   * and cut to the call's window: no slots there means it closed, slots mean it moved up into the
-   * head. Null when there are none, too many (FIND_VANISHED_MAX), the window is not learned yet,
-   * or a request fails: then they are carried and the next read of the box is a full scan.
+   * The venues that left this box's tail (leftTail), each asked on its own (`/4/find`) and cut to
+   * the call's window: no slots there means it closed, slots mean it moved up into the head.
+   * Undefined when there are none, too many (FIND_VANISHED_MAX), the window is not learned yet, or
+   * a request fails: then they are carried and the next read of the box is a full scan.
    */
   private async resolveVanished(
     state: PollState,
-    boxKey: string,
-    answer: BoxAnswer,
+    vanished: readonly string[],
     size: number,
     time: string,
   ): Promise<ReadonlyMap<string, readonly CallSlot[]> | undefined> {
     const { window } = this;
-    const seen = new Set(answer.hits.map((h) => `${RESY_PROVIDER_NAME}:${h.venue.id}`));
-    const vanished = this.guard.leftTail(boxKey, seen, TAIL_SLOTS);
     if (vanished.length === 0 || vanished.length > FIND_VANISHED_MAX || !window) return undefined;
     const anchor = minuteOf(time);
     try {
