@@ -187,11 +187,23 @@ const CALIBRATING = 2e12;
 const CALIBRATION_STEP = 1e9;
 const STARVING = 1e12;
 
+const ageSeconds = (b: Pick<BucketView, 'lastPollAt'>, nowMs: number) =>
+  b.lastPollAt === null ? Infinity : (nowMs - b.lastPollAt) / 1000;
+
+/** Whether the bucket may be polled now: past its cooldown, doubled per provider failure in a row. */
+export function mayPoll(
+  b: Pick<BucketView, 'lastPollAt' | 'errorStreak'>,
+  nowMs: number,
+  limits: PriorityLimits,
+): boolean {
+  const wait = limits.cooldownSeconds * 2 ** Math.min(b.errorStreak, MAX_BACKOFF_DOUBLINGS);
+  return ageSeconds(b, nowMs) >= Math.min(wait, limits.maxStalenessSeconds);
+}
+
 /** The bucket's priority now, or null while it may not be polled (cooldown, backoff). */
 export function bucketScore(b: BucketView, nowMs: number, limits: PriorityLimits): number | null {
-  const age = b.lastPollAt === null ? Infinity : (nowMs - b.lastPollAt) / 1000;
-  const wait = limits.cooldownSeconds * 2 ** Math.min(b.errorStreak, MAX_BACKOFF_DOUBLINGS);
-  if (age < Math.min(wait, limits.maxStalenessSeconds)) return null;
+  if (!mayPoll(b, nowMs, limits)) return null;
+  const age = ageSeconds(b, nowMs);
   const ageScore = Number.isFinite(age) ? age : limits.maxStalenessSeconds * 10;
   if (!b.calibrated) return CALIBRATING + b.baselinePolls * CALIBRATION_STEP + Math.min(ageScore, CALIBRATION_STEP / 2);
   if (age >= limits.maxStalenessSeconds && limits.starvingFirst !== false) return STARVING + ageScore;

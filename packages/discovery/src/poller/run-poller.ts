@@ -14,7 +14,7 @@ import { rebuildFeedCache } from '../tick/feed-cache.js';
 import { pollBucket, type PollResult } from '../tick/poll-bucket.js';
 import { prepareSnapshot } from '../tick/prepared-snapshot.js';
 import { VenueCache } from '../tick/venue-writes.js';
-import { bucketScore, DropRates, isStarvingScore, StarvingShare } from './bucket-priority.js';
+import { bucketScore, DropRates, isStarvingScore, mayPoll, StarvingShare } from './bucket-priority.js';
 import {
   FAST_LANE_MIN_INTERVAL_MS,
   fastLaneModes,
@@ -497,8 +497,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     for (const b of buckets.values()) {
       if (!modes.searchedDays.has(`${b.market}|${b.date}`) || !b.calibrated || searching.has(b.id)) continue;
       if (!replicas.owns(b.id) || daysAhead(b, now) < 0) continue;
-      const view = { ...b, rate: 0, watched: true };
-      if (bucketScore(view, nowMs, { ...limits, starvingFirst: false }) === null) continue;
+      if (!mayPoll(b, nowMs, limits)) continue;
       if (!best || (b.lastPollAt ?? -Infinity) < (best.lastPollAt ?? -Infinity)) best = b;
     }
     return best;
