@@ -72,11 +72,11 @@ function crossChecks(config: Config): string[] {
   }
   // Half a VAPID pair cannot sign a push; generating a new pair would silently orphan every
   // subscription made with the configured public key.
-  const vapid = [config.VAPID_PUBLIC_KEY, config.VAPID_PRIVATE_KEY].filter(Boolean).length;
-  if (vapid === 1) {
-    problems.push(
-      `${config.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY'} is required when ${config.VAPID_PUBLIC_KEY ? 'VAPID_PUBLIC_KEY' : 'VAPID_PRIVATE_KEY'} is set (set both or neither)`,
-    );
+  if (Boolean(config.VAPID_PUBLIC_KEY) !== Boolean(config.VAPID_PRIVATE_KEY)) {
+    const [set, missing] = config.VAPID_PUBLIC_KEY
+      ? ['VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY']
+      : ['VAPID_PRIVATE_KEY', 'VAPID_PUBLIC_KEY'];
+    problems.push(`${missing} is required when ${set} is set (set both or neither)`);
   }
   return problems;
 }
