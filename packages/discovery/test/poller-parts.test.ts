@@ -192,6 +192,26 @@ describe('fast lane', () => {
     expect(notReady.perVenue).toHaveLength(targets.length);
   });
 
+  it('weighs every watched day before the per-venue cap: a day the cap cuts short is searched, not left unseen', () => {
+    // Four venues on each of three days (8 targets a day), a round costs 14: all per venue, but the cap holds 20.
+    const days = ['2026-12-01', '2026-12-02', '2026-12-03'];
+    const targets = cycleOrder(
+      ['resy:1', 'resy:2', 'resy:3', 'resy:4'].flatMap((v) =>
+        days.flatMap((d) => [2, 4].map((size) => target(v, d, size))),
+      ),
+    );
+    const modes = fastLaneModes(targets, () => 14, 20);
+    // The nearest two days fit whole (16 targets); the third finds no room and is searched.
+    expect([...modes.searchedDays]).toEqual(['nyc|2026-12-03']);
+    expect(new Set(modes.perVenue.map((t) => t.date))).toEqual(new Set(days.slice(0, 2)));
+    expect(modes.perVenue).toHaveLength(16);
+    // Without a learned cost nothing can be searched: the cut day keeps what fits.
+    const notReady = fastLaneModes(targets, () => undefined, 20);
+    expect(notReady.searchedDays.size).toBe(0);
+    expect(notReady.perVenue).toHaveLength(20);
+    expect(notReady.perVenue.filter((t) => t.date === days[2])).toHaveLength(4);
+  });
+
   it("cycles one party size's targets, nearest days first, then the other's: a venue-day's sizes half a cycle apart", () => {
     const targets = ['resy:1', 'resy:2'].flatMap((v) =>
       ['2026-12-02', '2026-12-01'].flatMap((d) => [2, 4].map((size) => target(v, d, size))),

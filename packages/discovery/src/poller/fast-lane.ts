@@ -5,6 +5,11 @@ import type { PgClient } from '@dropwatch/db';
 export const FAST_LANE_WATCHES_MAX = 5_000;
 /** (venue, day, party size) targets the fast lane cycles through at most. */
 export const FAST_LANE_TARGETS_MAX = 500;
+/**
+ * Targets read from the watches at most, before the modes are chosen: every watched day is weighed
+ * whole, and only the days left to ask per venue are cut to FAST_LANE_TARGETS_MAX.
+ */
+export const FAST_LANE_CANDIDATES_MAX = 20_000;
 /** A watch without dates is polled per venue for this many days from today; the search covers the rest. */
 export const FAST_LANE_UNDATED_DAYS = 3;
 /** One target is asked again after this long at the soonest (more would spend budget on one venue-day). */
@@ -40,21 +45,40 @@ export interface FastLaneModes {
  * A day whose targets cost more than its round is searched instead: with a handful of watched
  * venues per-venue requests are the cheap way to see them within seconds, but with dozens the
  * lane would cycle through its targets too slowly to help, while a few search pages show all of
- * them. A day whose buckets are not ready (no learned cost) stays per venue.
+ * them. A day whose buckets are not ready (no learned cost) stays per venue. The days left per
+ * venue share at most `max` targets, whole days nearest first; a day that finds no room is
+ * searched too once it can be.
  */
 export function fastLaneModes(
   targets: readonly FastTarget[],
   roundCost: (market: string, date: string) => number | undefined,
+  max = FAST_LANE_TARGETS_MAX,
 ): FastLaneModes {
+  const dayOf = (t: FastTarget) => `${t.market}|${t.date}`;
   const perDay = new Map<string, number>();
-  for (const t of targets) perDay.set(`${t.market}|${t.date}`, (perDay.get(`${t.market}|${t.date}`) ?? 0) + 1);
+  for (const t of targets) perDay.set(dayOf(t), (perDay.get(dayOf(t)) ?? 0) + 1);
   const searchedDays = new Set<string>();
-  for (const [day, n] of perDay) {
+  const partial = new Set<string>();
+  let room = max;
+  // Nearest days first: those left per venue take the room whole while it lasts; a day with no
+  // room is searched when it can be, rather than left unseen, and only a day that cannot be
+  // searched yet is asked in part.
+  const byDate = [...perDay].sort(([a], [b]) => a.slice(a.indexOf('|') + 1).localeCompare(b.slice(b.indexOf('|') + 1)));
+  for (const [day, n] of byDate) {
     const [market, date] = day.split('|') as [string, string];
     const cost = roundCost(market, date);
-    if (cost !== undefined && cost < n) searchedDays.add(day);
+    if (cost !== undefined && (cost < n || n > room)) searchedDays.add(day);
+    else if (n <= room) room -= n;
+    else partial.add(day);
   }
-  return { perVenue: targets.filter((t) => !searchedDays.has(`${t.market}|${t.date}`)), searchedDays };
+  const perVenue: FastTarget[] = [];
+  for (const t of targets) {
+    const day = dayOf(t);
+    if (searchedDays.has(day)) continue;
+    if (partial.has(day) && room-- <= 0) continue;
+    perVenue.push(t);
+  }
+  return { perVenue, searchedDays };
 }
 
 interface WatchRow {
@@ -97,7 +121,7 @@ export async function loadWatchPlan(client: PgClient, config: Config, now: Date)
       for (const date of polled) {
         for (const partySize of sizes) {
           const key = `${w.venue_id}|${date}|${partySize}`;
-          if (!targets.has(key) && targets.size < FAST_LANE_TARGETS_MAX) {
+          if (!targets.has(key) && targets.size < FAST_LANE_CANDIDATES_MAX) {
             targets.set(key, { key, venueId: w.venue_id, market, date, partySize });
           }
         }

@@ -612,7 +612,13 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   let nextHousekeeping = Date.now() + config.DISCOVERY_TICK_SECONDS * 1000;
   let nextReplicas = Date.now() + (config.DISCOVERY_LEASE_SECONDS * 1000) / 3;
   logger.info(
-    { buckets: buckets.size, holder: replicas.holder, replicas: replicas.size, fastTargets: plan.targets.length },
+    {
+      buckets: buckets.size,
+      holder: replicas.holder,
+      replicas: replicas.size,
+      fastTargets: modes.perVenue.length,
+      searchedDays: modes.searchedDays.size,
+    },
     'poller started',
   );
 
