@@ -16,6 +16,8 @@ describe('detection scoring against the fake market', () => {
   const scope = { dates: new Set(near.map((o) => o.date)), ranges: [[0, 24 * 60]] as const, dedupeMs: 0 };
   const watched = { venueIds: new Set([scored[0]!.venueId]), dates: new Set([scored[0]!.date]) };
   const dropOf = (o: Opening, delayMs: number, closedAt: number | null): DropRow => ({
+    bucketId: 'b',
+    partySizes: o.partySizes,
     venueId: o.venueId,
     slotDate: o.date,
     slotTime: o.time,
@@ -47,7 +49,15 @@ describe('detection scoring against the fake market', () => {
     const regular = market.venues.find((v) => v.kind === 'regular')!;
     const date = market.localDate(T0);
     const time = market.find(regular.resyId, date, 2, T0 + 60_000)!.times[0]!;
-    drops.push({ venueId: regular.venueId, slotDate: date, slotTime: time, openedAt: T0 + 60_000, closedAt: null });
+    drops.push({
+      bucketId: 'b',
+      partySizes: [2],
+      venueId: regular.venueId,
+      slotDate: date,
+      slotTime: time,
+      openedAt: T0 + 60_000,
+      closedAt: null,
+    });
     const s = scoreDetection(market, drops, T0, T1, scope, watched);
     expect(s.missed).toBe(s.openings - half.length);
     expect(s.missedAtBaselineVenue).toBe(0);

@@ -7,5 +7,11 @@ export {
   minutesToTime,
 } from './market.js';
 export type { FakeMarketOptions, Opening, SearchQuery, VenueSlots } from './market.js';
-export { startFakeResyMarket, type FakeResyHandle, type FakeResyServerOptions, type FakeResyStats } from './server.js';
+export {
+  startFakeResyMarket,
+  type FakeResyHandle,
+  type FakeResyServerOptions,
+  type FakeResyStats,
+  type SearchLogEntry,
+} from './server.js';
 export type { FakeVenue, VenueKind } from './venues.js';

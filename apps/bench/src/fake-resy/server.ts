@@ -11,6 +11,21 @@ export interface FakeResyServerOptions extends FakeMarketOptions {
   readonly rejectAboveRps?: number | undefined;
   /** The market's clock (tests pin it). */
   readonly now?: (() => number) | undefined;
+  /** Called with every search answered (for a bench's dump): when, what was asked, the venue ids sent. */
+  readonly onSearch?: ((entry: SearchLogEntry) => void) | undefined;
+}
+
+export interface SearchLogEntry {
+  readonly at: number;
+  readonly date: string;
+  readonly partySize: number;
+  readonly timeFilter: string;
+  readonly box: readonly number[];
+  readonly page: number;
+  /** Empty on purpose (emptyCallShare). */
+  readonly empty: boolean;
+  readonly nbHits: number;
+  readonly venueIds: readonly string[];
 }
 
 export interface FakeResyStats {
@@ -82,13 +97,29 @@ export async function startFakeResyMarket(options: FakeResyServerOptions): Promi
       return sendJson(res, 400, { message: err instanceof Error ? err.message : 'bad request' });
     }
     // Decided by the call's ordinal: the same share of calls, whatever they ask.
+    const { date, partySize, timeFilter, boundingBox: box } = parsed.query;
     if (emptyShare > 0 && unit(market.seed, Stream.EmptyCall, counters.searchRequests) < emptyShare) {
       counters.emptyAnswers++;
+      options.onSearch?.({
+        at,
+        date,
+        partySize,
+        timeFilter,
+        box,
+        page: parsed.page,
+        empty: true,
+        nbHits: 0,
+        venueIds: [],
+      });
       return sendJson(res, 200, { search: { hits: [] } });
     }
     const hits = market.search(parsed.query, at);
     const totalPages = Math.ceil(hits.length / parsed.perPage);
     const page = hits.slice((parsed.page - 1) * parsed.perPage, parsed.page * parsed.perPage);
+    options.onSearch?.({
+      ...{ at, date, partySize, timeFilter, box, page: parsed.page, empty: false, nbHits: hits.length },
+      venueIds: page.map((h) => h.venue.venueId),
+    });
     sendJson(res, 200, {
       search: {
         hits: page.map((h) => flatHit(h, parsed.query.date, parsed.query.partySize)),

@@ -1,9 +1,23 @@
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pino from 'pino';
 import { addDays, windowDates, type Config } from '@dropwatch/core';
-import { startFakeResyMarket, timeToMinutes, type FakeResyHandle, type FakeResyMarket } from '../fake-resy/index.js';
+import {
+  startFakeResyMarket,
+  timeToMinutes,
+  type FakeResyHandle,
+  type FakeResyMarket,
+  type SearchLogEntry,
+} from '../fake-resy/index.js';
 import type { BenchContext, Scenario } from '../harness.js';
 import { readDetectionOptions, type DetectionOptions, type VariantName } from './detection/options.js';
-import { SCORE_TAIL_MS, scoreDetection, type DetectionScope, type DetectionScore } from './detection/score.js';
+import {
+  SCORE_TAIL_MS,
+  scoreDetection,
+  type DetectionScope,
+  type DetectionScore,
+  type DropRow,
+} from './detection/score.js';
 import {
   bucketProgress,
   openVariantDatabase,
@@ -284,9 +298,16 @@ function record(ctx: BenchContext, label: string, o: VariantOutcome): void {
 
 async function runSize(ctx: BenchContext, options: DetectionOptions, size: number): Promise<void> {
   const epochMs = Date.now();
+  const dumps = options.variants.map((v) => openSearchDump(options.dumpDir, `${v}-${size}`));
   const fakes = await Promise.all(
-    options.variants.map(() =>
-      startFakeResyMarket({ seed: options.seed, venues: size, epochMs, emptyCallShare: options.emptyShare }),
+    options.variants.map((_, i) =>
+      startFakeResyMarket({
+        seed: options.seed,
+        venues: size,
+        epochMs,
+        emptyCallShare: options.emptyShare,
+        onSearch: dumps[i]?.write,
+      }),
     ),
   );
   try {
@@ -309,6 +330,7 @@ async function runSize(ctx: BenchContext, options: DetectionOptions, size: numbe
       record(ctx, label, o);
       if (o.score) {
         const s = o.score;
+        if (options.dumpDir) writeFalseEvents(options.dumpDir, `${o.variant}-${size}`, market, s);
         ctx.log(
           `${label} ${o.variant}: ${s.detected}/${s.openings} detected, p50 ${round(s.p50S)} s p90 ${round(s.p90S)} s, ${s.falseDrops} false drops, ${s.falseCloses} false closes`,
         );
@@ -329,14 +351,61 @@ async function runSize(ctx: BenchContext, options: DetectionOptions, size: numbe
     }
   } finally {
     await Promise.all(fakes.map((f) => f.close()));
+    for (const d of dumps) await d?.close();
   }
+}
+
+/** The fake's searches as JSON lines in `${dir}/${name}-searches.jsonl` (BENCH_DETECTION_DUMP). */
+function openSearchDump(
+  dir: string | undefined,
+  name: string,
+): { write: (e: SearchLogEntry) => void; close: () => Promise<void> } | undefined {
+  if (dir === undefined) return undefined;
+  mkdirSync(dir, { recursive: true });
+  const out = createWriteStream(join(dir, `${name}-searches.jsonl`));
+  return {
+    write: (e) => out.write(`${JSON.stringify(e)}\n`),
+    close: () => new Promise<void>((resolve) => out.end(resolve)),
+  };
+}
+
+/** The false drops and closes with what the market says of their slot then, to `${dir}/${name}-false.json`. */
+function writeFalseEvents(dir: string, name: string, market: FakeResyMarket, s: DetectionScore): void {
+  const truth = (d: DropRow, at: number) => ({
+    at,
+    bookable: market.isBookable(d.venueId, d.slotDate, d.slotTime, at),
+    bySize: Object.fromEntries([2, 4].map((p) => [p, market.isBookable(d.venueId, d.slotDate, d.slotTime, at, p)])),
+    regular: market.isRegularBookable(d.venueId, d.slotDate, d.slotTime, at),
+  });
+  const openingsOf = (d: DropRow) =>
+    market
+      .openings(d.openedAt - 600_000, (d.closedAt ?? d.openedAt) + 600_000)
+      .filter((o) => o.venueId === d.venueId && o.date === d.slotDate);
+  const detail = (d: DropRow, at: number) => ({
+    drop: d,
+    venue: market.venue(d.venueId),
+    truth: [truth(d, at - 30_000), truth(d, at), truth(d, at + 30_000)],
+    venueOpenings: openingsOf(d),
+  });
+  writeFileSync(
+    join(dir, `${name}-false.json`),
+    JSON.stringify(
+      {
+        falseDrops: s.falseDropRows.map((d) => detail(d, d.openedAt)),
+        falseCloses: s.falseCloseRows.map((d) => detail(d, d.closedAt!)),
+      },
+      null,
+      1,
+    ),
+  );
 }
 
 /**
  * Detection quality against a fake Resy with ground truth (src/fake-resy): today's ticks and the
  * continuous poller run at the same time, each on its own database and its own market instance,
  * calibrate, then are measured for BENCH_DETECTION_SECONDS. Knobs: BENCH_DETECTION_VENUES,
- * _VARIANTS, _SECONDS, _RPS, _WATCHED, _EMPTY_SHARE, _CALIBRATION_MAX_SECONDS, _SEED, _LOG_LEVEL.
+ * _VARIANTS, _SECONDS, _RPS, _WATCHED, _EMPTY_SHARE, _CALIBRATION_MAX_SECONDS, _SEED, _LOG_LEVEL, _DUMP
+ * (a directory: every search answered and the false drops and closes with their ground truth).
  */
 export const detectionScenario: Scenario = {
   name: 'detection',

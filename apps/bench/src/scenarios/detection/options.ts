@@ -15,6 +15,11 @@ export interface DetectionOptions {
   readonly calibrationMaxSeconds: number;
   readonly seed: number;
   readonly logLevel: 'warn' | 'error' | 'silent' | 'info';
+  /**
+   * A directory to write, per variant and size, every search the fake answered (JSON lines) and
+   * the false drops and closes with the market's ground truth, to find out why they happened.
+   */
+  readonly dumpDir: string | undefined;
 }
 
 export const VARIANT_NAMES = ['old', 'new'] as const;
@@ -49,5 +54,6 @@ export function readDetectionOptions(env: Readonly<Record<string, string | undef
     calibrationMaxSeconds: num('BENCH_DETECTION_CALIBRATION_MAX_SECONDS', 600, (n) => n >= 10 && n <= 3_600),
     seed: num('BENCH_DETECTION_SEED', 1, Number.isInteger),
     logLevel: logLevel as DetectionOptions['logLevel'],
+    dumpDir: env.BENCH_DETECTION_DUMP?.trim() || undefined,
   };
 }

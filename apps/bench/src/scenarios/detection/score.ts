@@ -3,6 +3,8 @@ import { quantile } from '../../stats.js';
 
 /** A drop_events row as the scorer needs it (instants in ms). */
 export interface DropRow {
+  readonly bucketId: string;
+  readonly partySizes: readonly number[];
   readonly venueId: string;
   readonly slotDate: string;
   readonly slotTime: string;
@@ -76,6 +78,9 @@ export interface DetectionScore {
   /** p90 of the openings at a venue that had another opening within an hour of it (two slots in one call). */
   p90CrowdedS: number;
   crowdedOpenings: number;
+  /** The false drops and false closes themselves, for BENCH_DETECTION_DUMP. */
+  falseDropRows: readonly DropRow[];
+  falseCloseRows: readonly DropRow[];
 }
 
 const slotOf = (venueId: string, date: string, time: string) => `${venueId}|${date}|${time}`;
@@ -161,11 +166,11 @@ export function scoreDetection(
   const inWindow = drops.filter((d) => d.openedAt >= t0 && d.openedAt <= t1);
   const unmatched = inWindow.filter((d) => !used.has(d));
   const closed = drops.filter((d) => d.closedAt !== null && d.closedAt >= t0 && d.closedAt <= t1);
-  const falseCloses = closed.filter(
+  const falseCloseRows = closed.filter(
     (d) =>
       market.isBookable(d.venueId, d.slotDate, d.slotTime, d.closedAt!) &&
       market.isBookable(d.venueId, d.slotDate, d.slotTime, d.closedAt! + FALSE_CLOSE_HOLD_MS),
-  ).length;
+  );
   const detected = latencies.length;
   return {
     openings,
@@ -182,7 +187,7 @@ export function scoreDetection(
     falseDropsRegular: unmatched.filter((d) => market.isRegularBookable(d.venueId, d.slotDate, d.slotTime, d.openedAt))
       .length,
     closes: closed.length,
-    falseCloses,
+    falseCloses: falseCloseRows.length,
     watchedOpenings,
     watchedMissed: watchedOpenings - watchedLatencies.length,
     watchedP50S: quantile(watchedLatencies, 0.5),
@@ -192,5 +197,7 @@ export function scoreDetection(
     p90OneSizeS: quantile(oneSize, 0.9),
     p90CrowdedS: quantile(crowded, 0.9),
     crowdedOpenings,
+    falseDropRows: unmatched,
+    falseCloseRows,
   };
 }

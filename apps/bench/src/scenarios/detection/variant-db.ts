@@ -62,17 +62,21 @@ export async function bucketProgress(sql: pg.Client): Promise<BucketProgress> {
 /** Drops opened or closed since `since` (ms). */
 export async function readDrops(sql: pg.Client, since: number): Promise<DropRow[]> {
   const { rows } = await sql.query<{
+    bucket_id: string;
+    party_sizes: number[];
     venue_id: string;
     slot_date: string;
     slot_time: string;
     opened_at: Date;
     closed_at: Date | null;
   }>(
-    `select venue_id, slot_date::text as slot_date, slot_time, opened_at, closed_at from drop_events
+    `select bucket_id, party_sizes, venue_id, slot_date::text as slot_date, slot_time, opened_at, closed_at from drop_events
      where opened_at >= $1 or closed_at >= $1`,
     [new Date(since)],
   );
   return rows.map((r) => ({
+    bucketId: r.bucket_id,
+    partySizes: r.party_sizes,
     venueId: r.venue_id,
     slotDate: r.slot_date,
     slotTime: r.slot_time,
