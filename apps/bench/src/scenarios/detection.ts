@@ -6,6 +6,7 @@ import {
   startFakeResyMarket,
   timeToMinutes,
   type FakeResyHandle,
+  type FakeMarketOptions,
   type FakeResyMarket,
   type SearchLogEntry,
 } from '../fake-resy/index.js';
@@ -298,7 +299,9 @@ function record(ctx: BenchContext, label: string, o: VariantOutcome): void {
 
 async function runSize(ctx: BenchContext, options: DetectionOptions, size: number): Promise<void> {
   const epochMs = Date.now();
-  const dumps = options.variants.map((v) => openSearchDump(options.dumpDir, `${v}-${size}`));
+  const dumps = options.variants.map((v) =>
+    openSearchDump(options.dumpDir, `${v}-${size}`, { seed: options.seed, venues: size, epochMs }),
+  );
   const fakes = await Promise.all(
     options.variants.map((_, i) =>
       startFakeResyMarket({
@@ -355,14 +358,19 @@ async function runSize(ctx: BenchContext, options: DetectionOptions, size: numbe
   }
 }
 
-/** The fake's searches as JSON lines in `${dir}/${name}-searches.jsonl` (BENCH_DETECTION_DUMP). */
+/**
+ * The fake's searches as JSON lines in `${dir}/${name}-searches.jsonl` (BENCH_DETECTION_DUMP), after
+ * a first line with the market's options: a FakeResyMarket made from them answers as this one did.
+ */
 function openSearchDump(
   dir: string | undefined,
   name: string,
+  market: FakeMarketOptions,
 ): { write: (e: SearchLogEntry) => void; close: () => Promise<void> } | undefined {
   if (dir === undefined) return undefined;
   mkdirSync(dir, { recursive: true });
   const out = createWriteStream(join(dir, `${name}-searches.jsonl`));
+  out.write(`${JSON.stringify({ market })}\n`);
   return {
     write: (e) => out.write(`${JSON.stringify(e)}\n`),
     close: () => new Promise<void>((resolve) => out.end(resolve)),
