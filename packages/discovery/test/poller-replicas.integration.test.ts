@@ -1,7 +1,10 @@
 import { getMarket, loadConfig, marketToday } from '@dropwatch/core';
 import { useTestDatabase, waitFor } from '@dropwatch/db/testing';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProvider, runPoller } from '../src/index.js';
+import { ownerOf, ReplicaSet, workerSessionName } from '../src/poller/replica-set.js';
+import { WorkerSession } from '../src/poller/worker-session.js';
 import { startScriptedMarket } from './support/scripted-market.js';
 import { captureLogger } from './support/tick-harness.js';
 
@@ -22,7 +25,7 @@ afterAll(async () => {
   await market.close();
 });
 
-const env = (url: string) =>
+const env = (url: string, extra: Record<string, string> = {}) =>
   loadConfig({
     RESY_API_KEY: 'test-key',
     RESY_BASE_URL: url,
@@ -34,6 +37,7 @@ const env = (url: string) =>
     DISCOVERY_BUCKET_COOLDOWN_SECONDS: '2',
     DISCOVERY_LEASE_SECONDS: '3',
     LOG_LEVEL: 'silent',
+    ...extra,
   });
 
 describe('discovery replicas', () => {
@@ -92,6 +96,133 @@ describe('discovery replicas', () => {
     expect(stats.skipped).toBe(0);
     // Leaving deletes this worker's lease at once.
     expect((await q("select 1 from job_leases where name = 'discovery-worker:alive'")).length).toBe(0);
+  });
+
+  it('a killed worker (no leave, its lease still valid) has its buckets polled by the other within that lease', async () => {
+    const leaseSeconds = 10;
+    const config = env(market.url, { DISCOVERY_LEASE_SECONDS: String(leaseSeconds) });
+    // The victim, as a real worker shows itself to the others: a lease row and its liveness session.
+    const ghostSession = new pg.Client({ connectionString: t.db.url, application_name: workerSessionName('ghost') });
+    await ghostSession.connect();
+    ghostSession.on('error', () => undefined);
+    await q(
+      `insert into job_leases (name, holder, expires_at, acquired_at) values ('discovery-worker:ghost', 'ghost', now() + interval '60 seconds', now())`,
+    );
+    const provider = createProvider(config);
+    const abort = new AbortController();
+    const running = runPoller({
+      orm: t.orm,
+      config,
+      provider,
+      logger: captureLogger().logger,
+      signal: abort.signal,
+      holder: 'alive',
+      sessionUrl: t.db.url,
+    });
+    const pollCounts = async () =>
+      new Map(
+        (await q<{ bucket_id: string; poll_count: number }>('select bucket_id, poll_count from discovery_buckets')).map(
+          (r) => [r.bucket_id, Number(r.poll_count)],
+        ),
+      );
+    // The buckets may have been polled by an earlier test: polls are counted from here on.
+    const start = await pollCounts();
+    const since = (counts: Map<string, number>, from: Map<string, number>, id: string) =>
+      (counts.get(id) ?? 0) - (from.get(id) ?? 0);
+    try {
+      // Both live: the survivor polls its own share only.
+      const before = await waitFor(
+        async () => {
+          const counts = await pollCounts();
+          const own = [...counts.keys()].filter((id) => ownerOf(id, ['alive', 'ghost']) === 'alive');
+          return own.length > 0 && own.every((id) => since(counts, start, id) > 0) ? counts : undefined;
+        },
+        15_000,
+        "the survivor's share polled",
+      );
+      const ghostBuckets = [...before.keys()].filter((id) => ownerOf(id, ['alive', 'ghost']) === 'ghost');
+      expect(ghostBuckets.length).toBeGreaterThan(0);
+      expect(ghostBuckets.filter((id) => since(before, start, id) > 0)).toEqual([]);
+      expect(provider.budget.requestsPerSecond).toBe(20);
+
+      // SIGKILL, as PostgreSQL sees it: the session ends at once, the lease was just renewed and
+      // would hold for a whole lease period more.
+      await q(`update job_leases set expires_at = now() + make_interval(secs => ?) where holder = 'ghost'`, [
+        leaseSeconds,
+      ]);
+      await q('select pg_terminate_backend(pid) from pg_stat_activity where application_name = ?', [
+        workerSessionName('ghost'),
+      ]);
+      const killedAt = Date.now();
+      await waitFor(
+        async () => {
+          const counts = await pollCounts();
+          return ghostBuckets.every((id) => since(counts, before, id) > 0) ? true : undefined;
+        },
+        leaseSeconds * 1000,
+        "the killed worker's buckets polled",
+      );
+      const tookMs = Date.now() - killedAt;
+      // Inside the lease period: its lease row is still valid, yet nothing waited for it.
+      const lease = await q<{ valid: boolean }>(
+        "select expires_at > now() as valid from job_leases where name = 'discovery-worker:ghost'",
+      );
+      expect(lease[0]?.valid).toBe(true);
+      expect(tookMs).toBeLessThan(leaseSeconds * 1000);
+      expect(provider.budget.requestsPerSecond).toBe(40);
+    } finally {
+      abort.abort();
+      await ghostSession.end().catch(() => undefined);
+    }
+    // The next test starts alone.
+    await q("delete from job_leases where name = 'discovery-worker:ghost'");
+    const stats = await running;
+    expect(stats.skipped).toBe(0);
+  });
+
+  it('a live worker whose liveness session is cut counts itself out, as the others do, until the session is back', async () => {
+    const observer = new pg.Client({ connectionString: t.db.url });
+    await observer.connect();
+    const { logger } = captureLogger();
+    const a = new ReplicaSet('a', 30_000, true);
+    const b = new ReplicaSet('b', 30_000, true);
+    const sessionA = new WorkerSession(t.db.url, 'a', logger);
+    const sessionB = new WorkerSession(t.db.url, 'b', logger);
+    try {
+      await sessionA.keep();
+      await sessionB.keep();
+      await a.refresh(observer);
+      await b.refresh(observer);
+      expect(await a.look(observer)).toEqual(['a', 'b']);
+      expect(b.active).toBe(true);
+      // b's backend ends while its process and lease live on (a network cut, a terminated backend).
+      await q('select pg_terminate_backend(pid) from pg_stat_activity where application_name = ?', [
+        workerSessionName('b'),
+      ]);
+      await waitFor(() => (sessionB.connected ? undefined : true), 5_000, "b's session lost");
+      // Both read the same pg_stat_activity: a takes b's share at the same look at which b drops it.
+      expect(await a.look(observer)).toEqual(['a']);
+      await b.look(observer);
+      expect(b.active).toBe(false);
+      expect(b.owns('any-bucket')).toBe(false);
+      // Reconnected: both count b in again.
+      await waitFor(
+        async () => {
+          await sessionB.keep();
+          return sessionB.connected ? true : undefined;
+        },
+        10_000,
+        "b's session back",
+      );
+      expect(await a.look(observer)).toEqual(['a', 'b']);
+      await b.look(observer);
+      expect(b.active).toBe(true);
+    } finally {
+      await sessionA.close();
+      await sessionB.close();
+      await q("delete from job_leases where name in ('discovery-worker:a', 'discovery-worker:b')");
+      await observer.end();
+    }
   });
 
   it('a worker that joins polls only after the running one has lowered its share of the rate', async () => {

@@ -1,4 +1,5 @@
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
+import { directDatabaseUrl } from '@dropwatch/core';
 import { createOrm } from '@dropwatch/db';
 import { createProvider, runPoller } from '@dropwatch/discovery';
 import { createLogger } from '../logger.js';
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
       provider: createProvider(config, logger),
       logger,
       signal: abort.signal,
+      // Its liveness session must be a session of its own: never through a transaction pooler.
+      sessionUrl: directDatabaseUrl(config, databaseUrl),
       onStats: (s) => parentPort?.postMessage({ job: 'discovery', threadId, stats: s }),
       // Each poll, so the main thread's metrics count this process's work (see metrics.ts).
       onPoll: (poll) => parentPort?.postMessage({ job: 'discovery', threadId, poll }),

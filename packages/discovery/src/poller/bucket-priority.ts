@@ -17,9 +17,10 @@
  * and learns within minutes.
  *
  * w weighs what users value: buckets with watched venues in them (WATCHED_WEIGHT) and prime-time
- * anchors (PRIME_WEIGHT). Two rules override the score: a bucket still calibrating goes first (no
+ * anchors (PRIME_WEIGHT). Three rules override the score: a bucket still calibrating goes first (no
  * drop can be seen before its baseline; one bucket is finished before the next is started, so drops
- * show up early and its later calibration polls can read only the tail), and a bucket unpolled for DISCOVERY_MAX_STALENESS_SECONDS
+ * show up early and its later calibration polls can read only the tail), a bucket just taken over
+ * from a dead worker goes next (once), and a bucket unpolled for DISCOVERY_MAX_STALENESS_SECONDS
  * goes next, oldest first, so no bucket starves however little it drops — but only for
  * STARVING_SHARE of the polls: where the budget cannot keep every bucket that fresh (a large
  * city), the rest still go by score, and the busy buckets are not dragged into a round-robin
@@ -153,6 +154,8 @@ export interface BucketView {
   readonly cost: number;
   readonly watched: boolean;
   readonly anchorMinute: number;
+  /** Moved to this worker from one that died or left, and not polled here since. */
+  readonly takenOver?: boolean;
 }
 
 export interface PriorityLimits {
@@ -179,12 +182,13 @@ export class StarvingShare {
 }
 
 /** Whether a score came from the staleness rule. */
-export const isStarvingScore = (score: number): boolean => score >= STARVING && score < CALIBRATING;
+export const isStarvingScore = (score: number): boolean => score >= STARVING && score < TAKEN_OVER;
 
-/** Above every scored bucket: calibration first, then starving buckets. */
-const CALIBRATING = 2e12;
+/** Above every scored bucket: calibration first, then buckets just taken over, then starving buckets. */
+const CALIBRATING = 3e12;
 /** Calibration finishes bucket by bucket: each poll done outranks any wait. */
 const CALIBRATION_STEP = 1e9;
+const TAKEN_OVER = 2e12;
 const STARVING = 1e12;
 
 const ageSeconds = (b: Pick<BucketView, 'lastPollAt'>, nowMs: number) =>
@@ -206,6 +210,12 @@ export function bucketScore(b: BucketView, nowMs: number, limits: PriorityLimits
   const age = ageSeconds(b, nowMs);
   const ageScore = Number.isFinite(age) ? age : limits.maxStalenessSeconds * 10;
   if (!b.calibrated) return CALIBRATING + b.baselinePolls * CALIBRATION_STEP + Math.min(ageScore, CALIBRATION_STEP / 2);
+  // A bucket taken over from a worker that died went unpolled since some moment of that worker's
+  // cadence, unknown here, plus the time its death took to notice; by score it would wait in turn
+  // with this worker's own (and, past the staleness limit, within the starving share only). Each
+  // is polled once first, oldest first: a burst of at most the dead worker's share, after which
+  // the score schedules it like any other. Only once its cooldown allows.
+  if (b.takenOver) return TAKEN_OVER + Math.min(ageScore, STARVING / 2);
   if (age >= limits.maxStalenessSeconds && limits.starvingFirst !== false) return STARVING + ageScore;
   const prime = b.anchorMinute >= PRIME_FROM_MINUTE && b.anchorMinute < PRIME_TO_MINUTE;
   const w = (b.watched ? WATCHED_WEIGHT : 1) * (prime ? PRIME_WEIGHT : 1);

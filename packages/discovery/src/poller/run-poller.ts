@@ -23,7 +23,8 @@ import {
   type FastTarget,
   type WatchPlan,
 } from './fast-lane.js';
-import { ReplicaSet } from './replica-set.js';
+import { ownerOf, ReplicaSet } from './replica-set.js';
+import { WorkerSession } from './worker-session.js';
 
 /** Buckets the poller keeps in view at most (5 markets × 14 days × 6 anchors, twice over). */
 export const POLLER_BUCKETS_LIMIT = 1_000;
@@ -60,6 +61,12 @@ export interface PollerOptions {
   readonly now?: (() => Date) | undefined;
   /** This replica's id among the workers sharing the buckets (default host:pid:thread). */
   readonly holder?: string | undefined;
+  /**
+   * The primary without a transaction pooler (DIRECT_DATABASE_URL), for this worker's liveness
+   * session: the others then take its buckets as soon as it dies instead of when its lease
+   * expires (ReplicaSet). Without it a dead worker is noticed by its lease's expiry only.
+   */
+  readonly sessionUrl?: string | undefined;
   /** Called with the running totals after every housekeeping pass. */
   readonly onStats?: ((stats: PollerStats) => void) | undefined;
   /** Called after every bucket poll (the process metrics count polls where they happen). */
@@ -115,6 +122,8 @@ interface BucketState {
   cost: number;
   /** Earliest and latest minute of the day its searches have returned slots at. */
   coverage: [number, number] | null;
+  /** Moved here from a worker that died or left, and not polled here since (bucketScore). */
+  takenOver: boolean;
 }
 
 const newStats = (): PollerStats => ({
@@ -150,10 +159,9 @@ const minuteOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Numbe
 export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   const { orm, config, provider, logger, signal } = options;
   const clock = options.now ?? (() => new Date());
-  const replicas = new ReplicaSet(
-    options.holder ?? `${hostname()}:${process.pid}:${threadId}`,
-    config.DISCOVERY_LEASE_SECONDS * 1000,
-  );
+  const holder = options.holder ?? `${hostname()}:${process.pid}:${threadId}`;
+  const session = options.sessionUrl ? new WorkerSession(options.sessionUrl, holder, logger) : undefined;
+  const replicas = new ReplicaSet(holder, config.DISCOVERY_LEASE_SECONDS * 1000, session !== undefined);
   const rates = new DropRates();
   const buckets = new Map<string, BucketState>();
   const searching = new Set<string>();
@@ -201,16 +209,56 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   };
   const db = <T>(fn: (client: PgClient) => Promise<T>) => withPgClient(orm.em, fn);
 
-  const refreshReplicas = (renew = true) =>
-    db((c) => (renew ? replicas.refresh(c) : replicas.look(c))).then((live) => applyReplicas(live.length));
-  let replicasBefore = replicas.size;
-  const applyReplicas = (size: number) => {
-    const before = replicasBefore;
-    replicasBefore = size;
-    provider.budget.setRate(config.RESY_MAX_RPS / replicas.size);
+  /** The live holders as last applied, and when this worker may poll again after counting itself back in. */
+  let membersBefore = replicas.members.join('\n');
+  let wasActive = true;
+  let pausedUntil = 0;
+  const refreshReplicas = async (renew = true) => {
+    if (session) void session.keep();
+    const before = [...replicas.members];
+    await db((c) => (renew ? replicas.refresh(c) : replicas.look(c)));
+    const members = replicas.members.join('\n');
+    if (members === membersBefore && replicas.active === wasActive) return;
+    membersBefore = members;
+    if (replicas.active && !wasActive) pausedUntil = Date.now() + JOIN_SETTLE_MS;
+    wasActive = replicas.active;
+    provider.budget.setRate(config.RESY_MAX_RPS / Math.max(1, replicas.size));
     count((s) => (s.replicas = replicas.size));
-    if (replicas.size !== before)
-      logger.info({ replicas: replicas.size, rps: provider.budget.requestsPerSecond }, 'discovery replicas changed');
+    logger.info(
+      { replicas: replicas.size, active: replicas.active, rps: provider.budget.requestsPerSecond },
+      'discovery replicas changed',
+    );
+    await takeOver(before);
+  };
+
+  /**
+   * After the live set changed: the buckets that moved here are re-read (the worker that polled
+   * them kept their scanned_at current; this worker's view of them is as old as its last
+   * housekeeping) and marked taken over, so they are polled first (bucketScore).
+   */
+  const takeOver = async (before: readonly string[]) => {
+    const moved: BucketState[] = [];
+    for (const b of buckets.values()) {
+      const owned = replicas.owns(b.id);
+      if (owned && ownerOf(b.id, before) !== replicas.holder) moved.push(b);
+      if (!owned) b.takenOver = false;
+    }
+    if (moved.length === 0) return;
+    const { rows } = await db((c) =>
+      c.query<{ bucket_id: string; scanned_at: Date | null }>(
+        'select bucket_id, scanned_at from discovery_buckets where bucket_id = any($1::text[])',
+        [moved.map((b) => b.id)],
+      ),
+    );
+    const scanned = new Map(rows.map((r) => [r.bucket_id, r.scanned_at]));
+    for (const b of moved) {
+      if (searching.has(b.id)) continue;
+      const at = scanned.get(b.id) ?? null;
+      b.scannedAt = at;
+      b.lastPollAt = at ? new Date(at).getTime() : null;
+      b.takenOver = true;
+    }
+    logger.info({ buckets: moved.length }, 'discovery buckets taken over');
   };
 
   const housekeeping = async () => {
@@ -259,6 +307,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
         errorStreak: 0,
         cost: provider.callsPerPoll(config.DISCOVERY_PARTY_SIZES, r.time_slot),
         coverage: null,
+        takenOver: false,
       });
     }
     for (const id of buckets.keys()) if (!seen.has(id)) buckets.delete(id);
@@ -353,6 +402,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
           anchorMinute: b.anchorMinute,
           rate: rates.rate(b.market, d, b.timeSlot, nowMs),
           watched: plan.watchedDays.has(`${b.market}|${b.date}`),
+          takenOver: b.takenOver,
         },
         nowMs,
         pickLimits,
@@ -462,6 +512,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
 
   const startPoll = (b: BucketState, lane: BudgetLane) => {
     searching.add(b.id);
+    b.takenOver = false;
     if (lane === 'fast') {
       fastSearching.add(b.id);
       count((s) => (s.fastLaneBucketPolls += 1));
@@ -599,8 +650,10 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     }
   };
 
-  // Start-up: the window, the replica set, learned rates; a failure here throws (the job restarts).
+  // Start-up: the liveness session before the lease (the others see both at once), the window,
+  // the replica set, learned rates; a failure here throws (the job restarts).
   const joinedAt = Date.now();
+  await session?.keep();
   await refreshReplicas();
   await housekeeping();
   await seedRates();
@@ -643,6 +696,10 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
       logger.error({ err }, 'discovery housekeeping failed; polling goes on');
     }
     if (!feed.running && feed.dirty && nowMs - feed.lastAt >= FEED_REBUILD_MIN_MS) rebuildFeed();
+    if (nowMs < pausedUntil) {
+      await sleep(IDLE_WAIT_MS);
+      continue;
+    }
 
     const now = clock();
     // The fast lane first: the watched days' buckets it searches are then not also taken by the
@@ -682,6 +739,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
   while ((searching.size > 0 || fastInFlight.size > 0 || feed.running) && Date.now() < deadline)
     await sleep(IDLE_WAIT_MS);
   await db((c) => replicas.leave(c)).catch(() => undefined);
+  await session?.close();
   await recordPass().catch(() => undefined);
   return totals;
 }
