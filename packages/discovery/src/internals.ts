@@ -2,7 +2,7 @@
  * `@dropwatch/discovery/internals`: the parts of discovery that only its benchmarks and tests
  * drive directly — the round-robin tick the continuous poller replaced (kept as the reference the
  * detection and tick benchmarks measure against), the bucket transaction's steps, and the
- * provider's request budget. Production code imports the package root, which does not export them.
+ * provider's request budget, how replicas split buckets and show they live. Production code imports the package root, which does not export them.
  */
 export {
   runDiscoveryTick,
@@ -15,3 +15,4 @@ export { prepareSnapshot, type PreparedSnapshot, type PreparedSlot } from './tic
 export { applySnapshot, type ApplyOutcome, type BucketToApply } from './tick/apply-snapshot.js';
 export { RequestBudget, type BudgetLane } from './budget/request-budget.js';
 export { hourFilters } from './providers/resy/resy-provider.js';
+export { ownerOf, workerSessionName, WORKER_LEASE_PREFIX } from './poller/replica-set.js';

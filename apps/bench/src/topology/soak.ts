@@ -12,12 +12,13 @@
  * SOAK_LOAD_CONNECTIONS (20 per API replica), SOAK_OUT (write the figures as JSON there).
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { queryReplicaLag } from '@dropwatch/db';
+import { ownerOf, WORKER_LEASE_PREFIX, workerSessionName } from '@dropwatch/discovery/internals';
 import { machineCpuSeconds, rssBytes, treeCpuSeconds, treePssBytes } from './proc.js';
 import { startTopology, type ServerProcess, type Topology } from './topology.js';
 
@@ -131,6 +132,8 @@ interface ThroughputRow {
   errors: number;
   apiCpuPercent: number[];
   machineBusyPercent: number;
+  /** The machine's 1-minute load average at the end of the run (cores: see the report's header). */
+  loadAvg1m: number;
 }
 
 /** autocannon against api-1 alone, then against api-1 and api-2 at once (one load process each). */
@@ -154,24 +157,11 @@ async function throughput(topo: Topology, procedure: string, input: unknown): Pr
       errors: results.reduce((s, r) => s + r.errors + r.non2xx, 0),
       apiCpuPercent: cpu1.map((c, i) => (100 * (c - (cpu0[i] ?? 0))) / wall),
       machineBusyPercent: (100 * (m1.busy - m0.busy)) / (m1.total - m0.total),
+      loadAvg1m: loadavg()[0] ?? NaN,
     });
     log(`throughput ${procedure} with ${n} API replica(s): ${rows.at(-1)!.rps.toFixed(0)} req/s`);
   }
   return rows;
-}
-
-/** The rendezvous owner of a key among holders, as the workers' replica set decides it. */
-function ownerOf(key: string, holders: readonly string[]): string {
-  let best = '';
-  let owner = '';
-  for (const h of holders) {
-    const score = createHash('sha1').update(h).update('\0').update(key).digest('hex');
-    if (score > best) {
-      best = score;
-      owner = h;
-    }
-  }
-  return owner;
 }
 
 interface Takeover {
@@ -180,8 +170,14 @@ interface Takeover {
   holdersBefore: string[];
   bucketsOwned: number;
   leaseGoneAfterSeconds: number | null;
+  /** When its liveness session was gone from pg_stat_activity (the others' cue to take over). */
+  sessionGoneAfterSeconds: number | null;
   /** Seconds from the kill to each owned bucket's next poll (by another worker). */
   nextPollSeconds: { p50: number; p90: number; max: number; polled: number; notPolled: number };
+  /** The same, bucket by bucket, in the order they were polled. */
+  perBucket: { bucket: string; seconds: number }[];
+  /** Whether every owned bucket was polled before one lease period had passed since the kill. */
+  withinLease: boolean;
   /** The same buckets' poll intervals before the kill (the scheduler's own cadence). */
   intervalBeforeSeconds: { p50: number; max: number };
 }
@@ -189,7 +185,8 @@ interface Takeover {
 async function killAndWatch(topo: Topology, db: pg.Client, victim: ServerProcess): Promise<Takeover> {
   const holders = (
     await db.query<{ holder: string }>(
-      `select holder from job_leases where name like 'discovery-worker:%' and expires_at >= now() order by holder`,
+      `select holder from job_leases where name like $1 and expires_at >= now() order by holder`,
+      [`${WORKER_LEASE_PREFIX}%`],
     )
   ).rows.map((r) => r.holder);
   const victimHolder = holders.find((h) => h.split(':')[1] === String(victim.pid));
@@ -205,8 +202,15 @@ async function killAndWatch(topo: Topology, db: pg.Client, victim: ServerProcess
   log(`SIGKILL worker ${victim.name} (pid ${victim.pid}); it owned ${owned.length} of ${buckets.length} buckets`);
   const next = new Map<string, number>();
   let leaseGone: number | null = null;
+  let sessionGone: number | null = null;
   while (Date.now() - killedAt < TAKEOVER_WATCH_MS && (next.size < owned.length || leaseGone === null)) {
-    await sleep(1_000);
+    await sleep(500);
+    if (sessionGone === null && victimHolder) {
+      const { rows } = await db.query('select 1 from pg_stat_activity where application_name = $1', [
+        workerSessionName(victimHolder),
+      ]);
+      if (rows.length === 0) sessionGone = (Date.now() - killedAt) / 1000;
+    }
     if (leaseGone === null && victimHolder) {
       const { rows } = await db.query('select 1 from job_leases where holder = $1 and expires_at >= now()', [
         victimHolder,
@@ -224,6 +228,9 @@ async function killAndWatch(topo: Topology, db: pg.Client, victim: ServerProcess
     }
   }
   const secs = [...next.values()].sort((a, b) => a - b);
+  const perBucket = [...next.entries()]
+    .map(([bucket, seconds]) => ({ bucket, seconds }))
+    .sort((a, b) => a.seconds - b.seconds);
   const intervals = owned.map((b) => b.interval ?? 0).sort((a, b) => a - b);
   return {
     killedPid: victim.pid,
@@ -231,6 +238,9 @@ async function killAndWatch(topo: Topology, db: pg.Client, victim: ServerProcess
     holdersBefore: holders,
     bucketsOwned: owned.length,
     leaseGoneAfterSeconds: leaseGone,
+    sessionGoneAfterSeconds: sessionGone,
+    perBucket,
+    withinLease: secs.length === owned.length && (secs.at(-1) ?? 0) <= LEASE_SECONDS,
     nextPollSeconds: {
       p50: quantile(secs, 0.5),
       p90: quantile(secs, 0.9),
@@ -302,6 +312,7 @@ async function main(): Promise<void> {
   ];
   const memory = new Map<string, { t: number; bytes: number }[]>();
   const lag: { t: number; seconds: number | null }[] = [];
+  const load1m: number[] = [];
   const apiLagMetric: { t: number; values: number[] }[] = [];
   const tables: { t: number; sizes: Record<string, { bytes: number; rows: number }> }[] = [];
   const workerCounters = new Map<string, { polls: number; providerErrors: number }>();
@@ -317,6 +328,7 @@ async function main(): Promise<void> {
       if (bytes !== null) memory.set(s.name, [...(memory.get(s.name) ?? []), { t, bytes }]);
     }
     lag.push({ t, seconds: (await queryReplicaLag(replicaDb)).lagSeconds });
+    load1m.push(loadavg()[0] ?? 0);
     const apiTexts = await Promise.all(topo.apis.map((a) => scrape(a.url)));
     apiLagMetric.push({ t, values: apiTexts.map((x) => metricSum(x, 'dropwatch_replica_lag_seconds')) });
     for (const w of allWorkers) {
@@ -429,6 +441,14 @@ async function main(): Promise<void> {
         apiMetricMax: Math.max(0, ...apiLagMetric.flatMap((s) => s.values)),
       },
       throughput: throughputRows,
+      loadAvg1m: {
+        p50: quantile(
+          [...load1m].sort((a, b) => a - b),
+          0.5,
+        ),
+        max: Math.max(0, ...load1m),
+        cores: cpus().length,
+      },
       takeover,
       memoryMiB: memoryRows,
       tables: tables.filter((_, i) => i % 5 === 0 || i === tables.length - 1),
@@ -463,6 +483,8 @@ interface SoakReport {
   };
   replicaLagSeconds: { max: number; p50: number; samples: number; apiMetricMax: number };
   throughput: ThroughputRow[];
+  /** The machine's 1-minute load average over the soak (every sample). */
+  loadAvg1m: { p50: number; max: number; cores: number };
   takeover: Takeover | undefined;
   memoryMiB: { name: string; windows: string[] }[];
   tables: { t: number; sizes: Record<string, { bytes: number; rows: number }> }[];
@@ -484,10 +506,19 @@ function printReport(r: SoakReport): void {
   out.push(
     `| replica lag p50 / max (s), ${r.replicaLagSeconds.samples} samples; max in the APIs' /metrics | ${r.replicaLagSeconds.p50.toFixed(3)} / ${r.replicaLagSeconds.max.toFixed(3)}; ${r.replicaLagSeconds.apiMetricMax.toFixed(3)} |`,
   );
+  out.push(
+    `| machine load average (1 min) p50 / max, ${r.loadAvg1m.cores} cores | ${r.loadAvg1m.p50.toFixed(2)} / ${r.loadAvg1m.max.toFixed(2)} |`,
+  );
   if (r.takeover) {
     const t = r.takeover;
     out.push(
-      `| SIGKILLed worker: buckets it owned / its lease gone after | ${t.bucketsOwned} / ${t.leaseGoneAfterSeconds ?? 'not seen'} s |`,
+      `| SIGKILLed worker: buckets it owned / its liveness session gone after / its lease gone after | ${t.bucketsOwned} / ${t.sessionGoneAfterSeconds ?? 'not seen'} s / ${t.leaseGoneAfterSeconds ?? 'not seen'} s |`,
+    );
+    out.push(
+      `| … every one of them polled within one lease (${r.leaseSeconds} s) of the kill | ${t.withinLease ? 'yes' : 'no'} |`,
+    );
+    out.push(
+      `| … each bucket's next poll after the kill (s) | ${t.perBucket.map((b) => b.seconds.toFixed(1)).join(', ')} |`,
     );
     out.push(
       `| … next poll of those buckets after the kill: p50 / p90 / max (s); polled / not within 5 min | ${t.nextPollSeconds.p50} / ${t.nextPollSeconds.p90} / ${t.nextPollSeconds.max}; ${t.nextPollSeconds.polled} / ${t.nextPollSeconds.notPolled} |`,
@@ -498,12 +529,13 @@ function printReport(r: SoakReport): void {
   }
   out.push(
     '',
-    '| procedure | API replicas | req/s | p50 ms | p99 ms | errors | API CPU % (api-1, api-2) | machine busy % |',
+    `| procedure | API replicas | req/s | × of 1 replica | p50 ms | p99 ms | errors | API CPU % (api-1, api-2) | machine busy % | load avg 1 min (${cpus().length} cores) |`,
   );
-  out.push('|---|---|---|---|---|---|---|---|');
+  out.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const t of r.throughput) {
+    const one = r.throughput.find((o) => o.procedure === t.procedure && o.replicas === 1);
     out.push(
-      `| ${t.procedure} | ${t.replicas} | ${t.rps.toFixed(0)} | ${t.p50Ms} | ${t.p99Ms} | ${t.errors} | ${t.apiCpuPercent.map((c) => c.toFixed(0)).join(', ')} | ${t.machineBusyPercent.toFixed(0)} |`,
+      `| ${t.procedure} | ${t.replicas} | ${t.rps.toFixed(0)} | ${one ? (t.rps / one.rps).toFixed(2) : '–'} | ${t.p50Ms} | ${t.p99Ms} | ${t.errors} | ${t.apiCpuPercent.map((c) => c.toFixed(0)).join(', ')} | ${t.machineBusyPercent.toFixed(0)} | ${t.loadAvg1m.toFixed(2)} |`,
     );
   }
   out.push('', 'memory MiB per 5-min window (min/p50/max):', '');
