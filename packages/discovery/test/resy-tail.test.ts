@@ -1,5 +1,6 @@
 import { getMarket } from '@dropwatch/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { FULL_SCAN_EVERY_MS } from '../src/providers/resy/resy-provider.js';
 import { useScriptedBucket } from './support/scripted-market.js';
 
 const { bucket, provider, place, at, market: scripted } = useScriptedBucket();
@@ -112,6 +113,34 @@ describe('Resy provider: the tail of the ranking between full scans', () => {
     const after = await p.fetchSnapshot(bucket, [2]);
     expect(venuesOf(after.slots).size).toBe(64);
     expect(after.stats.doubtfulRetries).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a full read whose ranking moves between its pages does not close the venue that slipped across the boundary', async () => {
+    scripted().venues.clear();
+    // 19 three-slot venues and six one-slot ones: page 1 of 20 ends with one-slot venue 20, page 2 holds 21–25.
+    for (let id = 1; id <= 19; id++) place(id, [at('20:15'), at('20:30'), at('20:45')]);
+    for (let id = 20; id <= 25; id++) place(id, [at('20:05')]);
+    const p = provider();
+    await p.fetchSnapshot(bucket, [2]);
+    // Past the full-scan period, so the next read is a full one again.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + FULL_SCAN_EVERY_MS + 1_000 });
+    try {
+      // Venue 5 is booked out after page 1 was read: 21 moves up onto page 1, and page 2 starts at 22.
+      scripted().state.beforeSearch = (body) => {
+        if (body.slot_filter?.time_filter === '20:30' && body.page === 2) scripted().venues.get(5)!.starts = [];
+      };
+      scripted().requests.length = 0;
+      const torn = await p.fetchSnapshot(bucket, [2]);
+      expect(pagesOf2030().sort()).toEqual([1, 2]);
+      // No page showed 21; the count fell between the pages, so it is asked on its own and kept.
+      expect(findsOf()).toBe(1);
+      expect(torn.stats.vanishedResolved).toBe(1);
+      expect(torn.slots.filter((s) => s.venueId === 'resy:21').map((s) => s.localStart)).toEqual([at('20:05')]);
+      expect(venuesOf(torn.slots).size).toBe(25);
+    } finally {
+      scripted().state.beforeSearch = null;
+      vi.useRealTimers();
+    }
   });
 
   it('a box still truncated at the deepest tiling never reads only its tail: a venue shifting in is no drop, one shifting out does not close', async () => {

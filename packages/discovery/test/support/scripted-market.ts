@@ -19,7 +19,8 @@ const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.sl
  * box, day and [time_filter − 30 min, time_filter + 30 min), ranked by slot count, paged with
  * `total_pages`; and `/4/find` with a venue's whole day. `emptyFilter` makes the searches of one
  * time filter answer an empty page (a partial outage of one call), `emptyNext` the next n searches
- * of one; `findFails` makes `/4/find` answer 500.
+ * of one; `findFails` makes `/4/find` answer 500; `beforeSearch` sees each search before it is
+ * answered.
  */
 export async function startScriptedMarket() {
   const venues = new Map<number, ScriptedVenue>();
@@ -30,9 +31,12 @@ export async function startScriptedMarket() {
     searchHidden: new Set<number>(),
     /** `/4/find` answers 500 while set. */
     findFails: false,
+    /** Called with each search's body before it is answered (a test moves the ranking mid-read). */
+    beforeSearch: null as ((body: RecordedRequest['body']) => void) | null,
   };
   const search = (req: RecordedRequest, res: ServerResponse) => {
     const { page, per_page: perPage, slot_filter: filter, geo } = req.body;
+    state.beforeSearch?.(req.body);
     const next = state.emptyNext;
     if (state.emptyFilter === filter.time_filter || (next && next.filter === filter.time_filter && next.count > 0)) {
       if (next && next.filter === filter.time_filter) next.count--;
@@ -57,7 +61,9 @@ export async function startScriptedMarket() {
     const hits = matching
       .slice((page - 1) * perPage, page * perPage)
       .map((x) => flatHit(x.v.id, `Venue ${x.v.id}`, x.starts));
-    sendJson(res, 200, { search: { hits, pagination: { total_pages: Math.ceil(matching.length / perPage) } } });
+    sendJson(res, 200, {
+      search: { hits, nbHits: matching.length, pagination: { total_pages: Math.ceil(matching.length / perPage) } },
+    });
   };
   const find = (req: RecordedRequest, res: ServerResponse) => {
     if (state.findFails) return sendJson(res, 500, { message: 'find is down' });

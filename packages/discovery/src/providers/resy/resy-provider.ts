@@ -100,6 +100,13 @@ interface BoxAnswer {
   readonly pages: number | undefined;
   /** The first page read (a tail read starts after the head it carries). */
   readonly firstPage?: number;
+  /** Venues the ranking held, as its last page read said. */
+  readonly total?: number | undefined;
+  /**
+   * The ranking moved while its pages were read (movedBetween): a venue may have crossed a page
+   * boundary unseen, so absence from this answer does not mean closed.
+   */
+  readonly moved?: boolean;
 }
 
 interface BoxRequest {
@@ -312,8 +319,8 @@ export class ResyProvider implements Provider {
           return;
         }
         // Venues of the box's last answer that left its tail: closed, or moved up into the head.
-        const vanished = answer.mode === 'tail' && !answer.incomplete ? this.leftTail(boxKey, answer) : [];
-        answer = (await this.withHead(request, answer, vanished.length)) ?? answer;
+        const leftTail = answer.mode === 'tail' && !answer.incomplete ? this.leftTail(boxKey, answer, TAIL_SLOTS) : [];
+        answer = (await this.withHead(request, answer, leftTail.length)) ?? answer;
         const slotCount = answer.hits.reduce((n, h) => n + h.slots.length, 0);
         // An empty or collapsed answer is often one bad answer: ask again before believing it. (A
         // tail answer is small by design; its pages are checked one by one instead.)
@@ -330,10 +337,11 @@ export class ResyProvider implements Provider {
           pages: answer.pages ?? known?.pages ?? 1,
           fullAt: answer.mode === 'full' && !answer.incomplete ? now : (known?.fullAt ?? 0),
         };
-        const resolved =
-          answer.mode === 'tail' && !answer.incomplete
-            ? await this.resolveVanished(state, vanished, size, time)
-            : undefined;
+        // A tail read, or a full one whose ranking moved while it was read, cannot tell a venue
+        // that is gone from one it did not see: those are asked one by one, or carried.
+        const unsure = partial(answer);
+        const vanished = !unsure ? [] : answer.mode === 'tail' ? leftTail : this.leftTail(boxKey, answer, Infinity);
+        const resolved = unsure ? await this.resolveVanished(state, vanished, size, time) : undefined;
         taken.push(...this.takeBox(state, boxKey, size, time, answer, scan, resolved));
         return;
       }
@@ -420,16 +428,31 @@ export class ResyProvider implements Provider {
     const { maxPages } = this.options;
     const hits: ParsedHit[] = [];
     let expected: number | undefined;
+    let total: number | undefined;
+    let moved = false;
+    const answer = (
+      pages: number | undefined,
+      extra: { truncated?: boolean; incomplete?: boolean } = {},
+    ): BoxAnswer => ({
+      mode: 'full',
+      hits: moved ? latestOfEach(hits) : hits,
+      truncated: extra.truncated ?? false,
+      incomplete: extra.incomplete ?? false,
+      pages,
+      total,
+      moved,
+    });
     for (let page = 1; page <= maxPages; page++) {
       const got = await this.fetchPage(req, page, page > 1);
+      if (page > 1 && movedBetween(hits, total, got)) moved = true;
       hits.push(...got.hits);
+      total = got.total ?? total;
       if (page > 1 && got.empty && (expected === undefined || page <= expected)) {
-        return { mode: 'full', hits, truncated: false, incomplete: true, pages: undefined };
+        return answer(undefined, { incomplete: true });
       }
       expected = got.totalPages ?? expected;
-      if (got.exhausted || !got.full) return { mode: 'full', hits, truncated: false, incomplete: false, pages: page };
-      if (got.totalPages !== undefined && page >= got.totalPages)
-        return { mode: 'full', hits, truncated: false, incomplete: false, pages: page };
+      if (got.exhausted || !got.full) return answer(page);
+      if (got.totalPages !== undefined && page >= got.totalPages) return answer(page);
       // The count already says the ranking runs past the cap: split now, not after maxPages.
       if (got.totalPages !== undefined && got.totalPages > maxPages) {
         const children = req.split(hits, this.venuesIn(got));
@@ -437,7 +460,7 @@ export class ResyProvider implements Provider {
       }
     }
     const children = req.split(hits, undefined);
-    return children ? { children } : { mode: 'full', hits, truncated: true, incomplete: false, pages: maxPages };
+    return children ? { children } : answer(maxPages, { truncated: true });
   }
 
   /**
@@ -485,6 +508,7 @@ export class ResyProvider implements Provider {
       incomplete: false,
       pages: total,
       firstPage: first,
+      total: pages.at(-1)!.total,
     };
   }
 
@@ -500,13 +524,27 @@ export class ResyProvider implements Provider {
     if (tail.mode !== 'tail' || tail.incomplete || head < 1) return null;
     if (vanished === 0 || (vanished < head && vanished <= FIND_VANISHED_MAX && this.window)) return null;
     const hits: ParsedHit[] = [];
+    let total = tail.total;
+    let moved = false;
     for (let page = 1; page <= head; page++) {
       const got = await this.fetchPage(req, page, true);
       if (got.empty) return null;
+      // Read after the tail, so each head page is checked against everything read before it.
+      if (movedBetween([...hits, ...tail.hits], total, got)) moved = true;
       hits.push(...got.hits);
+      total = got.total ?? total;
     }
     req.state.stats.headReads += 1;
-    return { mode: 'full', hits: [...hits, ...tail.hits], truncated: false, incomplete: false, pages: tail.pages };
+    return {
+      mode: 'full',
+      // The head was read after the tail: where a venue is on both, its head hit is the later one.
+      hits: moved ? latestOfEach([...tail.hits, ...hits]) : [...hits, ...tail.hits],
+      truncated: false,
+      incomplete: false,
+      pages: tail.pages,
+      total,
+      moved,
+    };
   }
 
   /** How many venues a box's whole ranking holds: the answer's count, or its pages' worth. */
@@ -514,10 +552,13 @@ export class ResyProvider implements Provider {
     return page.total ?? (page.totalPages === undefined ? undefined : page.totalPages * this.options.perPage);
   }
 
-  /** Venues of the box's last answer that sat in its tail and are not in this tail answer (CallGuard.leftTail). */
-  private leftTail(boxKey: string, answer: BoxAnswer): string[] {
+  /**
+   * Venues of the box's last answer with at most `tailSlots` slots that are not in this answer
+   * (CallGuard.leftTail): all that are missing, with Infinity.
+   */
+  private leftTail(boxKey: string, answer: BoxAnswer, tailSlots: number): string[] {
     const seen = new Set(answer.hits.map((h) => `${RESY_PROVIDER_NAME}:${h.venue.id}`));
-    return this.guard.leftTail(boxKey, seen, TAIL_SLOTS);
+    return this.guard.leftTail(boxKey, seen, tailSlots);
   }
 
   /**
@@ -596,16 +637,46 @@ export class ResyProvider implements Provider {
       slots.push(...callSlots(info, hit, partySize, state.stats));
     }
     if (answer.mode === 'full' && !answer.truncated) this.learnWindow(time, slots);
-    const guarded =
-      answer.mode === 'tail' && !answer.incomplete
-        ? this.guard.tail(boxKey, slots, TAIL_SLOTS, scan, resolved)
-        : this.guard.guard(boxKey, slots, answer.truncated || answer.incomplete, scan);
+    const guarded = partial(answer)
+      ? this.guard.tail(boxKey, slots, answer.mode === 'tail' ? TAIL_SLOTS : Infinity, scan, resolved)
+      : this.guard.guard(boxKey, slots, answer.truncated || answer.incomplete, scan);
     if (guarded.suspect) state.stats.suspectCalls += 1;
     if (guarded.truncated) state.stats.truncatedCalls += 1;
     state.commits.push(guarded.commit);
     mergeSlots(state, partySize, guarded.slots);
     return guarded.slots;
   }
+}
+
+/**
+ * Whether a complete answer may have missed venues that are still there: a tail read (it skips
+ * the head), or a read whose ranking moved between its pages.
+ */
+function partial(answer: BoxAnswer): boolean {
+  return !answer.incomplete && !answer.truncated && (answer.mode === 'tail' || answer.moved === true);
+}
+
+/**
+ * Whether the ranking moved between the pages read so far and the next one: a venue on both
+ * (something ranked above it moved down past the page boundary, or a venue joined above it) or a
+ * different count of venues (one left or joined). Either can carry a venue across the boundary
+ * between a page already read and the next, where no page shows it. A single page is one
+ * consistent answer; only reads of two or more can be torn like this.
+ */
+function movedBetween(before: readonly ParsedHit[], total: number | undefined, next: FetchedPage): boolean {
+  if (total !== undefined && next.total !== undefined && next.total !== total) return true;
+  const seen = new Set(before.map((h) => h.venue.id));
+  return next.hits.some((h) => seen.has(h.venue.id));
+}
+
+/** One hit per venue, the one read last (the ranking's latest word on it). */
+function latestOfEach(hits: readonly ParsedHit[]): ParsedHit[] {
+  const byVenue = new Map<string | number, ParsedHit>();
+  for (const h of hits) {
+    byVenue.delete(h.venue.id);
+    byVenue.set(h.venue.id, h);
+  }
+  return [...byVenue.values()];
 }
 
 /** What a split of a truncated box knows: where the venues it saw are, and how many it holds. */
