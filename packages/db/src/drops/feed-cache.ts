@@ -9,6 +9,14 @@ import { dropDto } from './drop-dto.js';
  */
 export const DROPS_CHANNEL = 'dropwatch_drops';
 export const NOTIFICATIONS_CHANNEL = 'dropwatch_notifications';
+/**
+ * A committed change to what an already-recorded drop shows, with no new drop to announce: a drop
+ * closed or reopened (`closedAt`), a venue's name, neighborhood or links rewritten, old drops
+ * removed by retention. The API's answer cache for feed.newDrops ends its generation on it as it
+ * does on DROPS_CHANNEL. A channel of its own so that live subscribers and the notify job, who
+ * only care about new drops, are not woken by every close.
+ */
+export const FEED_CHANGES_CHANNEL = 'dropwatch_feed_changes';
 
 /** Drops opened this recently are "just opened"; older open drops are "still open". */
 export const FEED_JUST_OPENED_MINUTES = 10;

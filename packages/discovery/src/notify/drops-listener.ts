@@ -53,6 +53,8 @@ export class DropsListener {
   private visibilitySince = 0;
   /** The listener's own queries, one at a time (a burst of NOTIFYs must not pile queries onto one client). */
   private queries: Promise<unknown> = Promise.resolve();
+  /** Visibility checks started by a NOTIFY whose first answer has not come back yet. */
+  private visibilityChecks = 0;
   /** Times the connection was re-opened after it broke. */
   reconnects = 0;
 
@@ -61,6 +63,20 @@ export class DropsListener {
   /** Resolves once the first LISTEN is in place; throws if that first connect fails. */
   async start(): Promise<void> {
     await this.connect();
+  }
+
+  /** LISTEN is in place now (false while the connection is down and being re-opened). */
+  get listening(): boolean {
+    return this.client !== undefined && !this.stopped;
+  }
+
+  /**
+   * A NOTIFY on dropwatch_drops was received and it is not settled yet whether its drops are
+   * readable by the cursor: until then a read may miss them, and no 'visible' wake may follow
+   * if the transaction hiding them ends before the check runs.
+   */
+  get visibilityPending(): boolean {
+    return this.visibilityChecks > 0 || this.visibilityTimer !== undefined;
   }
 
   async stop(): Promise<void> {
@@ -115,11 +131,18 @@ export class DropsListener {
   }
 
   private watchVisibility(client: pg.Client): void {
+    this.visibilityChecks++;
+    let counted = true;
+    const settle = () => {
+      if (counted) this.visibilityChecks--;
+      counted = false;
+    };
     this.query<{ xmin: string; xmax: string }>(
       client,
       'select pg_snapshot_xmin(s)::text as xmin, pg_snapshot_xmax(s)::text as xmax from pg_current_snapshot() s',
     )
       .then(({ rows }) => {
+        settle();
         const xmin = BigInt(rows[0]?.xmin ?? '0');
         const xmax = BigInt(rows[0]?.xmax ?? '0');
         if (xmin >= xmax) return; // nothing in flight: the pass the NOTIFY started sees everything
@@ -129,7 +152,10 @@ export class DropsListener {
           this.pollVisibility(client);
         }
       })
-      .catch(() => undefined); // a broken connection is handled by its 'error'/'end' handlers
+      .catch(() => {
+        // A broken connection is handled by its 'error'/'end' handlers (it wakes with 'reconnect').
+        settle();
+      });
   }
 
   private pollVisibility(client: pg.Client): void {

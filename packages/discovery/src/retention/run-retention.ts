@@ -6,6 +6,7 @@ import { AppError } from '@dropwatch/core';
 import type { EntityManager, MikroORM } from '@dropwatch/db';
 import { withLease } from '../job-leases.js';
 import { recordJobRun } from '../job-runs.js';
+import { notifyFeedChanged } from '../tick/apply-snapshot.js';
 import { BATCHED_DELETES, countBatched, deleteInBatches } from './batched-deletes.js';
 import { retentionCutoffs, type RetentionCutoffs } from './cutoffs.js';
 import {
@@ -183,6 +184,9 @@ async function retentionPass(em: EntityManager, options: RetentionOptions, logge
       }
     }
 
+    // Drops of removed partitions may sit in a cached feed.newDrops answer (a page far behind).
+    if (partitions.dropped.length > 0) await notifyFeedChanged(session.client, RETENTION_JOB);
+
     for (const spec of BATCHED_DELETES) {
       deleted[spec.table] = await deleteInBatches(session, spec, cutoffs, config.PRUNE_BATCH_SIZE, signal);
     }
@@ -211,6 +215,9 @@ async function retentionPass(em: EntityManager, options: RetentionOptions, logge
     logger.error({ err, ...snapshot() }, 'retention failed');
     throw err;
   } finally {
+    // Closed drops, removed venues and metrics: the API's answer cache starts over (also after a
+    // failed run, which may have removed some of them).
+    if (session) await notifyFeedChanged(session.client, RETENTION_JOB).catch(() => undefined);
     await session?.close().catch(() => undefined);
   }
 

@@ -2,7 +2,7 @@ import type { Config } from '@dropwatch/core';
 import { tickStatements, SQL_CALIBRATE, SQL_EMPTY_CALIBRATION_POLL, SQL_SUSPECT_POLL } from './bucket-sql.js';
 import type { VenueInfo } from '../providers/provider.js';
 import { SUSPECT_MIN_PREV, SUSPECT_SHRINK_RATIO } from '../suspect-rules.js';
-import { DROPS_CHANNEL, type PgClient } from '@dropwatch/db';
+import { DROPS_CHANNEL, FEED_CHANGES_CHANNEL, type PgClient } from '@dropwatch/db';
 import { isPrimeTime, type PreparedSlot, type PreparedSnapshot } from './prepared-snapshot.js';
 import { writeVenues, type VenueCache } from './venue-writes.js';
 
@@ -60,6 +60,11 @@ export async function applySnapshot(
       }
       // Delivered at commit: the notify worker and the API's live feeds wake on it at once.
       if (result.drops.length > 0) await notifyDrops(client, bucket.bucketId, result.drops.length);
+      else if (result.closes > 0 || result.reopened > 0 || ctx.venueCache.changesAny(result.venuesWritten)) {
+        // Nothing new, but drops already served read differently now (closedAt, venue fields):
+        // the API's feed.newDrops answer cache must not outlive this commit.
+        await notifyFeedChanged(client, bucket.bucketId);
+      }
       await ctx.beforeCommit?.(bucket.bucketId, client);
       await client.query('commit');
       ctx.venueCache.remember(result.venuesWritten, now);
@@ -76,6 +81,11 @@ export async function applySnapshot(
 /** NOTIFY dropwatch_drops from inside a bucket transaction (sent when it commits). */
 export async function notifyDrops(client: PgClient, bucketId: string, drops: number): Promise<void> {
   await client.query('select pg_notify($1, $2)', [DROPS_CHANNEL, JSON.stringify({ bucket: bucketId, drops })]);
+}
+
+/** NOTIFY dropwatch_feed_changes (sent at commit): recorded drops or their venues changed. */
+export async function notifyFeedChanged(client: PgClient, source: string): Promise<void> {
+  await client.query('select pg_notify($1, $2)', [FEED_CHANGES_CHANNEL, source]);
 }
 
 type TxResult = Omit<ApplyOutcome, 'retries'> & { venuesWritten: readonly VenueInfo[] };

@@ -1,5 +1,11 @@
 import type { Config } from '@dropwatch/core';
-import { applyDropsQuery, notifyDrops, type ApplyContext, type ApplyDropsRow } from './apply-snapshot.js';
+import {
+  applyDropsQuery,
+  notifyDrops,
+  notifyFeedChanged,
+  type ApplyContext,
+  type ApplyDropsRow,
+} from './apply-snapshot.js';
 import { tickStatements } from './bucket-sql.js';
 import type { PgClient } from '@dropwatch/db';
 import type { PreparedSnapshot } from './prepared-snapshot.js';
@@ -77,7 +83,7 @@ export async function applyVenueDay(
       snap.slots.map((s) => s.venueId),
       now,
     ]);
-    const drops = await insertDrops(
+    const { drops, reopened } = await insertDrops(
       client,
       config,
       bucket,
@@ -90,6 +96,9 @@ export async function applyVenueDay(
       const venues = [...snap.venues.values()].filter((v) => dropped.has(v.id));
       await writeVenues(client, bucket.market, venues, dropped, now, config);
       await notifyDrops(client, bucket.bucketId, drops.length);
+    } else if (reopened > 0) {
+      // A drop closed a moment ago is open again (closedAt back to null): no new drop to announce.
+      await notifyFeedChanged(client, bucket.bucketId);
     }
     await client.query('commit');
     return { status: 'applied', drops };
@@ -106,12 +115,15 @@ async function insertDrops(
   snap: PreparedSnapshot,
   keys: readonly string[],
   now: Date,
-): Promise<{ id: string; venueId: string }[]> {
-  if (keys.length === 0) return [];
+): Promise<{ drops: { id: string; venueId: string }[]; reopened: number }> {
+  if (keys.length === 0) return { drops: [], reopened: 0 };
   const cand = keys.map((k) => snap.byKey.get(k)!);
   const res = await client.query<ApplyDropsRow>(applyDropsQuery(config, bucket, now, cand, [], []));
   const drops: { id: string; venueId: string }[] = [];
-  for (const r of res.rows)
+  let reopened = 0;
+  for (const r of res.rows) {
     if (r.kind === 'drop' && r.id !== null && r.venue_id !== null) drops.push({ id: r.id, venueId: r.venue_id });
-  return drops;
+    else if (r.kind === 'reopened') reopened = Number(r.n);
+  }
+  return { drops, reopened };
 }

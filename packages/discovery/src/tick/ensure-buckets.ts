@@ -1,5 +1,6 @@
 import { bucketId, bucketWindow, marketToday, type Config } from '@dropwatch/core';
 import type { PgClient } from '@dropwatch/db';
+import { notifyFeedChanged } from './apply-snapshot.js';
 import { SQL_CLOSE_PAST_BUCKET_DROPS } from './close-past-drops-sql.js';
 
 /** Buckets read by the ensure step at most: 5 markets × 14 days × 6 slots, twice over for stale ones. */
@@ -73,6 +74,7 @@ async function deletePastBuckets(
     if (locked.length > 0) {
       const res = await client.query<{ closed: number }>(SQL_CLOSE_PAST_BUCKET_DROPS, [locked, now, '-infinity']);
       closed = Number(res.rows[0]?.closed ?? 0);
+      if (closed > 0) await notifyFeedChanged(client, 'past-buckets');
       const del = await client.query('delete from discovery_buckets where bucket_id = any($1::text[])', [locked]);
       deleted = del.rowCount ?? 0;
     }

@@ -28,6 +28,15 @@ export class VenueCache {
     return out;
   }
 
+  /**
+   * Whether writing `venues` may change a venue row as the feeds show it: one is new to this
+   * process or differs from what it last wrote. False when every one is only due a last_seen_at
+   * touch, which no feed shows.
+   */
+  changesAny(venues: readonly VenueInfo[]): boolean {
+    return venues.some((v) => this.seen.get(v.id)?.sig !== signature(v));
+  }
+
   remember(venues: readonly VenueInfo[], now: Date): void {
     if (this.seen.size + venues.length > VENUE_CACHE_MAX) this.seen.clear();
     for (const v of venues) this.seen.set(v.id, { sig: signature(v), at: now.getTime() });
