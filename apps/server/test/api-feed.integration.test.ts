@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordDiscoveryRun } from '@dropwatch/discovery';
 import {
+  announceDrops,
   dayFromToday,
   minutesAgo,
   seedBucket,
@@ -208,11 +209,13 @@ describe('feed.newDrops: exactly once across out-of-order commits', () => {
     await b.query('begin');
     const dropB = await seedDrop(b, drop);
     await b.query('commit');
+    await announceDrops(h.sql);
 
     const page1 = await c.feed.newDrops.query({ cursor: start.cursor });
     expect(page1.drops).toEqual([]); // B is held back while the older A is open
 
     await a.query('commit');
+    await announceDrops(h.sql);
     // The cursor lags by the oldest open transaction of the whole cluster (other sessions may
     // hold one briefly), so page until both arrive, with a deadline.
     const seen: string[] = [];
@@ -242,10 +245,12 @@ describe('feed.newDrops: exactly once across out-of-order commits', () => {
       await a.query('begin');
       expected.add((await seedDrop(a, drop)).id);
       for (let i = 0; i < 3; i++) expected.add((await seedDrop(h.sql, drop)).id);
+      await announceDrops(h.sql);
       const mid = await c.feed.newDrops.query({ cursor, limit: 2 });
       seen.push(...mid.drops.map((d) => d.id));
       cursor = mid.cursor;
       await a.query('commit');
+      await announceDrops(h.sql);
       const want = expected.size;
       await waitFor(
         async () => {
@@ -313,6 +318,7 @@ describe('feed.newDrops: the first call without a cursor; cursors that no server
     const next = await c.feed.newDrops.query({ cursor: first.cursor });
     expect(next.drops).toEqual([]);
     const later = await seedDrop(h.sql, drop(new Date()));
+    await announceDrops(h.sql);
     const seen: string[] = [];
     let cursor = next.cursor;
     await waitFor(

@@ -137,6 +137,14 @@ export async function seedDrop(
   return { id: row.id, txId: row.tx_id };
 }
 
+/**
+ * The NOTIFY the poller sends with every drop it commits (sent here after the commit, from any
+ * session): live readers and the API's cached feed.newDrops answers wake on it.
+ */
+export async function announceDrops(sql: Queryable): Promise<void> {
+  await sql.query(`select pg_notify('dropwatch_drops', '{}')`);
+}
+
 export const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
 /** Today's UTC date plus `days`, as YYYY-MM-DD. */

@@ -37,10 +37,22 @@ export class LiveResponseCache {
   private inflight = new Map<string, Promise<CachedResponse>>();
   private generation = 0;
 
-  /** @param cacheControl sent with every 200 (an answer that is never kept says `no-cache`). */
+  /**
+   * @param cacheControl sent with every 200 (an answer that is never kept says `no-cache`).
+   * @param keep.maxEntries distinct keys kept at once; the oldest goes first.
+   * @param keep.expiresAt when an answer rendered at `renderedAt` must go at the latest (with
+   *   `ttlMs` the earlier of the two applies).
+   * @param keep.mayKeep asked as a request arrives: false, and it is neither answered from a kept
+   *   answer nor is its render kept (the render is still shared with identical requests meanwhile).
+   */
   constructor(
     private readonly ttlMs: number,
     private readonly cacheControl = `public, max-age=${LIVE_CACHE_MAX_AGE_SECONDS}`,
+    private readonly keep: {
+      readonly maxEntries?: number;
+      readonly expiresAt?: (renderedAt: number) => number;
+      readonly mayKeep?: () => boolean;
+    } = {},
   ) {}
 
   invalidate(): void {
@@ -60,7 +72,8 @@ export class LiveResponseCache {
   async serve(req: IncomingMessage, res: ServerResponse, render: () => Promise<CachedResponse>): Promise<CacheOutcome> {
     const key = req.url ?? '';
     const now = Date.now();
-    const hit = this.entries.get(key);
+    const mayKeep = this.ttlMs > 0 && (this.keep.mayKeep?.() ?? true);
+    const hit = mayKeep ? this.entries.get(key) : undefined;
     let response: CachedResponse;
     let outcome: CacheOutcome;
     if (hit && hit.expiresAt > now) {
@@ -78,8 +91,10 @@ export class LiveResponseCache {
           (r) => {
             inflight.delete(key);
             // Only a 200 of the generation it was rendered in is kept.
-            if (r.status === 200 && generation === this.generation && this.ttlMs > 0)
-              this.put(key, r, now + this.ttlMs);
+            if (r.status === 200 && generation === this.generation && mayKeep) {
+              const expiresAt = Math.min(now + this.ttlMs, this.keep.expiresAt?.(now) ?? Infinity);
+              this.put(key, r, expiresAt);
+            }
           },
           () => inflight.delete(key),
         );
@@ -119,7 +134,7 @@ export class LiveResponseCache {
   }
 
   private put(key: string, response: CachedResponse, expiresAt: number): void {
-    if (this.entries.size >= LIVE_CACHE_MAX_ENTRIES) {
+    if (this.entries.size >= (this.keep.maxEntries ?? LIVE_CACHE_MAX_ENTRIES)) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }

@@ -15,6 +15,7 @@ import { compressWhenDone, encodingFor } from './compression.js';
 import { addVary, createCors, mergeVaryOnSetHeader } from './cors.js';
 import { etagOf, LiveResponseCache, type CachedResponse } from './live-response-cache.js';
 import type { HttpMetrics } from './metrics.js';
+import { createNewDropsCache, sharesNewDrops } from './new-drops-cache.js';
 
 export const TRPC_PREFIX = '/trpc/';
 const LIVE_PATH = `${TRPC_PREFIX}feed.live`;
@@ -129,6 +130,8 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
 
   // Coalescing only: concurrent identical requests share a render, nothing is kept after it.
   const coalescer = new LiveResponseCache(0, 'no-cache');
+  // feed.newDrops from a cursor: kept until the drop signal's next wake.
+  const newDrops = createNewDropsCache(deps.drops);
 
   /** Renders a GET (feed.live, or a coalesced query) through the real tRPC pipeline (fetch adapter) into bytes. */
   const renderAnonymous = async (req: IncomingMessage): Promise<CachedResponse> => {
@@ -169,7 +172,8 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
       if (cors.apply(req, res) === 'preflight') return;
       mergeVaryOnSetHeader(res);
       const started = process.hrtime.bigint();
-      const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const pathname = url.pathname;
       const procedures = proceduresOf(pathname);
       const stream = isStream(procedures);
       // 'close', not 'finish': an SSE stream ends by the client going away, which never finishes.
@@ -183,7 +187,8 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
         return;
       }
       if (rendersAnonymously(req) && procedures.every((p) => COALESCED_QUERIES.has(p))) {
-        await coalescer.serve(req, res, () => renderAnonymous(req));
+        const cache = sharesNewDrops(url, procedures) ? newDrops : coalescer;
+        await cache.serve(req, res, () => renderAnonymous(req));
         return;
       }
       // Every SSE stream (feed.onDrop, notifications.onNew, …) is counted and ended at shutdown.

@@ -1,4 +1,4 @@
-import { DROPS_CHANNEL, NOTIFICATIONS_CHANNEL } from '@dropwatch/db';
+import { DROPS_CHANNEL, FEED_CHANGES_CHANNEL, NOTIFICATIONS_CHANNEL } from '@dropwatch/db';
 import { DropsListener, type DropsWakeReason } from '@dropwatch/discovery';
 import type { Logger } from 'pino';
 
@@ -18,6 +18,17 @@ export interface DropSignal {
   wait(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** The notify job's channel, fanned out the same way (PgDropListener listens to both). */
   readonly notifications?: DropSignal;
+  /**
+   * `NOTIFY dropwatch_feed_changes` (drops already recorded closed or reopened, venues rewritten,
+   * retention), and 'reconnect'. Live subscribers do not hang off it: nothing new to read.
+   */
+  readonly feedChanges?: DropSignal;
+  /**
+   * True when a read started now may be kept until the next wake: LISTEN is in place (no
+   * notification can be missed) and no NOTIFY'd drops are still possibly hidden from the cursor
+   * by an older open transaction (whose end might then wake nobody).
+   */
+  readonly settled?: boolean;
 }
 
 /** Fan-out without a source: `fire()` wakes every waiter. The LISTEN listener builds on it. */
@@ -66,6 +77,7 @@ export class PgDropListener extends LocalDropSignal {
   private notificationsSeen = 0;
   /** `NOTIFY dropwatch_notifications`, fanned out to notifications.onNew subscribers. */
   readonly notifications = new LocalDropSignal();
+  readonly feedChanges = new LocalDropSignal();
 
   constructor(databaseUrl: string, logger: Pick<Logger, 'warn' | 'debug' | 'info'>) {
     super();
@@ -73,13 +85,16 @@ export class PgDropListener extends LocalDropSignal {
       databaseUrl,
       logger,
       applicationName: LISTEN_APPLICATION_NAME,
-      channels: [DROPS_CHANNEL, NOTIFICATIONS_CHANNEL],
+      channels: [DROPS_CHANNEL, NOTIFICATIONS_CHANNEL, FEED_CHANGES_CHANNEL],
       onWake: (reason, channel) => {
         if (reason === 'reconnect') {
           this.fire('reconnect');
           this.notifications.fire('reconnect');
+          this.feedChanges.fire('reconnect');
         } else if (channel === NOTIFICATIONS_CHANNEL) {
           this.notifications.fire();
+        } else if (channel === FEED_CHANGES_CHANNEL) {
+          this.feedChanges.fire();
         } else {
           if (reason === 'notify') this.notificationsSeen++;
           this.fire(reason);
@@ -93,6 +108,10 @@ export class PgDropListener extends LocalDropSignal {
     await this.listener.start();
   }
 
+  get settled(): boolean {
+    return this.listener.listening && !this.listener.visibilityPending;
+  }
+
   get notificationCount(): number {
     return this.notificationsSeen;
   }
@@ -101,5 +120,6 @@ export class PgDropListener extends LocalDropSignal {
     await this.listener.stop();
     this.fire();
     this.notifications.fire();
+    this.feedChanges.fire();
   }
 }
