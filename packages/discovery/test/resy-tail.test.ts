@@ -125,9 +125,18 @@ describe('Resy provider: the tail of the ranking between full scans', () => {
     // Past the full-scan period, so the next read is a full one again.
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + FULL_SCAN_EVERY_MS + 1_000 });
     try {
-      // Venue 5 is booked out after page 1 was read: 21 moves up onto page 1, and page 2 starts at 22.
-      scripted().state.beforeSearch = (body) => {
-        if (body.slot_filter?.time_filter === '20:30' && body.page === 2) scripted().venues.get(5)!.starts = [];
+      // Venue 5 is booked out once page 1 was answered: 21 moves up onto page 1, and page 2 starts
+      // at 22. (The two pages are asked at once, so page 2 waits for page 1's answer whichever
+      // arrives first.)
+      let page1Answered!: () => void;
+      const page1 = new Promise<void>((resolve) => (page1Answered = resolve));
+      scripted().state.beforeSearch = async (body) => {
+        if (body.slot_filter?.time_filter !== '20:30') return;
+        if (body.page === 1) setTimeout(page1Answered, 0);
+        if (body.page === 2) {
+          await page1;
+          scripted().venues.get(5)!.starts = [];
+        }
       };
       scripted().requests.length = 0;
       const torn = await p.fetchSnapshot(bucket, [2]);

@@ -31,12 +31,12 @@ export async function startScriptedMarket() {
     searchHidden: new Set<number>(),
     /** `/4/find` answers 500 while set. */
     findFails: false,
-    /** Called with each search's body before it is answered (a test moves the ranking mid-read). */
-    beforeSearch: null as ((body: RecordedRequest['body']) => void) | null,
+    /** Awaited with each search's body before it is answered (a test moves the ranking mid-read). */
+    beforeSearch: null as ((body: RecordedRequest['body']) => Promise<void>) | null,
   };
-  const search = (req: RecordedRequest, res: ServerResponse) => {
+  const search = async (req: RecordedRequest, res: ServerResponse) => {
     const { page, per_page: perPage, slot_filter: filter, geo } = req.body;
-    state.beforeSearch?.(req.body);
+    await state.beforeSearch?.(req.body);
     const next = state.emptyNext;
     if (state.emptyFilter === filter.time_filter || (next && next.filter === filter.time_filter && next.count > 0)) {
       if (next && next.filter === filter.time_filter) next.count--;
@@ -78,7 +78,10 @@ export async function startScriptedMarket() {
     );
     sendJson(res, 200, { results: { venues: [{ venue: hit, slots: hit.availability?.slots ?? [] }] } });
   };
-  const fake = await startFakeResy((req, res) => (req.path.startsWith('/4/find') ? find(req, res) : search(req, res)));
+  const fake = await startFakeResy((req, res) => {
+    if (req.path.startsWith('/4/find')) find(req, res);
+    else void search(req, res);
+  });
   return { ...fake, venues, state };
 }
 

@@ -313,7 +313,7 @@ export class ResyProvider implements Provider {
           split: (seen: readonly ParsedHit[], expected: number | undefined) =>
             tiling.split(tile, splitHint(seen, expected, capacity)),
         };
-        let answer = tail ? await this.searchTail(request, known.pages) : await this.searchBox(request);
+        let answer = tail ? await this.searchTail(request, known.pages) : await this.searchBox(request, known?.pages);
         if ('children' in answer) {
           await Promise.all(answer.children.map(searchBox));
           return;
@@ -423,9 +423,21 @@ export class ResyProvider implements Provider {
    * ranking goes on past the cap, `split` is asked for the box's quadrants; with them the box's
    * own hits are dropped (the quadrants cover it), without (deepest tiling) the box answers
    * truncated. A page missing in the middle makes the answer incomplete.
+   *
+   * With the box's page count from its last read (`pagesHint`), those pages are asked all at once:
+   * they then leave the budget back to back instead of each waiting behind the other calls' pages,
+   * which leaves the ranking far less time to move between them (movedBetween). A page past the
+   * end of a ranking that shrank costs one request and answers empty.
    */
-  private async searchBox(req: BoxRequest): Promise<BoxAnswer | { children: Tile[] }> {
+  private async searchBox(req: BoxRequest, pagesHint?: number): Promise<BoxAnswer | { children: Tile[] }> {
     const { maxPages } = this.options;
+    const asked = new Map<number, Promise<FetchedPage>>();
+    for (let page = 1; pagesHint !== undefined && pagesHint > 1 && page <= Math.min(pagesHint, maxPages); page++) {
+      const pending = this.fetchPage(req, page, page > 1);
+      // An early stop leaves some unread; their failures must not go unhandled.
+      pending.catch(() => undefined);
+      asked.set(page, pending);
+    }
     const hits: ParsedHit[] = [];
     let expected: number | undefined;
     let total: number | undefined;
@@ -443,7 +455,7 @@ export class ResyProvider implements Provider {
       moved,
     });
     for (let page = 1; page <= maxPages; page++) {
-      const got = await this.fetchPage(req, page, page > 1);
+      const got = await (asked.get(page) ?? this.fetchPage(req, page, page > 1));
       if (page > 1 && movedBetween(hits, total, got)) moved = true;
       hits.push(...got.hits);
       total = got.total ?? total;
@@ -526,8 +538,9 @@ export class ResyProvider implements Provider {
     const hits: ParsedHit[] = [];
     let total = tail.total;
     let moved = false;
-    for (let page = 1; page <= head; page++) {
-      const got = await this.fetchPage(req, page, true);
+    // Asked at once, like a full read's pages (searchBox), then checked in order.
+    const pages = await Promise.all(Array.from({ length: head }, (_, i) => this.fetchPage(req, i + 1, true)));
+    for (const got of pages) {
       if (got.empty) return null;
       // Read after the tail, so each head page is checked against everything read before it.
       if (movedBetween([...hits, ...tail.hits], total, got)) moved = true;
