@@ -52,6 +52,32 @@ describe('Resy provider: one party size refreshed per poll, the others carried',
     expect(sizesOf(fourth, 1)).toEqual([[2, 4]]);
   });
 
+  it('a table the fast lane saw is in the carried answers of its party size, so a poll of the other size does not close it', async () => {
+    scripted().venues.clear();
+    for (let id = 1; id <= 30; id++) place(id, [at('20:15'), at('20:30')]);
+    const p = provider();
+    await p.fetchSnapshot(bucket, [2, 4]);
+    await p.fetchSnapshot(bucket, [2, 4]); // size 2 asked; size 4's turn is next
+    // A table opens that the searches do not show yet; the fast lane asks the venue for size 2.
+    place(31, [at('20:20')]);
+    scripted().state.searchHidden.add(31);
+    try {
+      const day = await p.fetchVenueDay({ market: bucket.market, venueId: 'resy:31', date: bucket.date, partySize: 2 });
+      expect(day.slots.map((s) => s.localStart)).toEqual([at('20:20')]);
+      scripted().requests.length = 0;
+      const next = await p.fetchSnapshot(bucket, [2, 4]);
+      expect(sizesAsked()).toEqual(new Set([4]));
+      // The size-2 answers carried into this poll predate the table, but now hold it.
+      expect(sizesOf(next, 31)).toEqual([[2]]);
+      // Once it is gone, the venue's next answer takes it out of them again.
+      scripted().venues.get(31)!.starts = [];
+      await p.fetchVenueDay({ market: bucket.market, venueId: 'resy:31', date: bucket.date, partySize: 2 });
+      expect(sizesOf(await p.fetchSnapshot(bucket, [2, 4]), 31)).toEqual([]);
+    } finally {
+      scripted().state.searchHidden.delete(31);
+    }
+  });
+
   it('with one party size every poll asks every call', async () => {
     scripted().venues.clear();
     for (let id = 1; id <= 10; id++) place(id, [at('20:30')]);

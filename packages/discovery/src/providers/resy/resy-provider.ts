@@ -287,7 +287,43 @@ export class ResyProvider implements Provider {
       // /4/find answers the whole day; a slot of another day is not this query's.
       if (s.localStart.startsWith(query.date)) slots.push({ ...s, partySizes: [query.partySize] });
     }
+    this.foldIntoCarried(query, venue, slots);
     return { venue, slots, stats };
+  }
+
+  /**
+   * A venue's day for one party size, fresher than the calls of that size last answered: it
+   * replaces what those answers said of the venue, within each call's window. A poll that asks
+   * the other party size carries these answers, and one that predates a table the fast lane has
+   * just seen would otherwise close that table's drop (the table is in the bucket, the carried
+   * answer does not have it). Skipped until the window is learned.
+   */
+  private foldIntoCarried(query: VenueDayQuery, venue: VenueInfo | null, slots: readonly SnapshotSlot[]): void {
+    const { window } = this;
+    if (!window) return;
+    const venueId = venue?.id ?? query.venueId;
+    const bucketPrefix = `${query.market.slug}_${query.date}_`;
+    for (const [key, answer] of this.answers) {
+      const [bucketId = '', size, time = ''] = key.split('|');
+      if (Number(size) !== query.partySize || !bucketId.startsWith(bucketPrefix)) continue;
+      const anchor = minuteOf(time);
+      const inWindow = slots.filter((s) => {
+        const offset = minuteOf(s.localStart.slice(11, 16)) - anchor;
+        return offset >= window.lo && offset <= window.hi;
+      });
+      if (inWindow.length === 0 && !answer.slots.some((s) => s.venueId === venueId)) continue;
+      this.answers.set(key, {
+        ...answer,
+        slots: [
+          ...answer.slots.filter((s) => s.venueId !== venueId),
+          ...inWindow.map((s) => ({ venueId, localStart: s.localStart, bookingUrl: s.bookingUrl ?? null })),
+        ],
+        venues:
+          venue && inWindow.length > 0 && !answer.venues.some((v) => v.id === venue.id)
+            ? [...answer.venues, venue]
+            : answer.venues,
+      });
+    }
   }
 
   /** One (party size, hour) search over the call's boxes, splitting any box that truncates. */
