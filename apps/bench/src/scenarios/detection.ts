@@ -285,6 +285,7 @@ function record(ctx: BenchContext, label: string, o: VariantOutcome): void {
       falseDropsRegular: s.falseDropsRegular,
       closes: s.closes,
       falseCloses: s.falseCloses,
+      falseClosesAfterReopen: s.falseClosesAfterReopen,
       requestsPerSec: round(o.requests / seconds, 2),
       requestsPerDrop: round(o.requests / Math.max(1, s.drops)),
       venueRequestsPerSec: round(o.findRequests / seconds, 2),
@@ -335,7 +336,7 @@ async function runSize(ctx: BenchContext, options: DetectionOptions, size: numbe
         const s = o.score;
         if (options.dumpDir) writeFalseEvents(options.dumpDir, `${o.variant}-${size}`, market, s);
         ctx.log(
-          `${label} ${o.variant}: ${s.detected}/${s.openings} detected, p50 ${round(s.p50S)} s p90 ${round(s.p90S)} s, ${s.falseDrops} false drops, ${s.falseCloses} false closes`,
+          `${label} ${o.variant}: ${s.detected}/${s.openings} detected, p50 ${round(s.p50S)} s p90 ${round(s.p90S)} s, ${s.falseDrops} false drops, ${s.falseCloses} false closes (${s.falseClosesAfterReopen} after a reopen)`,
         );
       }
     }

@@ -66,6 +66,12 @@ export interface DetectionScore {
   falseDropsRegular: number;
   closes: number;
   falseCloses: number;
+  /**
+   * …of which the slot was not bookable for a while between the drop's opening and its close: the
+   * table it announced went, and another opened at the same time (often for another party size)
+   * before the close. Closing is then right about the first table and early about the second.
+   */
+  falseClosesAfterReopen: number;
   watchedOpenings: number;
   watchedMissed: number;
   watchedP50S: number;
@@ -171,6 +177,13 @@ export function scoreDetection(
       market.isBookable(d.venueId, d.slotDate, d.slotTime, d.closedAt!) &&
       market.isBookable(d.venueId, d.slotDate, d.slotTime, d.closedAt! + FALSE_CLOSE_HOLD_MS),
   );
+  const gapStepMs = 1_000;
+  const reopened = falseCloseRows.filter((d) => {
+    for (let t = d.openedAt; t < d.closedAt!; t += gapStepMs) {
+      if (!market.isBookable(d.venueId, d.slotDate, d.slotTime, t)) return true;
+    }
+    return false;
+  });
   const detected = latencies.length;
   return {
     openings,
@@ -188,6 +201,7 @@ export function scoreDetection(
       .length,
     closes: closed.length,
     falseCloses: falseCloseRows.length,
+    falseClosesAfterReopen: reopened.length,
     watchedOpenings,
     watchedMissed: watchedOpenings - watchedLatencies.length,
     watchedP50S: quantile(watchedLatencies, 0.5),
