@@ -1,8 +1,9 @@
 import { MARKET_SLUGS, marketToday } from '@dropwatch/core';
+import { notifyFeedChanged } from '../tick/apply-snapshot.js';
 import { SQL_CLOSE_PAST_BUCKET_DROPS } from '../tick/close-past-drops-sql.js';
 import type { RetentionCutoffs } from './cutoffs.js';
 import { dayStart } from './cutoffs.js';
-import { PAST_BUCKETS_PER_TRANSACTION } from './retention-config.js';
+import { PAST_BUCKETS_PER_TRANSACTION, RETENTION_JOB } from './retention-config.js';
 import type { RetentionSession } from './retention-session.js';
 
 export interface PastBucketCounts {
@@ -48,6 +49,8 @@ export async function deletePastBuckets(
           cutoffs.now,
           keptFrom,
         ]);
+        // Sent at commit: a cached feed.newDrops answer may list these drops as still open.
+        if ((closed.rows[0]?.closed ?? 0) > 0) await notifyFeedChanged(client, RETENTION_JOB);
         const state = await client.query('delete from availability_state where bucket_id = any($1::text[])', [ids]);
         const slots = await client.query('delete from bucket_slots where bucket_id = any($1::text[])', [ids]);
         const buckets = await client.query('delete from discovery_buckets where bucket_id = any($1::text[])', [ids]);
