@@ -60,6 +60,23 @@ describe('request budget', () => {
     expect(nextGrantAt(due, due + 1_000, 100, true)).toBe(due + 1_000);
   });
 
+  it('grants several requests at once as one, taking their intervals from the schedule', async () => {
+    const budget = new RequestBudget(20); // one every 50 ms
+    await budget.acquire('search');
+    const at: Record<string, number> = {};
+    const start = Date.now();
+    await Promise.all([
+      budget.acquire('search', undefined, 3).then(() => (at.batch = Date.now() - start)),
+      budget.acquire('search').then(() => (at.next = Date.now() - start)),
+      budget.acquire('search', undefined, 100).then(() => (at.capped = Date.now() - start)),
+    ]);
+    // The batch leaves on one grant; the request after it waits the three intervals it took.
+    expect(at.next! - at.batch!).toBeGreaterThanOrEqual(3 * 50 - 10);
+    // A batch covers at most a second's worth (20 here): 1 + 3 + 1 + 20 granted.
+    expect(budget.total).toBe(25);
+    expect(budget.batchMax).toBe(20);
+  });
+
   it('forgets a waiter whose signal aborts, and follows a rate change', async () => {
     const budget = new RequestBudget(0.5);
     await budget.acquire('search');

@@ -18,6 +18,8 @@ interface Waiter {
   readonly onAbort: () => void;
   /** When it started waiting (ms). */
   readonly since: number;
+  /** Requests it sends on this one grant. */
+  readonly count: number;
 }
 
 /** How many recent grants the share accounting looks back over. */
@@ -51,6 +53,11 @@ export class RequestBudget {
     this.reschedule();
   }
 
+  /** Requests one grant covers at most (acquire's `count`): a second's worth. */
+  get batchMax(): number {
+    return Math.max(1, Math.floor(this.rate));
+  }
+
   /** Requests waiting for a grant, on one lane or both. */
   pending(lane?: BudgetLane): number {
     return lane ? this.queues[lane].length : this.queues.search.length + this.queues.fast.length;
@@ -61,14 +68,20 @@ export class RequestBudget {
     return this.granted;
   }
 
-  /** Resolves when this request may be sent; rejects if the signal aborts first. */
-  acquire(lane: BudgetLane = 'search', signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when this request may be sent; rejects if the signal aborts first. With `count` > 1,
+   * when that many may leave together: the grant takes `count` intervals of the schedule, and no
+   * other request is granted in between. (The pages of one ranking, read at one moment, see
+   * one ranking.) In any second at most the rate still leaves, as a burst then a pause.
+   */
+  acquire(lane: BudgetLane = 'search', signal?: AbortSignal, count = 1): Promise<void> {
     signal?.throwIfAborted();
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
         reject,
         signal,
+        count: Math.min(Math.max(1, Math.floor(count)), this.batchMax),
         since: Date.now(),
         onAbort: () => {
           const queue = this.queues[lane];
@@ -103,10 +116,10 @@ export class RequestBudget {
     if (!lane) return;
     const waiter = this.queues[lane].shift()!;
     waiter.signal?.removeEventListener('abort', waiter.onAbort);
-    this.nextAt = nextGrantAt(this.nextAt, Date.now(), 1000 / this.rate, waiter.since <= this.nextAt);
-    this.granted++;
-    this.recent.push(lane);
-    if (this.recent.length > SHARE_WINDOW) this.recent.shift();
+    this.nextAt = nextGrantAt(this.nextAt, Date.now(), (1000 * waiter.count) / this.rate, waiter.since <= this.nextAt);
+    this.granted += waiter.count;
+    for (let i = 0; i < waiter.count; i++) this.recent.push(lane);
+    while (this.recent.length > SHARE_WINDOW) this.recent.shift();
     waiter.resolve();
   }
 

@@ -32,13 +32,18 @@ export interface SearchCallStats {
   retries: number;
 }
 
-/** One venue search request with its retries, waiting in `lane` of the budget; throws ProviderError. */
+/**
+ * One venue search request with its retries, waiting in `lane` of the budget; throws ProviderError.
+ * `granted`: the first attempt's grant, taken by the caller for several requests at once
+ * (RequestBudget.acquire's count); retries wait for their own.
+ */
 export function postSearch(
   options: ResyHttpOptions,
   body: unknown,
   stats: SearchCallStats,
   lane: BudgetLane,
   signal?: AbortSignal,
+  granted?: Promise<void>,
 ): Promise<SearchResponse> {
   const request: ResyRequest<SearchResponse> = {
     what: 'resy search',
@@ -47,7 +52,7 @@ export function postSearch(
     schema: searchResponseSchema,
     shapeError: 'response has no search.hits array',
   };
-  return withRetries(options, request, lane, stats, signal);
+  return withRetries(options, request, lane, stats, signal, granted);
 }
 
 /** One per-venue availability request (`GET /4/find`) with its retries; throws ProviderError. */
@@ -89,11 +94,13 @@ function withRetries<T>(
   lane: BudgetLane,
   stats: SearchCallStats,
   signal?: AbortSignal,
+  granted?: Promise<void>,
 ): Promise<T> {
   const base = options.retryBaseMs ?? RESY_RETRY_BASE_MS;
   return pRetry(
-    async () => {
-      await options.budget.acquire(lane, signal).catch(() => {
+    async (attemptNumber) => {
+      const grant = attemptNumber === 1 && granted ? granted : options.budget.acquire(lane, signal);
+      await grant.catch(() => {
         throw new ProviderError('timeout', `${request.what} aborted`, { retryable: false });
       });
       stats.requests += 1;

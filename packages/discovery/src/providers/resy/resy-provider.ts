@@ -405,7 +405,12 @@ export class ResyProvider implements Provider {
    * count (or a full page before it) said it exists is asked again (SUSPECT_RETRIES times): one
    * bad page would otherwise cut off the end of the ranking, where the venues that drop sit.
    */
-  private async fetchPage(req: BoxRequest, page: number, expectHits: boolean): Promise<FetchedPage> {
+  private async fetchPage(
+    req: BoxRequest,
+    page: number,
+    expectHits: boolean,
+    granted?: Promise<void>,
+  ): Promise<FetchedPage> {
     const { perPage } = this.options;
     for (let attempt = 0; ; attempt++) {
       const body = {
@@ -424,6 +429,7 @@ export class ResyProvider implements Provider {
         req.state.stats,
         req.state.bucket.lane ?? 'search',
         req.state.signal,
+        attempt === 0 ? granted : undefined,
       );
       const count = totalPagesOf(res);
       const pastTheEnd = count !== undefined && page > count;
@@ -460,19 +466,25 @@ export class ResyProvider implements Provider {
    * own hits are dropped (the quadrants cover it), without (deepest tiling) the box answers
    * truncated. A page missing in the middle makes the answer incomplete.
    *
-   * With the box's page count from its last read (`pagesHint`), those pages are asked all at once:
-   * they then leave the budget back to back instead of each waiting behind the other calls' pages,
-   * which leaves the ranking far less time to move between them (movedBetween). A page past the
-   * end of a ranking that shrank costs one request and answers empty.
+   * With the box's page count from its last read (`pagesHint`), those pages are asked all at once
+   * on one grant of the budget: they leave together instead of each waiting behind the other
+   * calls' pages, seconds apart in a busy poll, so the ranking has next to no time to move
+   * between them (movedBetween). A page past the end of a ranking that shrank costs one request
+   * and answers empty.
    */
   private async searchBox(req: BoxRequest, pagesHint?: number): Promise<BoxAnswer | { children: Tile[] }> {
     const { maxPages } = this.options;
     const asked = new Map<number, Promise<FetchedPage>>();
-    for (let page = 1; pagesHint !== undefined && pagesHint > 1 && page <= Math.min(pagesHint, maxPages); page++) {
-      const pending = this.fetchPage(req, page, page > 1);
-      // An early stop leaves some unread; their failures must not go unhandled.
-      pending.catch(() => undefined);
-      asked.set(page, pending);
+    const together = Math.min(pagesHint ?? 1, maxPages, this.budget.batchMax);
+    if (together > 1) {
+      const granted = this.budget.acquire(req.state.bucket.lane ?? 'search', req.state.signal, together);
+      granted.catch(() => undefined);
+      for (let page = 1; page <= together; page++) {
+        const pending = this.fetchPage(req, page, page > 1, granted);
+        // An early stop leaves some unread; their failures must not go unhandled.
+        pending.catch(() => undefined);
+        asked.set(page, pending);
+      }
     }
     const hits: ParsedHit[] = [];
     let expected: number | undefined;
@@ -574,8 +586,14 @@ export class ResyProvider implements Provider {
     const hits: ParsedHit[] = [];
     let total = tail.total;
     let moved = false;
-    // Asked at once, like a full read's pages (searchBox), then checked in order.
-    const pages = await Promise.all(Array.from({ length: head }, (_, i) => this.fetchPage(req, i + 1, true)));
+    // Asked at once on one grant, like a full read's pages (searchBox), then checked in order.
+    const together = Math.min(head, this.budget.batchMax);
+    const granted =
+      together > 1 ? this.budget.acquire(req.state.bucket.lane ?? 'search', req.state.signal, together) : undefined;
+    granted?.catch(() => undefined);
+    const pages = await Promise.all(
+      Array.from({ length: head }, (_, i) => this.fetchPage(req, i + 1, true, i < together ? granted : undefined)),
+    );
     for (const got of pages) {
       if (got.empty) return null;
       // Read after the tail, so each head page is checked against everything read before it.
