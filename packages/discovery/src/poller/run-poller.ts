@@ -650,96 +650,100 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
     }
   };
 
-  // Start-up: the liveness session before the lease (the others see both at once), the window,
-  // the replica set, learned rates; a failure here throws (the job restarts).
-  const joinedAt = Date.now();
-  await session?.keep();
-  await refreshReplicas();
-  await housekeeping();
-  await seedRates();
-  // The others see this worker's lease within REPLICA_LOOK_MS; poll only once they have.
-  const settle = JOIN_SETTLE_MS - (Date.now() - joinedAt);
-  if (settle > 0 && !signal.aborted) await sleep(settle);
-  await refreshReplicas(false);
-  let nextLook = Date.now() + REPLICA_LOOK_MS;
-  let nextHousekeeping = Date.now() + config.DISCOVERY_TICK_SECONDS * 1000;
-  let nextReplicas = Date.now() + (config.DISCOVERY_LEASE_SECONDS * 1000) / 3;
-  logger.info(
-    {
-      buckets: buckets.size,
-      holder: replicas.holder,
-      replicas: replicas.size,
-      fastTargets: modes.perVenue.length,
-      searchedDays: modes.searchedDays.size,
-    },
-    'poller started',
-  );
+  try {
+    // Start-up: the liveness session before the lease (the others see both at once), the window,
+    // the replica set, learned rates; a failure here throws (the job restarts).
+    const joinedAt = Date.now();
+    await session?.keep();
+    await refreshReplicas();
+    await housekeeping();
+    await seedRates();
+    // The others see this worker's lease within REPLICA_LOOK_MS; poll only once they have.
+    const settle = JOIN_SETTLE_MS - (Date.now() - joinedAt);
+    if (settle > 0 && !signal.aborted) await sleep(settle);
+    await refreshReplicas(false);
+    let nextLook = Date.now() + REPLICA_LOOK_MS;
+    let nextHousekeeping = Date.now() + config.DISCOVERY_TICK_SECONDS * 1000;
+    let nextReplicas = Date.now() + (config.DISCOVERY_LEASE_SECONDS * 1000) / 3;
+    logger.info(
+      {
+        buckets: buckets.size,
+        holder: replicas.holder,
+        replicas: replicas.size,
+        fastTargets: modes.perVenue.length,
+        searchedDays: modes.searchedDays.size,
+      },
+      'poller started',
+    );
 
-  while (!signal.aborted) {
-    const nowMs = Date.now();
-    try {
-      if (nowMs >= nextReplicas) {
-        nextReplicas = nowMs + (config.DISCOVERY_LEASE_SECONDS * 1000) / 3;
-        nextLook = nowMs + REPLICA_LOOK_MS;
-        await refreshReplicas();
-      } else if (nowMs >= nextLook) {
-        nextLook = nowMs + REPLICA_LOOK_MS;
-        await refreshReplicas(false);
+    while (!signal.aborted) {
+      const nowMs = Date.now();
+      try {
+        if (nowMs >= nextReplicas) {
+          nextReplicas = nowMs + (config.DISCOVERY_LEASE_SECONDS * 1000) / 3;
+          nextLook = nowMs + REPLICA_LOOK_MS;
+          await refreshReplicas();
+        } else if (nowMs >= nextLook) {
+          nextLook = nowMs + REPLICA_LOOK_MS;
+          await refreshReplicas(false);
+        }
+        if (nowMs >= nextHousekeeping) {
+          nextHousekeeping = nowMs + config.DISCOVERY_TICK_SECONDS * 1000;
+          await housekeeping();
+          await recordPass();
+          feed.dirty = true;
+        }
+      } catch (err) {
+        logger.error({ err }, 'discovery housekeeping failed; polling goes on');
       }
-      if (nowMs >= nextHousekeeping) {
-        nextHousekeeping = nowMs + config.DISCOVERY_TICK_SECONDS * 1000;
-        await housekeeping();
-        await recordPass();
-        feed.dirty = true;
+      if (!feed.running && feed.dirty && nowMs - feed.lastAt >= FEED_REBUILD_MIN_MS) rebuildFeed();
+      if (nowMs < pausedUntil) {
+        await sleep(IDLE_WAIT_MS);
+        continue;
       }
-    } catch (err) {
-      logger.error({ err }, 'discovery housekeeping failed; polling goes on');
-    }
-    if (!feed.running && feed.dirty && nowMs - feed.lastAt >= FEED_REBUILD_MIN_MS) rebuildFeed();
-    if (nowMs < pausedUntil) {
-      await sleep(IDLE_WAIT_MS);
-      continue;
-    }
 
-    const now = clock();
-    // The fast lane first: the watched days' buckets it searches are then not also taken by the
-    // search lane, which spends its share on the rest.
-    const fastLookahead = Math.ceil(
-      provider.budget.requestsPerSecond * config.DISCOVERY_FAST_LANE_SHARE * LOOKAHEAD_SECONDS,
-    );
-    fill(
-      () =>
-        fastSearching.size < FAST_LANE_BUCKETS_IN_FLIGHT &&
-        searching.size < config.DISCOVERY_CONCURRENCY &&
-        provider.budget.pending('fast') < fastLookahead,
-      () => pickFastBucket(now.getTime(), now),
-      (b) => startPoll(b, 'fast'),
-    );
-    const lookahead = Math.max(
-      provider.callsPerPoll(config.DISCOVERY_PARTY_SIZES, config.DISCOVERY_TIME_SLOTS[0] ?? '20:00'),
-      Math.ceil(provider.budget.requestsPerSecond * LOOKAHEAD_SECONDS),
-    );
-    fill(
-      () => searching.size < config.DISCOVERY_CONCURRENCY && provider.budget.pending('search') < lookahead,
-      () => pickBucket(now.getTime(), now),
-      (b) => startPoll(b, 'search'),
-    );
-    if (provider.fetchVenueDay) {
-      fill(
-        () => fastInFlight.size < FAST_LANE_IN_FLIGHT,
-        () => pickFastTarget(Date.now()),
-        startFast,
+      const now = clock();
+      // The fast lane first: the watched days' buckets it searches are then not also taken by the
+      // search lane, which spends its share on the rest.
+      const fastLookahead = Math.ceil(
+        provider.budget.requestsPerSecond * config.DISCOVERY_FAST_LANE_SHARE * LOOKAHEAD_SECONDS,
       );
+      fill(
+        () =>
+          fastSearching.size < FAST_LANE_BUCKETS_IN_FLIGHT &&
+          searching.size < config.DISCOVERY_CONCURRENCY &&
+          provider.budget.pending('fast') < fastLookahead,
+        () => pickFastBucket(now.getTime(), now),
+        (b) => startPoll(b, 'fast'),
+      );
+      const lookahead = Math.max(
+        provider.callsPerPoll(config.DISCOVERY_PARTY_SIZES, config.DISCOVERY_TIME_SLOTS[0] ?? '20:00'),
+        Math.ceil(provider.budget.requestsPerSecond * LOOKAHEAD_SECONDS),
+      );
+      fill(
+        () => searching.size < config.DISCOVERY_CONCURRENCY && provider.budget.pending('search') < lookahead,
+        () => pickBucket(now.getTime(), now),
+        (b) => startPoll(b, 'search'),
+      );
+      if (provider.fetchVenueDay) {
+        fill(
+          () => fastInFlight.size < FAST_LANE_IN_FLIGHT,
+          () => pickFastTarget(Date.now()),
+          startFast,
+        );
+      }
+      await sleep(IDLE_WAIT_MS);
     }
-    await sleep(IDLE_WAIT_MS);
-  }
 
-  // Shutdown: polls in flight finish (their fetches see the aborted signal), then leave.
-  const deadline = Date.now() + config.RESY_TIMEOUT_MS * 2;
-  while ((searching.size > 0 || fastInFlight.size > 0 || feed.running) && Date.now() < deadline)
-    await sleep(IDLE_WAIT_MS);
-  await db((c) => replicas.leave(c)).catch(() => undefined);
-  await session?.close();
-  await recordPass().catch(() => undefined);
-  return totals;
+    // Shutdown: polls in flight finish (their fetches see the aborted signal), then leave.
+    const deadline = Date.now() + config.RESY_TIMEOUT_MS * 2;
+    while ((searching.size > 0 || fastInFlight.size > 0 || feed.running) && Date.now() < deadline)
+      await sleep(IDLE_WAIT_MS);
+    await db((c) => replicas.leave(c)).catch(() => undefined);
+    await recordPass().catch(() => undefined);
+    return totals;
+  } finally {
+    // Also when start-up throws: an open session would keep the worker thread alive.
+    await session?.close();
+  }
 }
