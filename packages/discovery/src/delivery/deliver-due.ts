@@ -98,6 +98,19 @@ returning d.id::text as id, d.user_id::text as user_id, d.destination_id::text a
 
 const RELEASE_SQL = 'update webhook_deliveries set next_attempt_at = now() where id = any($1::bigint[])';
 
+/**
+ * The channels with a delivery due now: one statement instead of a claim per channel, since a
+ * pass runs on every new drop and most find nothing due. A row that falls due right after is
+ * claimed by the next pass (or the safety-net sweep), as it would be after a claim.
+ * -- one probe of webhook_deliveries_channel_due_idx (channel, next_attempt_at) per channel.
+ */
+const DUE_CHANNELS_SQL = `
+select c.name from unnest($1::text[]) as c(name)
+where exists (
+  select 1 from webhook_deliveries
+  where status = 'pending' and channel = c.name and next_attempt_at <= now()
+)`;
+
 const cut = (s: string) => s.slice(0, DELIVERY_ERROR_MAX);
 
 /**
@@ -116,8 +129,14 @@ export async function deliverDue(
 ): Promise<DeliveryStats> {
   const stats = emptyDeliveryStats();
   const deadline = Date.now() + (options.budgetMs ?? DELIVERY_PHASE_BUDGET_MS);
+  const due = await db.query<{ name: string }>(DUE_CHANNELS_SQL, [channels.map((c) => c.name)]);
+  const dueNames = new Set(due.rows.map((r) => r.name));
   const one = oneAtATime(db);
-  await Promise.all(channels.map((channel) => deliverChannel(one, logger, channel, options, deadline, stats)));
+  await Promise.all(
+    channels
+      .filter((channel) => dueNames.has(channel.name))
+      .map((channel) => deliverChannel(one, logger, channel, options, deadline, stats)),
+  );
   return stats;
 }
 
