@@ -45,6 +45,8 @@ export const CARRY_MAX_MS = 900_000;
 export const FIND_VANISHED_MAX = 3;
 /** Calls whose last answer is kept for carrying (28 buckets × party sizes × hours, a few markets). */
 const CARRIED_CALLS_MAX = 4_000;
+/** Buckets whose last snapshot's slots are kept (28 buckets a market, a few markets, twice over). */
+const RETURNED_BUCKETS_MAX = 1_000;
 
 export interface ResyProviderOptions {
   readonly baseUrl: string;
@@ -85,6 +87,8 @@ interface PollState {
     headReads: number;
   };
   readonly commits: (() => void)[];
+  /** `${venueId}|${localStart}` of every slot an answer of this poll showed (not carried). */
+  readonly seen: Set<string>;
   readonly signal: AbortSignal;
 }
 
@@ -159,6 +163,11 @@ export class ResyProvider implements Provider {
   private readonly seeds = new Map<string, TilingSeed>();
   /** Per search call (bucket, party size, hour): its last answer, carried while another size is asked. */
   private readonly answers = new Map<string, CallAnswer>();
+  /**
+   * Per bucket: the slots of the snapshot it last returned, and those the fast lane has seen since
+   * (foldIntoCarried): what a carried answer may keep in the next snapshot.
+   */
+  private readonly returned = new Map<string, Set<string>>();
   /** Per bucket: how many rotating polls it has had (which party size is asked next). */
   private readonly turns = new Map<string, number>();
   /**
@@ -203,6 +212,7 @@ export class ResyProvider implements Provider {
         headReads: 0,
       },
       commits: [],
+      seen: new Set(),
       signal: signal ? AbortSignal.any([signal, controller.signal]) : controller.signal,
     };
     // Every request of the poll listens on it (tens at once in a split market).
@@ -224,6 +234,11 @@ export class ResyProvider implements Provider {
       mergeSlots(state, size, answer.slots);
     }
     if (turn !== undefined) this.turns.set(bucket.bucketId, turn + 1);
+    // What no answer showed is carried only to keep it open: a slot the bucket's last snapshot no
+    // longer had (closed since, by the calls of another party size) would come back as a new drop.
+    const returned = this.returned.get(bucket.bucketId);
+    for (const key of state.slots.keys()) if (!state.seen.has(key) && !returned?.has(key)) state.slots.delete(key);
+    this.rememberReturned(bucket.bucketId, new Set(state.slots.keys()));
     const merged: SnapshotSlot[] = [...state.slots.values()].map((s) => ({
       venueId: s.venueId,
       localStart: s.localStart,
@@ -256,6 +271,12 @@ export class ResyProvider implements Provider {
       carried: keyed.filter((c) => c.size !== size),
       turn,
     };
+  }
+
+  private rememberReturned(bucketId: string, keys: Set<string>): void {
+    this.returned.delete(bucketId);
+    this.returned.set(bucketId, keys);
+    if (this.returned.size > RETURNED_BUCKETS_MAX) this.returned.delete(this.returned.keys().next().value!);
   }
 
   private rememberCall(key: string, answer: CallAnswer): void {
@@ -312,6 +333,7 @@ export class ResyProvider implements Provider {
         return offset >= window.lo && offset <= window.hi;
       });
       if (inWindow.length === 0 && !answer.slots.some((s) => s.venueId === venueId)) continue;
+      for (const s of inWindow) this.returned.get(bucketId)?.add(`${venueId}|${s.localStart}`);
       this.answers.set(key, {
         ...answer,
         slots: [
@@ -704,6 +726,8 @@ export class ResyProvider implements Provider {
       slots.push(...callSlots(info, hit, partySize, state.stats));
     }
     if (answer.mode === 'full' && !answer.truncated) this.learnWindow(time, slots);
+    for (const s of [...slots, ...[...(resolved?.values() ?? [])].flat()])
+      state.seen.add(`${s.venueId}|${s.localStart}`);
     const guarded = partial(answer)
       ? this.guard.tail(boxKey, slots, answer.mode === 'tail' ? TAIL_SLOTS : Infinity, scan, resolved)
       : this.guard.guard(boxKey, slots, answer.truncated || answer.incomplete, scan);
