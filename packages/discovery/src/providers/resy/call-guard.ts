@@ -12,7 +12,7 @@
  *   see: a venue that shows up only because the truncated list shifted never becomes a drop, and
  *   nothing it could not see closes.
  */
-import { SUSPECT_MIN_PREV, SUSPECT_SHRINK_RATIO } from '../../suspect-rules.js';
+import { collapsed } from '../../suspect-rules.js';
 
 /** One slot as one call saw it (the call fixes the party size). */
 export interface CallSlot {
@@ -47,10 +47,6 @@ export interface GuardedAnswer {
   readonly truncated: boolean;
   /** Applied to the memory only if the whole poll succeeds. */
   readonly commit: () => void;
-}
-
-function collapsed(lastCount: number, count: number): boolean {
-  return lastCount > 0 && (count === 0 || (lastCount >= SUSPECT_MIN_PREV && count < lastCount * SUSPECT_SHRINK_RATIO));
 }
 
 export class CallGuard {

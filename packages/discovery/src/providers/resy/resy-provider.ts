@@ -11,6 +11,7 @@ import type {
   VenueInfo,
 } from '../provider.js';
 import { ProviderError } from '../provider.js';
+import { collapsed } from '../../suspect-rules.js';
 import { CallGuard, type BoxScan, type CallSlot } from './call-guard.js';
 import { getVenueFind, postSearch, type ResyHttpOptions, type SearchCallStats } from './resy-http.js';
 import { hitPosition, parseFindVenue, parseHit, slotSchema, totalPagesOf, type ParsedHit } from './resy-schema.js';
@@ -238,7 +239,13 @@ export class ResyProvider implements Provider {
     // longer had (closed since, by the calls of another party size) would come back as a new drop.
     const returned = this.returned.get(bucket.bucketId);
     for (const key of state.slots.keys()) if (!state.seen.has(key) && !returned?.has(key)) state.slots.delete(key);
-    this.rememberReturned(bucket.bucketId, new Set(state.slots.keys()));
+    // A snapshot the bucket-level guard will take as suspect is not applied: the bucket keeps
+    // what it had, and so must this memory, or the next poll would drop those slots' carries.
+    const keys = new Set(state.slots.keys());
+    this.rememberReturned(
+      bucket.bucketId,
+      returned && collapsed(returned.size, keys.size) ? new Set([...returned, ...keys]) : keys,
+    );
     const merged: SnapshotSlot[] = [...state.slots.values()].map((s) => ({
       venueId: s.venueId,
       localStart: s.localStart,
