@@ -378,8 +378,11 @@ describe('the dashboard in Chromium (built server, simulated market)', () => {
     page.on('pageerror', (err) => consoleErrors.push(err.message));
     // From the feed, a venue's name leads to its page.
     await page.goto(`${apiUrl}/`);
-    const link = page.locator('#feed li a[href^="#/venue/"]').first();
-    await link.waitFor({ timeout: DROPS_WITHIN_MS });
+    const firstLink = page.locator('#feed li a[href^="#/venue/"]').first();
+    await firstLink.waitFor({ timeout: DROPS_WITHIN_MS });
+    // The live list may re-render between reading the link and clicking it: click it by its href.
+    const href = (await firstLink.getAttribute('href'))!;
+    const link = page.locator(`#feed li a[href="${href}"]`).first();
     const linked = (await link.textContent())!;
     await link.click();
     await page.locator('#venue-title', { hasText: linked }).waitFor({ timeout: 15_000 });
