@@ -334,11 +334,7 @@ export class ResyProvider implements Provider {
     for (const [key, answer] of this.answers) {
       const [bucketId = '', size, time = ''] = key.split('|');
       if (Number(size) !== query.partySize || !bucketId.startsWith(bucketPrefix)) continue;
-      const anchor = minuteOf(time);
-      const inWindow = slots.filter((s) => {
-        const offset = minuteOf(s.localStart.slice(11, 16)) - anchor;
-        return offset >= window.lo && offset <= window.hi;
-      });
+      const inWindow = slots.filter((s) => answersFor(window, time, s.localStart));
       if (inWindow.length === 0 && !answer.slots.some((s) => s.venueId === venueId)) continue;
       for (const s of inWindow) this.returned.get(bucketId)?.add(`${venueId}|${s.localStart}`);
       this.answers.set(key, {
@@ -671,7 +667,6 @@ export class ResyProvider implements Provider {
   ): Promise<ReadonlyMap<string, readonly CallSlot[]> | undefined> {
     const { window } = this;
     if (vanished.length === 0 || vanished.length > FIND_VANISHED_MAX || !window) return undefined;
-    const anchor = minuteOf(time);
     try {
       const days = await Promise.all(
         vanished.map((venueId) =>
@@ -686,10 +681,7 @@ export class ResyProvider implements Provider {
         const day = days[i]!;
         state.stats.requests += day.stats.requests;
         state.stats.retries += day.stats.retries;
-        const inWindow = day.slots.filter((s) => {
-          const offset = minuteOf(s.localStart.slice(11, 16)) - anchor;
-          return offset >= window.lo && offset <= window.hi;
-        });
+        const inWindow = day.slots.filter((s) => answersFor(window, time, s.localStart));
         if (day.venue && inWindow.length > 0 && !state.venues.has(day.venue.id))
           state.venues.set(day.venue.id, day.venue);
         out.set(
@@ -788,6 +780,12 @@ function splitHint(seen: readonly ParsedHit[], expected: number | undefined, cap
 }
 
 const minuteOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** Whether a search with time filter `time` answers a slot starting at `localStart`, by the learned window. */
+function answersFor(window: { lo: number; hi: number }, time: string, localStart: string): boolean {
+  const offset = minuteOf(localStart.slice(11, 16)) - minuteOf(time);
+  return offset >= window.lo && offset <= window.hi;
+}
 
 function callKeyOf(bucketId: string, size: number, time: string): string {
   return `${bucketId}|${size}|${time}`;
