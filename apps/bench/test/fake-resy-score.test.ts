@@ -39,6 +39,7 @@ describe('detection scoring against the fake market', () => {
     expect(s.openings + s.repeats).toBe(scored.length);
     expect(s.openings).toBeGreaterThan(0.9 * scored.length);
     expect(s.missed).toBe(0);
+    expect([s.missedNearShare, s.missedWeekShare, s.missedFarShare]).toEqual([0, 0, 0]);
     expect([s.p50S, s.p90S, s.maxS, s.watchedP50S]).toEqual([10, 10, 10, 10]);
     expect(s.falseDrops).toBe(0);
   });
@@ -61,6 +62,11 @@ describe('detection scoring against the fake market', () => {
     const s = scoreDetection(market, drops, T0, T1, scope, watched);
     expect(s.missed).toBe(s.openings - half.length);
     expect(s.missedAtBaselineVenue).toBe(0);
+    // Misses in every days-ahead band; the overall share is a mix of the bands'.
+    const bands = [s.missedNearShare, s.missedWeekShare, s.missedFarShare];
+    for (const share of bands) expect(share).toBeGreaterThan(0);
+    expect(s.missedShare).toBeGreaterThanOrEqual(Math.min(...bands));
+    expect(s.missedShare).toBeLessThanOrEqual(Math.max(...bands));
     // A miss at a venue the bucket's baseline saw bookable is told apart; a detected opening never counts.
     const missedVenue = lone.find((_, i) => i % 2 === 1)!.venueId;
     const oneVenue = scoreDetection(

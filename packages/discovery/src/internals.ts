@@ -2,7 +2,8 @@
  * `@dropwatch/discovery/internals`: the parts of discovery that only its benchmarks and tests
  * drive directly — the round-robin tick the continuous poller replaced (kept as the reference the
  * detection and tick benchmarks measure against), the bucket transaction's steps, and the
- * provider's request budget, how replicas split buckets and show they live. Production code imports the package root, which does not export them.
+ * provider's request budget, how replicas split buckets and show they live, and the scheduler's bucket score
+ * (the schedule model drives it without a network). Production code imports the package root, which does not export them.
  */
 export {
   runDiscoveryTick,
@@ -16,3 +17,4 @@ export { applySnapshot, type ApplyOutcome, type BucketToApply } from './tick/app
 export { RequestBudget, type BudgetLane } from './budget/request-budget.js';
 export { hourFilters } from './providers/resy/resy-provider.js';
 export { ownerOf, workerSessionName, WORKER_LEASE_PREFIX } from './poller/replica-set.js';
+export { bucketScore, isStarvingScore, StarvingShare, type BucketView } from './poller/bucket-priority.js';

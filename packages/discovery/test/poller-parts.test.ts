@@ -3,6 +3,7 @@ import { nextGrantAt, RequestBudget } from '../src/budget/request-budget.js';
 import {
   bucketScore,
   DropRates,
+  DROP_LIFE_SECONDS,
   isStarvingScore,
   RATE_FLOOR,
   STARVING_SHARE,
@@ -150,6 +151,18 @@ describe('bucket priority', () => {
     expect(bucketScore(view({ cost: 12 }), at, limits)! / base).toBeCloseTo(0.5);
     expect(bucketScore(view({ watched: true }), at, limits)!).toBeGreaterThan(base);
     expect(bucketScore(view({ anchorMinute: 20 * 60 + 30 }), at, limits)!).toBeGreaterThan(base);
+  });
+
+  it("stops counting age past a drop's life, so a budget too small for every bucket goes to the busiest", () => {
+    const life = DROP_LIFE_SECONDS * 1000;
+    const atLife = bucketScore(view(), life, limits)!;
+    expect(bucketScore(view(), life * 2, limits)).toBe(atLife);
+    // Both past a drop's life: the busier bucket goes first, however much longer the other waited.
+    const busy = bucketScore(view({ rate: 0.04 }), life + 1_000, limits)!;
+    const quietOld = bucketScore(view({ rate: 0.01 }), 200_000, limits)!;
+    expect(busy).toBeGreaterThan(quietOld);
+    // Within a drop's life, age still counts as before.
+    expect(bucketScore(view({ rate: 0.04 }), life / 4, limits)!).toBeLessThan(bucketScore(view(), life / 2, limits)!);
   });
 
   it('learns rates per (market, days ahead, anchor) and leans on the market mean where it knows little', () => {

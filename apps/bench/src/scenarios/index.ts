@@ -8,6 +8,7 @@ import { feedReadsScenario } from './feed-reads.js';
 import { httpScenario } from './http.js';
 import { idleScenario } from './idle.js';
 import { pruneScenario } from './prune.js';
+import { scheduleModelScenario } from './schedule-model.js';
 import { tickScenario } from './tick.js';
 import { watchesCrudScenario } from './watches-crud.js';
 
@@ -22,6 +23,7 @@ export const SCENARIOS: Scenario[] = [
   httpScenario,
   fanoutScenario,
   fanoutChannelsScenario,
+  scheduleModelScenario,
   detectionScenario,
   idleScenario,
 ];

@@ -9,6 +9,14 @@
  * minimises mean detection delay for a fixed budget (the square-root rule of polling systems).
  * The score takes √λ instead (RATE_EXPONENT): flatter, for a shorter tail of late drops.
  *
+ * Drops do not wait forever: one that opened more than DROP_LIFE_SECONDS before a poll has
+ * usually closed unseen, so the age in the score stops at DROP_LIFE_SECONDS. While the budget
+ * polls every bucket within a drop's life this changes nothing. Where it cannot (a large city),
+ * every bucket past that age clears the same pile, the drops open now, and the score then ranks
+ * them by rate per request: the budget goes where it catches most drops before they close, and
+ * the quietest buckets are left to the staleness rule. Without the cap, the buckets that waited
+ * longest would win, and a poll there finds mostly drops that are already gone.
+ *
  * λ is learned per (market, days ahead, anchor time), not per bucket id: tomorrow's 20:30 bucket
  * inherits what today's 20:30 showed yesterday when the window rolls. It is a decaying
  * Gamma–Poisson estimate, (drops + prior) / (seconds observed + PRIOR_SECONDS), whose prior is
@@ -219,5 +227,8 @@ export function bucketScore(b: BucketView, nowMs: number, limits: PriorityLimits
   if (age >= limits.maxStalenessSeconds && limits.starvingFirst !== false) return STARVING + ageScore;
   const prime = b.anchorMinute >= PRIME_FROM_MINUTE && b.anchorMinute < PRIME_TO_MINUTE;
   const w = (b.watched ? WATCHED_WEIGHT : 1) * (prime ? PRIME_WEIGHT : 1);
-  return (w * b.rate ** RATE_EXPONENT * age * age) / Math.max(1, b.cost);
+  // Past a drop's life the pile stops growing: what opened earlier has closed unseen, and a poll
+  // now finds only the drops of the last DROP_LIFE_SECONDS however long the bucket waited.
+  const open = Math.min(age, DROP_LIFE_SECONDS);
+  return (w * b.rate ** RATE_EXPONENT * open * open) / Math.max(1, b.cost);
 }

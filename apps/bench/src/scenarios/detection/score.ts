@@ -79,6 +79,10 @@ export interface DetectionScore {
   p90NearS: number;
   p90WeekS: number;
   p90FarS: number;
+  /** Missed share of the openings for today and tomorrow, 2–6 days ahead, and beyond. */
+  missedNearShare: number;
+  missedWeekShare: number;
+  missedFarShare: number;
   /** p90 of the openings offered at one party size only (seen by half the calls). */
   p90OneSizeS: number;
   /** p90 of the openings at a venue that had another opening within an hour of it (two slots in one call). */
@@ -125,6 +129,7 @@ export function scoreDetection(
   const latencies: number[] = [];
   const watchedLatencies: number[] = [];
   const byBand = { near: [] as number[], week: [] as number[], far: [] as number[] };
+  const bandOpenings = { near: 0, week: 0, far: 0 };
   const oneSize: number[] = [];
   const crowded: number[] = [];
   let crowdedOpenings = 0;
@@ -147,6 +152,9 @@ export function scoreDetection(
       continue;
     }
     openings++;
+    const daysAhead = Math.round((Date.parse(o.date) - Date.parse(market.localDate(o.startMs))) / 86_400_000);
+    const band = daysAhead <= 1 ? 'near' : daysAhead <= 6 ? 'week' : 'far';
+    bandOpenings[band]++;
     const isWatched = watched.venueIds.has(o.venueId) && watched.dates.has(o.date);
     if (isWatched) watchedOpenings++;
     const near = (p: Opening) =>
@@ -163,8 +171,7 @@ export function scoreDetection(
     const latency = (fits.openedAt - o.startMs) / 1000;
     latencies.push(latency);
     if (isWatched) watchedLatencies.push(latency);
-    const daysAhead = Math.round((Date.parse(o.date) - Date.parse(market.localDate(o.startMs))) / 86_400_000);
-    byBand[daysAhead <= 1 ? 'near' : daysAhead <= 6 ? 'week' : 'far'].push(latency);
+    byBand[band].push(latency);
     if (o.partySizes.length === 1) oneSize.push(latency);
     if (isCrowded) crowded.push(latency);
   }
@@ -206,6 +213,9 @@ export function scoreDetection(
     watchedMissed: watchedOpenings - watchedLatencies.length,
     watchedP50S: quantile(watchedLatencies, 0.5),
     p90NearS: quantile(byBand.near, 0.9),
+    missedNearShare: 1 - byBand.near.length / bandOpenings.near,
+    missedWeekShare: 1 - byBand.week.length / bandOpenings.week,
+    missedFarShare: 1 - byBand.far.length / bandOpenings.far,
     p90WeekS: quantile(byBand.week, 0.9),
     p90FarS: quantile(byBand.far, 0.9),
     p90OneSizeS: quantile(oneSize, 0.9),
