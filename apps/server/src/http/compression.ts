@@ -102,7 +102,25 @@ export function compressWhenDone(res: ServerResponse, encoding: ContentEncoding)
   }) as typeof res.end;
 }
 
+/**
+ * Accept-Encoding values seen, with their answer. Clients send a handful of distinct spellings,
+ * so nearly every request is a lookup instead of a parse; the map is emptied when it is full, so a
+ * client sending a new spelling each time costs a parse, never memory.
+ */
+const negotiated = new Map<string, ContentEncoding | null>();
+const NEGOTIATED_MAX_ENTRIES = 64;
+const NEGOTIATED_MAX_LENGTH = 256;
+
 /** Whether `req` is a request whose answer may be compressed, and with what. */
 export function encodingFor(req: IncomingMessage): ContentEncoding | null {
-  return req.method === 'HEAD' ? null : negotiateEncoding(req.headers['accept-encoding']);
+  if (req.method === 'HEAD') return null;
+  const header = req.headers['accept-encoding'];
+  if (typeof header !== 'string' || header.length > NEGOTIATED_MAX_LENGTH) return negotiateEncoding(header);
+  let encoding = negotiated.get(header);
+  if (encoding === undefined) {
+    encoding = negotiateEncoding(header);
+    if (negotiated.size >= NEGOTIATED_MAX_ENTRIES) negotiated.clear();
+    negotiated.set(header, encoding);
+  }
+  return encoding;
 }

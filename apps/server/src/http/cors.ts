@@ -14,6 +14,12 @@ export const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
 export type CorsOutcome = 'same-origin' | 'allowed' | 'refused' | 'preflight';
 
+const NO_HEADERS: readonly string[] = Object.freeze([]);
+
+/** An OPTIONS request asking whether a cross-origin request may be made (answered by `apply`). */
+export const isPreflight = (req: IncomingMessage): boolean =>
+  req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+
 /**
  * Adds `value` to the response's Vary header without dropping what is there. tRPC sets its own
  * Vary (`trpc-accept, accept`) with setHeader later, so the Vary of a response that tRPC writes
@@ -51,7 +57,34 @@ export function mergeVaryOnSetHeader(res: ServerResponse): void {
  */
 export function createCors(allowedOrigins: readonly string[]) {
   const allowed = new Set(allowedOrigins);
+  /** The headers of an allowed origin's answer, made once per listed origin (name, value, name, value…). */
+  const answerHeaders = new Map(
+    allowedOrigins.map((origin) => [
+      origin,
+      Object.freeze([
+        'access-control-allow-origin',
+        origin,
+        'access-control-allow-credentials',
+        'true',
+        'access-control-expose-headers',
+        EXPOSED_HEADERS,
+      ]),
+    ]),
+  );
+  const headersFor = (req: IncomingMessage): readonly string[] => {
+    const origin = req.headers.origin;
+    if (origin === undefined || isSameOrigin(req, origin)) return NO_HEADERS;
+    // Without the header the browser keeps the answer from the page. The request runs as any
+    // other: bearer tokens are not ambient credentials, so there is nothing to forge.
+    return answerHeaders.get(origin) ?? NO_HEADERS;
+  };
   return {
+    /**
+     * The CORS headers (besides `Vary: Origin`, which every answer has) of the answer to `req`,
+     * a request that is not a preflight, as name, value pairs in one array: for answers written
+     * whole with `writeHead`, which then need no `setHeader` call.
+     */
+    headersFor,
     /**
      * Sets the CORS headers of `req`'s answer. Returns 'preflight' when it has answered an
      * OPTIONS preflight itself (the caller writes nothing more).
@@ -59,24 +92,24 @@ export function createCors(allowedOrigins: readonly string[]) {
     apply(req: IncomingMessage, res: ServerResponse): CorsOutcome {
       addVary(res, 'origin');
       const origin = req.headers.origin;
-      const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
-      if (origin === undefined || (!preflight && isSameOrigin(req, origin))) return 'same-origin';
+      const preflight = isPreflight(req);
+      if (!preflight) {
+        const headers = headersFor(req);
+        for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i]!, headers[i + 1]!);
+        return origin === undefined || isSameOrigin(req, origin)
+          ? 'same-origin'
+          : headers.length > 0
+            ? 'allowed'
+            : 'refused';
+      }
+      if (origin === undefined) return 'same-origin';
       if (!allowed.has(origin)) {
-        if (preflight) {
-          res.writeHead(403, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-          res.end(JSON.stringify({ error: `origin ${origin} is not allowed (CORS_ORIGINS)` }));
-          return 'preflight';
-        }
-        // The request runs as any other; without the header the browser keeps the answer from
-        // the page. Bearer tokens are not ambient credentials, so there is nothing to forge.
-        return 'refused';
+        res.writeHead(403, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify({ error: `origin ${origin} is not allowed (CORS_ORIGINS)` }));
+        return 'preflight';
       }
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('access-control-allow-credentials', 'true');
-      if (!preflight) {
-        res.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
-        return 'allowed';
-      }
       addVary(res, 'access-control-request-method', 'access-control-request-headers');
       const asked = String(req.headers['access-control-request-headers'] ?? '')
         .split(',')

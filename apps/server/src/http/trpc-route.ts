@@ -12,7 +12,7 @@ import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from '../logger.js';
 import { compressWhenDone, encodingFor } from './compression.js';
-import { addVary, createCors, mergeVaryOnSetHeader } from './cors.js';
+import { addVary, createCors, isPreflight, mergeVaryOnSetHeader } from './cors.js';
 import { etagOf, LiveResponseCache, type CachedResponse } from './live-response-cache.js';
 import type { HttpMetrics } from './metrics.js';
 import { createNewDropsCache, sharesNewDrops } from './new-drops-cache.js';
@@ -33,7 +33,8 @@ export interface TrpcRouteDeps {
 }
 
 export interface TrpcRoute {
-  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Settles when the answer is written; a request answered from a kept answer returns nothing. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<unknown> | void;
   readonly liveCache: LiveResponseCache;
   /** Ends every open SSE stream (on shutdown, so HTTP close need not wait for them). */
   closeSubscriptions(): void;
@@ -62,7 +63,8 @@ function proceduresOf(pathname: string): string[] {
  * Identical anonymous GETs of these that arrive while one is being answered share its answer:
  * one database read, one serialization, one compression per encoding for a burst (pollers at the
  * head of newDrops all hold the same cursor; dashboards ask health.buckets with the same input).
- * Nothing is kept once sent, so an answer is never older than the request that joined it.
+ * Nothing is kept once sent, so an answer is never older than the request that joined it — except
+ * feed.live and feed.newDrops from a cursor (until the drop signal's next wake), whose caches keep them.
  */
 const COALESCED_QUERIES: ReadonlySet<string> = new Set([
   'feed.live',
@@ -85,6 +87,49 @@ const rendersAnonymously = (req: IncomingMessage): boolean =>
 
 /** Subscriptions are SSE streams open for minutes: not request latency. */
 const isStream = (procedures: readonly string[]) => procedures.some((n) => PROCEDURES[n]?._def.type === 'subscription');
+
+/** Which of the route's caches answers an anonymous GET of a URL (see `handle`). */
+type CacheChoice = 'live' | 'newDrops' | 'coalesced' | null;
+
+/** What a request URL says, for routing and metrics: a function of the URL string alone. */
+interface UrlFacts {
+  readonly procedures: readonly string[];
+  readonly stream: boolean;
+  readonly cache: CacheChoice;
+}
+
+function factsOf(rawUrl: string): UrlFacts {
+  const url = new URL(rawUrl, 'http://localhost');
+  const pathname = url.pathname;
+  const procedures = proceduresOf(pathname);
+  let cache: CacheChoice = null;
+  if (pathname === LIVE_PATH) cache = 'live';
+  else if (procedures.every((p) => COALESCED_QUERIES.has(p)))
+    cache = sharesNewDrops(url, procedures) ? 'newDrops' : 'coalesced';
+  return { procedures, stream: isStream(procedures), cache };
+}
+
+/**
+ * URL facts by URL. Clients poll a few URLs over and over, so a request is a lookup instead of a
+ * URL parse, a percent-decode and (for newDrops) a JSON parse of its input. Long URLs are not
+ * kept and the map is emptied when full: a client sending a new URL each time costs a parse,
+ * never memory.
+ */
+const URL_FACTS_MAX_ENTRIES = 1024;
+const URL_FACTS_MAX_LENGTH = 2048;
+const urlFacts = new Map<string, UrlFacts>();
+
+function urlFactsOf(rawUrl: string): UrlFacts {
+  let facts = urlFacts.get(rawUrl);
+  if (facts === undefined) {
+    facts = factsOf(rawUrl);
+    if (rawUrl.length <= URL_FACTS_MAX_LENGTH) {
+      if (urlFacts.size >= URL_FACTS_MAX_ENTRIES) urlFacts.clear();
+      urlFacts.set(rawUrl, facts);
+    }
+  }
+  return facts;
+}
 
 /**
  * tRPC at /trpc (batching on, SSE subscriptions on the same path) through the standalone
@@ -154,12 +199,22 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
         .split(',')
         .map((v) => v.trim())
         .filter((v) => v.length > 0),
-      encoded: new Map(),
     };
   };
 
   const streams = new Set<ServerResponse>();
   const cors = createCors(deps.config.CORS_ORIGINS);
+
+  /**
+   * The cache that answers `req`: feed.live's for every GET of feed.live alone (its render is
+   * anonymous whoever asks); for GETs that render anonymously, newDrops' or the coalescer.
+   */
+  const cacheFor = (req: IncomingMessage, choice: CacheChoice): LiveResponseCache | null => {
+    if (req.method !== 'GET' || req.headers['trpc-accept']) return null;
+    if (choice === 'live') return liveCache;
+    if (choice === null || !rendersAnonymously(req)) return null;
+    return choice === 'newDrops' ? newDrops : coalescer;
+  };
 
   return {
     liveCache,
@@ -167,32 +222,34 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
       for (const res of streams) res.destroy();
       streams.clear();
     },
-    async handle(req, res) {
+    handle(req, res) {
       // A preflight is answered here and is not a procedure call (not counted in the metrics).
-      if (cors.apply(req, res) === 'preflight') return;
-      mergeVaryOnSetHeader(res);
+      // (One without an Origin is not answered by CORS and goes on to tRPC, which refuses it.)
+      const preflight = isPreflight(req);
+      if (preflight && cors.apply(req, res) === 'preflight') return;
       const started = process.hrtime.bigint();
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const pathname = url.pathname;
-      const procedures = proceduresOf(pathname);
-      const stream = isStream(procedures);
+      const facts = urlFactsOf(req.url ?? '/');
       // 'close', not 'finish': an SSE stream ends by the client going away, which never finishes.
       res.once('close', () => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        deps.metrics.observeRequest(procedures, res.statusCode, stream ? null : seconds);
+        deps.metrics.observeRequest(facts.procedures, res.statusCode, facts.stream ? null : seconds);
       });
-      if (req.method === 'GET' && pathname === LIVE_PATH && !req.headers['trpc-accept']) {
-        const outcome = await liveCache.serve(req, res, () => renderAnonymous(req));
-        deps.metrics.liveCache(outcome);
-        return;
+      // The caches write their answers whole, CORS headers included, with no setHeader before.
+      const cache = cacheFor(req, facts.cache);
+      if (cache) {
+        const corsHeaders = cors.headersFor(req);
+        const kept = cache.serveKept(req, res, corsHeaders);
+        if (kept) {
+          if (cache === liveCache) deps.metrics.liveCache(kept);
+          return;
+        }
+        const served = cache.serve(req, res, corsHeaders, () => renderAnonymous(req));
+        return cache === liveCache ? served.then((outcome) => deps.metrics.liveCache(outcome)) : served;
       }
-      if (rendersAnonymously(req) && procedures.every((p) => COALESCED_QUERIES.has(p))) {
-        const cache = sharesNewDrops(url, procedures) ? newDrops : coalescer;
-        await cache.serve(req, res, () => renderAnonymous(req));
-        return;
-      }
+      if (!preflight) cors.apply(req, res);
+      mergeVaryOnSetHeader(res);
       // Every SSE stream (feed.onDrop, notifications.onNew, …) is counted and ended at shutdown.
-      if (stream) {
+      if (facts.stream) {
         deps.metrics.subscribers.inc();
         streams.add(res);
         res.once('close', () => {
