@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordDiscoveryRun } from '@dropwatch/discovery';
+import { HEALTH_BUCKETS_MAX_AGE_MS } from '../src/http/health-buckets-cache.js';
 import {
   announceDrops,
   dayFromToday,
@@ -157,6 +158,8 @@ describe('feed procedures over HTTP (seeded rows)', () => {
     await h.sql.query(`update discovery_buckets set poll_interval_seconds = 12.34 where bucket_id = $1`, [
       `nyc_${today}_20:30`,
     ]);
+    // An anonymous health.buckets answer is kept up to HEALTH_BUCKETS_MAX_AGE_MS: read after it.
+    await new Promise((r) => setTimeout(r, HEALTH_BUCKETS_MAX_AGE_MS + 50));
     const polled = await c.health.buckets.query({ market: 'nyc' });
     expect(polled.buckets.map((x) => x.pollIntervalSeconds)).toEqual([12.3, null]);
     const metrics = await (await fetch(`${h.app.url}/metrics`)).text();

@@ -70,6 +70,26 @@ describe('CORS over HTTP', () => {
     expect((await request(statusUrl())).status).toBe(200);
   });
 
+  it("a kept answer (health.buckets) carries each request's own CORS headers, never another origin's", async () => {
+    const bucketsUrl = `${h.app.url}/trpc/health.buckets?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { json: {} } }))}`;
+    const answers = [];
+    // One render, then answers from the kept one, alternating origins.
+    for (const origin of [ALLOWED, 'https://evil.test', undefined, 'https://other.allowed.test', ALLOWED]) {
+      answers.push({ origin, res: await request(bucketsUrl, { headers: origin ? { origin } : {} }) });
+    }
+    expect(answers.map((a) => a.res.headers['x-dropwatch-cache'])).toContain('hit');
+    for (const { origin, res } of answers) {
+      expect(res.status).toBe(200);
+      const allowed = origin === ALLOWED || origin === 'https://other.allowed.test';
+      expect(res.headers['access-control-allow-origin']).toBe(allowed ? origin : undefined);
+      expect(res.headers['access-control-allow-credentials']).toBe(allowed ? 'true' : undefined);
+      expect(res.headers['access-control-expose-headers']).toBe(
+        allowed ? 'etag, x-dropwatch-cache, retry-after' : undefined,
+      );
+      expect(varyOf(res)).toEqual(['origin', 'trpc-accept', 'accept', 'accept-encoding']);
+    }
+  });
+
   it('answers a preflight for a listed origin: methods, Authorization and content-type, max-age', async () => {
     const res = await request(`${h.app.url}/trpc/watches.add`, {
       method: 'OPTIONS',

@@ -15,10 +15,12 @@ import { compressWhenDone, encodingFor } from './compression.js';
 import { addVary, createCors, isPreflight, mergeVaryOnSetHeader } from './cors.js';
 import { etagOf, LiveResponseCache, type CachedResponse } from './live-response-cache.js';
 import type { HttpMetrics } from './metrics.js';
+import { createHealthBucketsCache } from './health-buckets-cache.js';
 import { createNewDropsCache, sharesNewDrops } from './new-drops-cache.js';
 
 export const TRPC_PREFIX = '/trpc/';
 const LIVE_PATH = `${TRPC_PREFIX}feed.live`;
+const HEALTH_BUCKETS = 'health.buckets';
 /** Request bodies (mutations, POSTed batches) larger than this are refused with 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -64,7 +66,8 @@ function proceduresOf(pathname: string): string[] {
  * one database read, one serialization, one compression per encoding for a burst (pollers at the
  * head of newDrops all hold the same cursor; dashboards ask health.buckets with the same input).
  * Nothing is kept once sent, so an answer is never older than the request that joined it — except
- * feed.live and feed.newDrops from a cursor (until the drop signal's next wake), whose caches keep them.
+ * feed.live, feed.newDrops from a cursor (until the drop signal's next wake) and health.buckets
+ * alone (a second), whose caches keep them.
  */
 const COALESCED_QUERIES: ReadonlySet<string> = new Set([
   'feed.live',
@@ -89,7 +92,7 @@ const rendersAnonymously = (req: IncomingMessage): boolean =>
 const isStream = (procedures: readonly string[]) => procedures.some((n) => PROCEDURES[n]?._def.type === 'subscription');
 
 /** Which of the route's caches answers an anonymous GET of a URL (see `handle`). */
-type CacheChoice = 'live' | 'newDrops' | 'coalesced' | null;
+type CacheChoice = 'live' | 'newDrops' | 'buckets' | 'coalesced' | null;
 
 /** What a request URL says, for routing and metrics: a function of the URL string alone. */
 interface UrlFacts {
@@ -104,6 +107,7 @@ function factsOf(rawUrl: string): UrlFacts {
   const procedures = proceduresOf(pathname);
   let cache: CacheChoice = null;
   if (pathname === LIVE_PATH) cache = 'live';
+  else if (procedures.every((p) => p === HEALTH_BUCKETS)) cache = 'buckets';
   else if (procedures.every((p) => COALESCED_QUERIES.has(p)))
     cache = sharesNewDrops(url, procedures) ? 'newDrops' : 'coalesced';
   return { procedures, stream: isStream(procedures), cache };
@@ -177,6 +181,8 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
   const coalescer = new LiveResponseCache(0, 'no-cache');
   // feed.newDrops from a cursor: kept until the drop signal's next wake.
   const newDrops = createNewDropsCache(deps.drops);
+  // health.buckets alone: kept a second at most.
+  const buckets = createHealthBucketsCache();
 
   /** Renders a GET (feed.live, or a coalesced query) through the real tRPC pipeline (fetch adapter) into bytes. */
   const renderAnonymous = async (req: IncomingMessage): Promise<CachedResponse> => {
@@ -213,7 +219,7 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
     if (req.method !== 'GET' || req.headers['trpc-accept']) return null;
     if (choice === 'live') return liveCache;
     if (choice === null || !rendersAnonymously(req)) return null;
-    return choice === 'newDrops' ? newDrops : coalescer;
+    return choice === 'newDrops' ? newDrops : choice === 'buckets' ? buckets : coalescer;
   };
 
   return {
