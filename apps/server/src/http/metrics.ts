@@ -3,6 +3,7 @@ import { withPgClient, type MikroORM } from '@dropwatch/db';
 import { DISCOVERY_JOB, readDiscoveryRunStats } from '@dropwatch/discovery';
 import type { ServerResponse } from 'node:http';
 import type { CacheOutcome } from './live-response-cache.js';
+import { RequestMetrics } from './request-metrics.js';
 
 /** /metrics gives up on its database read after this (the process metrics still answer). */
 export const METRICS_DB_TIMEOUT_MS = 2_000;
@@ -87,19 +88,15 @@ export function createMetrics(orm: MikroORM, replica?: ReplicaGaugeSource | null
     labelNames: ['code'] as const,
     registers: [registry],
   });
-  const requests = new Counter({
-    name: 'dropwatch_http_requests_total',
-    help: 'tRPC requests by procedure and HTTP status (a batch counts once per procedure)',
-    labelNames: ['procedure', 'status'] as const,
-    registers: [registry],
-  });
-  const latency = new Histogram({
-    name: 'dropwatch_http_request_duration_seconds',
-    help: 'tRPC request latency by procedure',
-    labelNames: ['procedure'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
+  const requests = new RequestMetrics(
+    registry,
+    { requests: 'dropwatch_http_requests_total', latency: 'dropwatch_http_request_duration_seconds' },
+    {
+      requests: 'tRPC requests by procedure and HTTP status (a batch counts once per procedure)',
+      latency: 'tRPC request latency by procedure',
+    },
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
   const liveCache = new Counter({
     name: 'dropwatch_feed_live_cache_total',
     help: 'feed.live answers by serialized-response cache result',
@@ -244,10 +241,7 @@ export function createMetrics(orm: MikroORM, replica?: ReplicaGaugeSource | null
     registry,
     subscribers,
     observeRequest(procedures, status, seconds) {
-      for (const procedure of procedures) {
-        requests.inc({ procedure, status: String(status) });
-        if (seconds !== null) latency.observe({ procedure }, seconds);
-      }
+      for (const procedure of procedures) requests.observe(procedure, status, seconds);
     },
     liveCache: (result) => liveCache.inc({ result }),
     observeJobMessage(message) {
