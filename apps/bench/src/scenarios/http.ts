@@ -17,7 +17,12 @@ import { rawGet, startReplayServer, type RawResponse } from './http/replay.js';
 import { sdkRequests } from './http/sdk-requests.js';
 import { MARKET, seedHttpBench } from './http/seed.js';
 
-const serverMain = fileURLToPath(new URL('../../../server/dist/main.js', import.meta.url));
+/**
+ * The server measured: this checkout's build, or BENCH_HTTP_SERVER_MAIN (another build's main.js,
+ * to measure two versions of the server against the same bare replay in alternating runs).
+ */
+const serverMain =
+  process.env.BENCH_HTTP_SERVER_MAIN ?? fileURLToPath(new URL('../../../server/dist/main.js', import.meta.url));
 
 /** Load of each measured run (bounded in time): connections, and seconds per run. */
 const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 20);
