@@ -29,6 +29,16 @@ export function ownerOf(key: string, holders: readonly string[]): string | undef
   return owner;
 }
 
+interface LiveRow {
+  holder: string;
+  session: boolean;
+}
+
+/** Whether the holder `l.holder` has a liveness session now (`prefix` is the placeholder of WORKER_SESSION_PREFIX). */
+const SESSION_OF_HOLDER = (prefix: string): string =>
+  `exists (select 1 from pg_stat_activity a
+            where a.datname = current_database() and a.application_name = ${prefix} || md5(l.holder))`;
+
 /**
  * The discovery workers sharing one database. Each holds a lease row in job_leases, renewed
  * every lease/3; a worker whose lease expired is gone (its row is deleted by whoever notices).
@@ -79,16 +89,35 @@ export class ReplicaSet {
     return !this.selfOut;
   }
 
-  /** Renews this worker's lease, forgets expired ones, and reads who is live. */
+  /**
+   * Renews this worker's lease, forgets expired ones, and reads who is live: one statement (the
+   * renewed row is read from the upsert itself, the others as look reads them).
+   */
   async refresh(client: PgClient): Promise<readonly string[]> {
-    await client.query(
-      `insert into job_leases (name, holder, expires_at, acquired_at)
-       values ($1, $2, now() + make_interval(secs => $3::float8 / 1000), now())
-       on conflict (name) do update set holder = excluded.holder, expires_at = excluded.expires_at`,
-      [WORKER_LEASE_PREFIX + this.holder, this.holder, this.leaseMs],
+    const { rows } = await client.query<LiveRow>(
+      `with renewed as (
+         insert into job_leases (name, holder, expires_at, acquired_at)
+         values ($1, $2, now() + make_interval(secs => $3::float8 / 1000), now())
+         on conflict (name) do update set holder = excluded.holder, expires_at = excluded.expires_at
+         returning holder
+       ), expired as (
+         delete from job_leases where name like $4 and name <> $1 and expires_at < now()
+       )
+       select l.holder, ${SESSION_OF_HOLDER('$6')} as session
+         from (select holder from renewed
+               union all
+               select holder from job_leases where name like $4 and name <> $1 and expires_at >= now()) l
+        order by l.holder limit $5`,
+      [
+        WORKER_LEASE_PREFIX + this.holder,
+        this.holder,
+        this.leaseMs,
+        `${WORKER_LEASE_PREFIX}%`,
+        REPLICAS_MAX,
+        WORKER_SESSION_PREFIX,
+      ],
     );
-    await client.query(`delete from job_leases where name like $1 and expires_at < now()`, [`${WORKER_LEASE_PREFIX}%`]);
-    return this.look(client);
+    return this.apply(rows);
   }
 
   /**
@@ -97,14 +126,16 @@ export class ReplicaSet {
    * -- pg_stat_activity is an in-memory view (no table scan); job_leases is read by its name prefix
    */
   async look(client: PgClient): Promise<readonly string[]> {
-    const { rows } = await client.query<{ holder: string; session: boolean }>(
-      `select l.holder,
-              exists (select 1 from pg_stat_activity a
-                       where a.datname = current_database() and a.application_name = $3 || md5(l.holder)) as session
+    const { rows } = await client.query<LiveRow>(
+      `select l.holder, ${SESSION_OF_HOLDER('$3')} as session
          from job_leases l
         where l.name like $1 and l.expires_at >= now() order by l.holder limit $2`,
       [`${WORKER_LEASE_PREFIX}%`, REPLICAS_MAX, WORKER_SESSION_PREFIX],
     );
+    return this.apply(rows);
+  }
+
+  private apply(rows: readonly LiveRow[]): readonly string[] {
     const holders: string[] = [];
     let selfSession = false;
     for (const r of rows) {
