@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { DROPS_CHANNEL } from '@dropwatch/db';
+import { isFeedRebuildNotice } from '../tick/feed-cache.js';
 import {
   NOTIFY_LISTEN_RETRY_MAX_MS,
   NOTIFY_LISTEN_RETRY_MIN_MS,
@@ -26,6 +27,11 @@ export interface DropsListenerOptions {
   /** Channels to LISTEN on (default: dropwatch_drops alone); visibility is watched for dropwatch_drops. */
   readonly channels?: readonly string[];
   readonly applicationName?: string;
+  /**
+   * Notifications this owner has no use for (by channel and payload): they neither wake it nor
+   * start a visibility check.
+   */
+  readonly ignore?: (channel: string, payload: string | undefined) => boolean;
 }
 
 /**
@@ -99,8 +105,10 @@ export class DropsListener {
     });
     client.on('notification', (msg) => {
       if (!channels.includes(msg.channel) || this.stopped) return;
+      if (this.options.ignore?.(msg.channel, msg.payload)) return;
       this.options.onWake('notify', msg.channel);
-      if (msg.channel === DROPS_CHANNEL) this.watchVisibility(client);
+      // A feed rebuild's NOTIFY announces no drop: nothing of it can be hidden from the cursor.
+      if (msg.channel === DROPS_CHANNEL && !isFeedRebuildNotice(msg.payload)) this.watchVisibility(client);
     });
     client.on('error', (err) => {
       this.options.logger.warn({ err: err.message }, 'notify LISTEN connection failed; re-opening');

@@ -37,6 +37,16 @@ export async function buildFeedPayload(
   market: string,
   now: Date,
 ): Promise<FeedCachePayload> {
+  return (await buildFeedPayloadJson(client, config, market, now)).payload;
+}
+
+/** The payload and its JSON (serialized once: it is written as it was measured). */
+async function buildFeedPayloadJson(
+  client: PgClient,
+  config: Config,
+  market: string,
+  now: Date,
+): Promise<{ payload: FeedCachePayload; json: string }> {
   const { rows } = await client.query<DropRow>(SQL_OPEN_DROPS, [
     market,
     now,
@@ -60,18 +70,35 @@ export async function buildFeedPayload(
     stillOpen,
     board,
   };
-  while (Buffer.byteLength(JSON.stringify(payload)) > FEED_PAYLOAD_MAX_BYTES) {
+  let json = JSON.stringify(payload);
+  while (Buffer.byteLength(json) > FEED_PAYLOAD_MAX_BYTES) {
     const longest = (['stillOpen', 'board', 'justOpened'] as const).reduce((a, b) =>
       payload[a].length >= payload[b].length ? a : b,
     );
     payload[longest] = payload[longest].slice(0, Math.floor(payload[longest].length * 0.8));
+    json = JSON.stringify(payload);
   }
-  return payload;
+  return { payload, json };
 }
 
 /**
- * Step 8: rebuilds each market's feed_cache row (version bumped) and NOTIFYs dropwatch_drops.
- * Returns the new versions.
+ * Whether a dropwatch_drops payload is the one rebuildFeedCache sends. It announces no drop of its
+ * own (each was announced by the transaction that recorded it), so a listener that only wants new
+ * drops can pass it by.
+ */
+export function isFeedRebuildNotice(payload: string | undefined): boolean {
+  if (!payload?.startsWith('{')) return false;
+  try {
+    const parsed: unknown = JSON.parse(payload);
+    return typeof parsed === 'object' && parsed !== null && 'versions' in parsed;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Step 8: rebuilds each market's feed_cache row (version bumped) and NOTIFYs dropwatch_drops
+ * (isFeedRebuildNotice tells that NOTIFY apart). Returns the new versions.
  */
 export async function rebuildFeedCache(
   client: PgClient,
@@ -81,12 +108,12 @@ export async function rebuildFeedCache(
 ): Promise<Record<string, number>> {
   const versions: Record<string, number> = {};
   for (const market of config.DISCOVERY_MARKETS) {
-    const payload = await buildFeedPayload(client, config, market, now);
+    const { json } = await buildFeedPayloadJson(client, config, market, now);
     const res = await client.query<{ version: string }>(
       `insert into feed_cache as f (key, payload, built_at, version) values ($1, $2::jsonb, $3, 1)
        on conflict (key) do update set payload = excluded.payload, built_at = excluded.built_at, version = f.version + 1
        returning version::text as version`,
-      [feedCacheKey(market), JSON.stringify(payload), now],
+      [feedCacheKey(market), json, now],
     );
     versions[market] = Number(res.rows[0]?.version ?? 0);
   }
