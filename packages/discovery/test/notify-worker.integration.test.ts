@@ -234,6 +234,21 @@ describe('runNotifyWorker (long-lived, woken by LISTEN)', () => {
     }
   });
 
+  it("passes by a feed rebuild's NOTIFY (each of its drops was announced by its own transaction)", async () => {
+    const w = startWorker();
+    try {
+      await waitFor(() => (w.passes.length > 0 ? true : undefined), 30_000, 'the first pass');
+      const rebuild = JSON.stringify({ drops: 1, closes: 0, versions: { nyc: 2 } });
+      await c.query('select pg_notify($1, $2)', [DROPS_CHANNEL, rebuild]);
+      await c.query('select pg_notify($1, $2)', [DROPS_CHANNEL, '{"bucket":"nyc_2030-01-01_20:00","drops":1}']);
+      // One connection delivers in order: once the second has woken it, the first was passed by.
+      await waitFor(() => (w.wakes.some((x) => x.reason === 'notify') ? true : undefined), 30_000, 'the NOTIFY');
+      expect(w.wakes.filter((x) => x.reason === 'notify')).toHaveLength(1);
+    } finally {
+      await w.stop();
+    }
+  });
+
   it('holds the lease for its life: a second worker stands by, and takes over when the first stops or its lease expires', async () => {
     const user = await createUser(c, 'lease-watcher');
     await addWatch(c, user, { venueId: 'resy:w4' });

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { DROPS_CHANNEL } from '@dropwatch/db';
 import { releaseLease, renewLease, takeLease, type LeaseOptions } from '../job-leases.js';
 import { recordJobRun } from '../job-runs.js';
 import { CoalescingRunner, type RunRequestOutcome } from './coalescing-runner.js';
@@ -14,12 +15,20 @@ import {
 } from './notify-limits.js';
 import { emptyNotifyStats, runNotifyPass, type NotifyOptions, type NotifyStats } from './run-notify.js';
 import { closeEmailTransports } from '../delivery/email/email-channel.js';
+import { isFeedRebuildNotice } from '../tick/feed-cache.js';
 
 /**
  * Why a pass ran: the worker started or took the lease; the LISTEN connection woke it (see
  * DropsWakeReason); the safety-net sweep; the previous pass left work; a failed pass is retried.
  */
 export type NotifyWakeReason = DropsWakeReason | 'start' | 'lease' | 'sweep' | 'more' | 'retry';
+
+/**
+ * Wake-ups that announce new drops and nothing else: their pass sends only the deliveries its own
+ * fan-out queued. What falls due by time (a retry, a lapsed claim, quiet hours' end) waits for a
+ * pass of another reason, the sweep at the latest.
+ */
+const NEW_DROPS_ONLY: ReadonlySet<NotifyWakeReason> = new Set(['notify', 'visible']);
 
 export interface NotifyWorkerOptions extends Omit<NotifyOptions, 'holder'> {
   /** For the worker's own LISTEN connection (outside the ORM's pool: it stays open). */
@@ -95,11 +104,13 @@ export async function runNotifyWorker(opts: NotifyWorkerOptions): Promise<Notify
     const started = Date.now();
     const stats = emptyNotifyStats();
     try {
-      await runNotifyPass(passOptions, stats);
+      await runNotifyPass(passOptions, stats, { deliverQueuedOnly: NEW_DROPS_ONLY.has(reason) });
       stats.durationMs = Date.now() - started;
       failedInARow = 0;
       const worked = stats.drops > 0 || stats.delivery.claimed > 0 || stats.cursorRaces > 0;
-      if (opts.recordRun !== false && (worked || started - lastRecordedAt >= NOTIFY_IDLE_RECORD_MS)) {
+      // Drops that matched no watch change nothing anyone reads: such a pass is recorded as an idle one.
+      const notable = stats.matched > 0 || stats.delivery.claimed > 0 || stats.cursorRaces > 0;
+      if (opts.recordRun !== false && (notable || started - lastRecordedAt >= NOTIFY_IDLE_RECORD_MS)) {
         await recordJobRun(orm.em.fork(), {
           job: 'notify',
           startedAt: new Date(started),
@@ -184,7 +195,13 @@ export async function runNotifyWorker(opts: NotifyWorkerOptions): Promise<Notify
     }, NOTIFY_LEASE_CHECK_MS);
   };
 
-  const listener = new DropsListener({ databaseUrl: opts.databaseUrl, logger: log, onWake: (reason) => wake(reason) });
+  const listener = new DropsListener({
+    databaseUrl: opts.databaseUrl,
+    logger: log,
+    onWake: (reason) => wake(reason),
+    // Every drop it covers was announced by its own transaction's NOTIFY.
+    ignore: (channel, payload) => channel === DROPS_CHANNEL && isFeedRebuildNotice(payload),
+  });
   if (signal.aborted) return totals;
   await listener.start();
   const onAbort = () => finish();

@@ -189,6 +189,10 @@ export function emptyNotifyStats(): NotifyStats {
 export async function runNotifyPass(
   opts: NotifyOptions,
   stats: NotifyStats = emptyNotifyStats(),
+  pass: {
+    /** Deliver only when this pass's fan-out queued deliveries; what falls due by time waits for another pass. */
+    readonly deliverQueuedOnly?: boolean;
+  } = {},
 ): Promise<NotifyStats> {
   const log = opts.logger;
   await withPgClient(opts.orm.em, async (db) => {
@@ -205,7 +209,7 @@ export async function runNotifyPass(
     }
     stats.more = true; // stopped at the batch limit with a full last batch
   });
-  if (opts.deliver !== false) {
+  if (opts.deliver !== false && !(pass.deliverQueuedOnly && stats.deliveriesQueued === 0)) {
     stats.delivery = await withPgClient(opts.orm.em, (db) =>
       deliverDue(db, log, DELIVERY_CHANNELS, {
         ...opts.delivery,
