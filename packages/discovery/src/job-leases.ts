@@ -1,4 +1,4 @@
-import type { EntityManager } from '@dropwatch/db';
+import { JobLease, raw, type EntityManager } from '@dropwatch/db';
 import type { QueryResult } from '@mikro-orm/core';
 
 /**
@@ -11,32 +11,54 @@ export interface LeaseOptions {
   readonly ttlMs: number;
 }
 
-/** Takes the lease if it is free, expired, or already ours. True when we hold it. */
+/*
+ * The lease rows go through the JobLease entity. Their times are the database's (now()), never
+ * this process's clock: holders on several machines compare them.
+ */
+const dbNow = (): Date => raw<object, Date>('now()');
+const expiresIn = (ttlMs: number): Date => raw<object, Date>(`now() + (? * interval '1 millisecond')`, [ttlMs]);
+
+/**
+ * Takes the lease if it is free, expired, or already ours. True when we hold it.
+ *
+ * Two statements, as MikroORM's upsert and the query builder's conflict clause take only an AND of
+ * conditions: first the row is taken over if it expired or is ours (the row lock makes a second
+ * taker re-read it, now live and another's, and leave it); failing that it is inserted unless a
+ * row exists. A holder renewing this way, the common call, needs the first only.
+ */
 export async function takeLease(em: EntityManager, { name, holder, ttlMs }: LeaseOptions): Promise<boolean> {
-  const rows = await em.execute<{ holder: string }[]>(
-    `insert into job_leases (name, holder, expires_at, acquired_at)
-     values (?, ?, now() + (? * interval '1 millisecond'), now())
-     on conflict (name) do update
-       set holder = excluded.holder, expires_at = excluded.expires_at, acquired_at = excluded.acquired_at
-       where job_leases.expires_at < now() or job_leases.holder = excluded.holder
-     returning holder`,
-    [name, holder, ttlMs],
+  const takenOver = await em.nativeUpdate(
+    JobLease,
+    { name, $or: [{ expiresAt: { $lt: dbNow() } }, { holder }] },
+    { holder, expiresAt: expiresIn(ttlMs), acquiredAt: dbNow() },
   );
-  return rows.length === 1;
+  if (takenOver === 1) return true;
+  const inserted = await em
+    .createQueryBuilder(JobLease)
+    .insert({ name, holder, expiresAt: expiresIn(ttlMs), acquiredAt: dbNow() })
+    .onConflict('name')
+    .ignore()
+    .execute<QueryResult>('run');
+  return inserted.affectedRows === 1;
 }
 
 /** Extends our lease; false if it was lost (expired and taken by another holder). */
 export async function renewLease(em: EntityManager, { name, holder, ttlMs }: LeaseOptions): Promise<boolean> {
-  const res = await em.execute<QueryResult>(
-    `update job_leases set expires_at = now() + (? * interval '1 millisecond') where name = ? and holder = ?`,
-    [ttlMs, name, holder],
-    'run',
-  );
-  return res.affectedRows === 1;
+  return (await em.nativeUpdate(JobLease, { name, holder }, { expiresAt: expiresIn(ttlMs) })) === 1;
 }
 
 export async function releaseLease(em: EntityManager, name: string, holder: string): Promise<void> {
-  await em.execute('delete from job_leases where name = ? and holder = ?', [name, holder], 'run');
+  await em.nativeDelete(JobLease, { name, holder });
+}
+
+/** Who holds the lease now, if anyone (read from the database, not from `em`'s identity map). */
+async function leaseHolder(em: EntityManager, name: string): Promise<string | null> {
+  const row = await em
+    .createQueryBuilder(JobLease)
+    .select('holder')
+    .where({ name })
+    .execute<{ holder: string } | undefined>('get');
+  return row?.holder ?? null;
 }
 
 export type LeaseResult<T> =
@@ -52,8 +74,7 @@ export async function withLease<T>(
   fn: () => Promise<T>,
 ): Promise<LeaseResult<T>> {
   if (!(await takeLease(em, options))) {
-    const rows = await em.execute<{ holder: string }[]>('select holder from job_leases where name = ?', [options.name]);
-    return { ran: false, heldBy: rows[0]?.holder ?? null };
+    return { ran: false, heldBy: await leaseHolder(em, options.name) };
   }
   const renew = setInterval(
     () => {

@@ -37,4 +37,18 @@ describe('job leases', () => {
     expect(inner).toEqual({ ran: false, heldBy: 'one' });
     expect(await withLease(em, { ...opts, holder: 'two' }, () => Promise.resolve(1))).toEqual({ ran: true, value: 1 });
   });
+
+  it('of many callers at once, exactly one takes a free lease, and exactly one an expired one', async () => {
+    const takers = (name: string) =>
+      Promise.all(
+        Array.from({ length: 8 }, (_, i) => takeLease(t.orm.em.fork(), { name, holder: `h${i}`, ttlMs: 60_000 })),
+      );
+    expect((await takers('race')).filter(Boolean)).toHaveLength(1);
+    await t.orm.em.fork().execute(`update job_leases set expires_at = now() - interval '1 second' where name = 'race'`);
+    expect((await takers('race')).filter(Boolean)).toHaveLength(1);
+    const [row] = await t.orm.em
+      .fork()
+      .execute<{ live: boolean }[]>(`select expires_at > now() as live from job_leases where name = 'race'`);
+    expect(row?.live).toBe(true);
+  });
 });
