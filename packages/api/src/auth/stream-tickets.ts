@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '@dropwatch/core';
-import type { EntityManager } from '@dropwatch/db';
+import { raw, StreamTicket as StreamTicketEntity, User, type EntityManager } from '@dropwatch/db';
 import type { AuthUser } from '../context.js';
 import { STREAM_TICKET_TTL_SECONDS, STREAM_TICKETS_PER_USER } from '../limits.js';
 import { hashToken } from './api-tokens.js';
@@ -22,38 +22,49 @@ export interface StreamTicket {
 export async function issueStreamTicket(em: EntityManager, userId: string): Promise<StreamTicket> {
   const ticket = `${TICKET_PREFIX}${randomBytes(TICKET_BYTES).toString('base64url')}`;
   // -- uses stream_tickets_user_expires_idx (user_id, expires_at) for the count.
-  const rows = await em.execute<{ expires_at: Date | string }[]>(
-    `insert into stream_tickets (ticket_hash, user_id, expires_at)
-     select ?, ?, now() + make_interval(secs => ?)
-     where (select count(*) from stream_tickets
-             where user_id = ? and expires_at > now() and used_at is null) < ?
-     returning expires_at`,
-    [hashToken(ticket), userId, STREAM_TICKET_TTL_SECONDS, userId, STREAM_TICKETS_PER_USER],
-  );
-  const row = rows[0];
-  if (!row)
+  // Two concurrent issues may both pass the check, as with any check under read committed: the
+  // limit bounds a page requesting tickets in a loop, not a race of two requests.
+  const live = await em.count(StreamTicketEntity, {
+    userId,
+    expiresAt: { $gt: raw<object, Date>('now()') },
+    usedAt: null,
+  });
+  if (live >= STREAM_TICKETS_PER_USER)
     throw new AppError(
       'BUSY',
       `too many unused stream tickets (at most ${STREAM_TICKETS_PER_USER} live at once); use or let them expire`,
     );
-  return { ticket, expiresAt: row.expires_at instanceof Date ? row.expires_at : new Date(row.expires_at) };
+  // The expiry is the database's clock, which redeeming compares it with.
+  const [row] = await em
+    .createQueryBuilder(StreamTicketEntity)
+    .insert({
+      ticketHash: hashToken(ticket),
+      userId,
+      expiresAt: raw('now() + make_interval(secs => ?)', [STREAM_TICKET_TTL_SECONDS]),
+    })
+    .returning('expiresAt')
+    .execute<{ expiresAt: Date }[]>('all', true);
+  if (!row) throw new Error('stream ticket was not inserted');
+  return { ticket, expiresAt: row.expiresAt };
 }
 
 /**
- * The user of a live, unused ticket, marking it used in the same statement: two requests with
- * one ticket cannot both get through. Unknown, expired and used tickets give null.
+ * The user of a live, unused ticket, marking it used in the statement that checks it: two
+ * requests with one ticket cannot both get through. Unknown, expired and used tickets give null.
  */
 export async function redeemStreamTicket(em: EntityManager, ticket: string): Promise<AuthUser | null> {
   if (!ticket.startsWith(TICKET_PREFIX) || ticket.length > 128) return null;
-  const rows = await em.execute<{ id: string; name: string; role: 'user' | 'admin' }[]>(
-    `with used as (
-       update stream_tickets set used_at = now()
-       where ticket_hash = ? and used_at is null and expires_at > now()
-       returning user_id
-     )
-     select u.id, u.name, u.role from used join users u on u.id = used.user_id`,
-    [hashToken(ticket)],
-  );
-  const row = rows[0];
-  return row ? { id: row.id, name: row.name, role: row.role } : null;
+  const [used] = await em
+    .createQueryBuilder(StreamTicketEntity)
+    .update({ usedAt: raw('now()') })
+    .where({ ticketHash: hashToken(ticket), usedAt: null, expiresAt: { $gt: raw('now()') } })
+    .returning('userId')
+    .execute<{ userId: string }[]>('all', true);
+  if (!used) return null;
+  const user = await em
+    .createQueryBuilder(User)
+    .select(['id', 'name', 'role'])
+    .where({ id: used.userId })
+    .execute<{ id: string; name: string; role: 'user' | 'admin' }>('get', true);
+  return user ? { id: user.id, name: user.name, role: user.role } : null;
 }
