@@ -1,4 +1,4 @@
-import { SqlParams, type PgClient } from '@dropwatch/db';
+import { JobRun, SqlParams, type EntityManager, type PgClient } from '@dropwatch/db';
 import { HEALTH_BUCKETS_LIMIT, HEALTH_JOBS_LIMIT, HEALTH_TABLES_LIMIT } from '../limits.js';
 
 export interface BucketRow {
@@ -88,28 +88,44 @@ export interface JobRow {
   error: string | null;
 }
 
+/** A job_runs row as the JobRun entity maps it. */
+interface LastRun {
+  job: string;
+  startedAt: Date;
+  finishedAt?: Date | null;
+  status: string;
+  stats: unknown;
+  error?: string | null;
+}
+
 /**
- * The last run of each job: a skip scan over job names, then one row per job.
- * -- uses job_runs_job_started_idx for both the recursive name walk and each job's newest run.
+ * The last run of each job, through the JobRun entity: a walk over job names, each step one
+ * probe of job_runs_job_started_idx (job, started_at desc) that gives the newest run of the next
+ * job name. A handful of jobs make a handful of short statements; a distinct over the table would
+ * read every run kept (days of a run every few seconds).
  */
-export async function queryLastJobs(db: PgClient): Promise<JobRow[]> {
-  const { rows } = await db.query<JobRow>(
-    `with recursive names as (
-       (select r.job from job_runs r order by r.job limit 1)
-       union all
-       select (select r.job from job_runs r where r.job > names.job order by r.job limit 1)
-       from names where names.job is not null
-     )
-     select last.job, last.started_at, last.finished_at, last.status, last.stats, last.error
-     from names
-     cross join lateral (
-       select r.* from job_runs r where r.job = names.job order by r.started_at desc limit 1
-     ) last
-     where names.job is not null
-     order by last.job
-     limit $1`,
-    [HEALTH_JOBS_LIMIT],
-  );
+export async function queryLastJobs(em: EntityManager): Promise<JobRow[]> {
+  const rows: JobRow[] = [];
+  let after: string | null = null;
+  while (rows.length < HEALTH_JOBS_LIMIT) {
+    const run: LastRun | undefined = await em
+      .createQueryBuilder(JobRun)
+      .select('*')
+      .where(after === null ? {} : { job: { $gt: after } })
+      .orderBy([{ job: 'asc' }, { startedAt: 'desc' }])
+      .limit(1)
+      .execute<LastRun | undefined>('get', true);
+    if (!run) break;
+    rows.push({
+      job: run.job,
+      started_at: run.startedAt,
+      finished_at: run.finishedAt ?? null,
+      status: run.status,
+      stats: run.stats,
+      error: run.error ?? null,
+    });
+    after = run.job;
+  }
   return rows;
 }
 

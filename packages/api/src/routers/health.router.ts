@@ -128,7 +128,7 @@ export const healthRouter = router({
 
   /** The last run of each job with its stats. */
   jobs: publicProcedure.output(jobsOutput).query(async ({ ctx }) => {
-    const rows = await withPgClient(ctx.em, queryLastJobs);
+    const rows = await queryLastJobs(ctx.em);
     return {
       jobs: rows.map((r) => ({
         job: r.job,
