@@ -68,6 +68,55 @@ describe('Resy provider: the tail of the ranking between full scans', () => {
     expect(next.slots.filter((s) => s.venueId === 'resy:62')).toHaveLength(4);
   });
 
+  /** 60 three-slot venues (pages 1–3 of 20) and ten one-slot ones (page 4). */
+  const tenInTail = async (p: ReturnType<typeof provider>) => {
+    scripted().venues.clear();
+    for (let id = 1; id <= 60; id++) place(id, [at('20:15'), at('20:30'), at('20:45')]);
+    for (let id = 61; id <= 70; id++) place(id, [at('20:05')]);
+    await p.fetchSnapshot(bucket, [2]);
+    scripted().requests.length = 0;
+  };
+
+  it("closes venues gone from the tail without a request when the box's count says they left it", async () => {
+    const p = provider();
+    await tenInTail(p);
+    // Five are booked out (more than per-venue requests would tell apart) and one new venue opens.
+    for (let id = 61; id <= 65; id++) scripted().venues.get(id)!.starts = [];
+    place(71, [at('20:10')]);
+    const polled = await p.fetchSnapshot(bucket, [2]);
+    expect(pagesOf2030()).not.toContain(1);
+    expect(findsOf()).toBe(0);
+    for (let id = 61; id <= 65; id++) expect(venuesOf(polled.slots).has(`resy:${id}`)).toBe(false);
+    expect(venuesOf(polled.slots).has('resy:71')).toBe(true);
+    expect(venuesOf(polled.slots).size).toBe(66);
+    // The count checks out against this read in turn: the next tail read needs nothing more either.
+    scripted().requests.length = 0;
+    scripted().venues.get(66)!.starts = [];
+    const next = await p.fetchSnapshot(bucket, [2]);
+    expect(pagesOf2030()).not.toContain(1);
+    expect(findsOf()).toBe(0);
+    expect(venuesOf(next.slots).size).toBe(65);
+  });
+
+  it('reads the head when the count says a venue entered it unseen (several tables at once), or one that left the tail moved up', async () => {
+    const p = provider();
+    await tenInTail(p);
+    // A venue new to the box with four tables ranks on page 1, which a tail read skips.
+    place(72, [at('20:05'), at('20:10'), at('20:15'), at('20:20')]);
+    const entered = await p.fetchSnapshot(bucket, [2]);
+    expect(pagesOf2030()).toContain(1);
+    expect(entered.slots.filter((s) => s.venueId === 'resy:72')).toHaveLength(4);
+    // Four leave the tail: three closed, one moved up with three more tables. The count is one
+    // short of "all closed", so the head is read rather than the one that moved up closed.
+    for (let id = 61; id <= 63; id++) scripted().venues.get(id)!.starts = [];
+    scripted().venues.get(64)!.starts = [at('20:05'), at('20:10'), at('20:15'), at('20:20')];
+    scripted().requests.length = 0;
+    const moved = await p.fetchSnapshot(bucket, [2]);
+    expect(pagesOf2030()).toContain(1);
+    expect(moved.slots.filter((s) => s.venueId === 'resy:64')).toHaveLength(4);
+    for (let id = 61; id <= 63; id++) expect(venuesOf(moved.slots).has(`resy:${id}`)).toBe(false);
+  });
+
   it('reads the head instead when it costs no more than asking each venue that left the tail', async () => {
     scripted().venues.clear();
     // 25 three-slot venues (page 1 and the start of page 2 of 20) and five one-slot ones (page 2).

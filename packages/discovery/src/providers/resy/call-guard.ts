@@ -25,6 +25,8 @@ export interface CallSlot {
 export interface BoxScan {
   readonly pages: number;
   readonly fullAt: number;
+  /** Venues its ranking held then, as the answer counted them (when it said). */
+  readonly total?: number | undefined;
 }
 
 interface Remembered {
@@ -73,8 +75,9 @@ export class CallGuard {
    * not. Venues read are taken as answered; venues of the last answer not in it are carried.
    * One that sat in the head is still there unread. One that sat in the tail has either closed
    * or gained a table and moved up into the head — closing it would be a false close, and its
-   * baseline slots would come back as drops — so unless a per-venue answer for it is given in
-   * `resolved` (its slots in this call's window, none if it closed), it is carried too, and the
+   * baseline slots would come back as drops — so unless `resolved` tells which (its slots in this
+   * call's window from a per-venue answer, or none when it closed: by that answer, or because the
+   * box's count of venues fell by every venue that left), it is carried too, and the
    * box's next read is a full scan, which tells the two apart.
    */
   tail(
@@ -106,6 +109,14 @@ export class CallGuard {
     const counts = new Map<string, number>();
     for (const s of this.memory.get(key)?.slots ?? []) counts.set(s.venueId, (counts.get(s.venueId) ?? 0) + 1);
     return [...counts].filter(([id, n]) => n <= tailSlots && !seen.has(id)).map(([id]) => id);
+  }
+
+  /** How many of `venueIds` the box's last answer did not hold: venues that entered its ranking since. */
+  entered(key: string, venueIds: Iterable<string>): number {
+    const known = new Set((this.memory.get(key)?.slots ?? []).map((s) => s.venueId));
+    let n = 0;
+    for (const id of new Set(venueIds)) if (!known.has(id)) n++;
+    return n;
   }
 
   private remember(key: string, slots: readonly CallSlot[], pending: boolean, scan: BoxScan): () => void {

@@ -381,7 +381,11 @@ export class ResyProvider implements Provider {
         }
         // Venues of the box's last answer that left its tail: closed, or moved up into the head.
         const leftTail = answer.mode === 'tail' && !answer.incomplete ? this.leftTail(boxKey, answer, TAIL_SLOTS) : [];
-        answer = (await this.withHead(request, answer, leftTail.length)) ?? answer;
+        // The box's count of venues may tell what the tail read could not see (countGap).
+        const gap = this.countGap(boxKey, known, answer, leftTail);
+        let resolved: ReadonlyMap<string, readonly CallSlot[]> | undefined;
+        if (gap === 0) resolved = new Map(leftTail.map((id) => [id, []]));
+        else answer = (await this.withHead(request, answer, leftTail.length, false)) ?? answer;
         const slotCount = answer.hits.reduce((n, h) => n + h.slots.length, 0);
         // An empty or collapsed answer is often one bad answer: ask again before believing it. (A
         // tail answer is small by design; its pages are checked one by one instead.)
@@ -393,16 +397,30 @@ export class ResyProvider implements Provider {
           state.stats.doubtfulRetries += 1;
           continue;
         }
+        // A tail read, or a full one whose ranking moved while it was read, cannot tell a venue
+        // that is gone from one it did not see: those are asked one by one, or carried.
+        if (partial(answer) && resolved === undefined) {
+          const vanished = answer.mode === 'tail' ? leftTail : this.leftTail(boxKey, answer, Infinity);
+          resolved = await this.resolveVanished(state, vanished, size, time);
+        }
+        // With every venue that left the tail told apart, a count that still does not add up means a
+        // venue entered (or left) the head unseen: most likely a drop of several tables at once.
+        if (
+          answer.mode === 'tail' &&
+          gap !== undefined &&
+          gap !== 0 &&
+          (leftTail.length === 0 || resolved !== undefined) &&
+          gap !== [...(resolved?.values() ?? [])].filter((slots) => slots.length > 0).length
+        ) {
+          const whole = await this.withHead(request, answer, leftTail.length, true);
+          if (whole && !whole.moved) [answer, resolved] = [whole, undefined];
+        }
         if (answer.mode === 'full') answered.set(tile.path, answer.hits.length);
         const scan = {
           pages: answer.pages ?? known?.pages ?? 1,
           fullAt: answer.mode === 'full' && !answer.incomplete ? now : (known?.fullAt ?? 0),
+          total: !answer.incomplete && !answer.truncated && answer.moved !== true ? answer.total : undefined,
         };
-        // A tail read, or a full one whose ranking moved while it was read, cannot tell a venue
-        // that is gone from one it did not see: those are asked one by one, or carried.
-        const unsure = partial(answer);
-        const vanished = !unsure ? [] : answer.mode === 'tail' ? leftTail : this.leftTail(boxKey, answer, Infinity);
-        const resolved = unsure ? await this.resolveVanished(state, vanished, size, time) : undefined;
         taken.push(...this.takeBox(state, boxKey, size, time, answer, scan, resolved));
         return;
       }
@@ -604,10 +622,15 @@ export class ResyProvider implements Provider {
    * the head now also refreshes what the tail read carries, where carrying them would force a full
    * scan at the next poll anyway. Null when there is no head to read or a head page is missing.
    */
-  private async withHead(req: BoxRequest, tail: BoxAnswer, vanished: number): Promise<BoxAnswer | null> {
+  private async withHead(
+    req: BoxRequest,
+    tail: BoxAnswer,
+    vanished: number,
+    force: boolean,
+  ): Promise<BoxAnswer | null> {
     const head = (tail.firstPage ?? 1) - 1;
     if (tail.mode !== 'tail' || tail.incomplete || head < 1) return null;
-    if (vanished === 0 || (vanished < head && vanished <= FIND_VANISHED_MAX && this.window)) return null;
+    if (!force && (vanished === 0 || (vanished < head && vanished <= FIND_VANISHED_MAX && this.window))) return null;
     const hits: ParsedHit[] = [];
     let total = tail.total;
     let moved = false;
@@ -637,6 +660,33 @@ export class ResyProvider implements Provider {
       total,
       moved,
     };
+  }
+
+  /**
+   * What the box's count of venues says of a tail read. The ranking holds the venues with a slot
+   * in the window, so between two reads its count moves by the venues that entered it less those
+   * that left. A venue new to the box is on the tail pages unless it entered with several tables at
+   * once (a drop the head hides); a venue that left the tail closed or moved up into the head, and
+   * only one that closed lowers the count. So the gap between this count and the last one, less
+   * every venue that left the tail, plus those new on it, is 0 when they all closed and nothing
+   * entered the head unseen: no request is needed to tell. Otherwise it counts the venues that
+   * moved up, plus any that entered or left the head unseen. Undefined without two counts to
+   * compare, or when the ranking lists venues with no slot (its count does not move this way then).
+   */
+  private countGap(
+    boxKey: string,
+    known: BoxScan | undefined,
+    answer: BoxAnswer,
+    leftTail: readonly string[],
+  ): number | undefined {
+    if (answer.mode !== 'tail' || answer.incomplete || known?.total === undefined || answer.total === undefined)
+      return undefined;
+    if (answer.hits.some((h) => h.slots.length === 0)) return undefined;
+    const entered = this.guard.entered(
+      boxKey,
+      answer.hits.map((h) => `${RESY_PROVIDER_NAME}:${h.venue.id}`),
+    );
+    return answer.total - (known.total - leftTail.length + entered);
   }
 
   /** How many venues a box's whole ranking holds: the answer's count, or its pages' worth. */
