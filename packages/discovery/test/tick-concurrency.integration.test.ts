@@ -4,7 +4,9 @@ import { adminQuery, useTestDatabase, waitFor } from '@dropwatch/db/testing';
 import { marketToday } from '@dropwatch/core';
 import { SimulatedProvider } from '../src/index.js';
 import { applySnapshot, prepareSnapshot, VenueCache, type DiscoveryTickStats } from '../src/internals.js';
+import { applyVenueDay } from '../src/tick/apply-venue-day.js';
 import { SQL_LOCK_AND_READ_BUCKET } from '../src/tick/bucket-sql.js';
+import type { SnapshotSlot } from '../src/providers/provider.js';
 import {
   makeTicker,
   onlyBucketId,
@@ -213,6 +215,55 @@ describe('discovery tick under concurrency', () => {
     expect((await apply('nyc_1999-01-01_20:30')).status).toBe('stale');
     const [after] = await q<{ poll_count: number }>('select poll_count from discovery_buckets');
     expect(after!.poll_count).toBe(picked!.poll_count + 1);
+  });
+
+  it('a drop the fast lane opened while a poll was being fetched is not closed by that poll; the next poll closes it if gone', async () => {
+    const config = testConfig();
+    const clock = new TestClock(FIXED_NOON);
+    const provider = new ScriptedProvider();
+    const bucket = onlyBucketId(clock);
+    const date = marketToday('nyc', clock.now());
+    const regular = [slotAt(date, 1, '20:00'), slotAt(date, 1, '20:30')];
+    provider.set(bucket, regular);
+    const { tick } = makeTicker(() => t.orm, config, provider, clock);
+    for (let i = 0; i < config.DISCOVERY_BASELINE_POLLS; i++) await tick();
+    const ctx = { config, venueCache: new VenueCache() };
+    const snapOf = (slots: SnapshotSlot[]) =>
+      prepareSnapshot(
+        provider.name,
+        {
+          venues: new Map(slots.map((s) => [s.venueId, venueInfo(s.venueId)])),
+          slots,
+          stats: { requests: 1, retries: 0, malformed: 0 },
+        },
+        config.BUCKET_SLOT_CAP,
+      );
+    const applyPoll = async (fetchedFrom: Date) => {
+      const [b] = await q<{ scanned_at: Date }>('select scanned_at from discovery_buckets where bucket_id = ?', [
+        bucket,
+      ]);
+      const pick = { bucketId: bucket, market: 'nyc', pickedScannedAt: b!.scanned_at, fetchedFrom };
+      return withPgClient(t.orm.em, (c) => applySnapshot(c, ctx, pick, snapOf(regular), clock.now()));
+    };
+    // A bucket poll starts reading its pages; meanwhile the fast lane records a table at venue 9.
+    const pollBegan = clock.now();
+    clock.advance(2_000);
+    const fast = await withPgClient(t.orm.em, (c) =>
+      applyVenueDay(c, ctx, { bucketId: bucket, market: 'nyc' }, snapOf([slotAt(date, 9, '20:15')]), clock.now()),
+    );
+    expect(fast.drops).toHaveLength(1);
+    clock.advance(2_000);
+    // The poll's answer predates the table: it applies, and the drop stays open.
+    const early = await applyPoll(pollBegan);
+    expect(early.status).toBe('applied');
+    expect(early.closes).toBe(0);
+    expect((await totals()).closed).toBe(0);
+    // A poll begun after the table opened does not see it either: now it closes.
+    const laterBegan = clock.now();
+    clock.advance(2_000);
+    const later = await applyPoll(laterBegan);
+    expect(later.closes).toBe(1);
+    expect(await totals()).toMatchObject({ drops: 1, closed: 1, open_but_closed: 0 });
   });
 
   it('a poll committed after the lock statement took its snapshot, but before it got the lock, makes the pick stale', async () => {

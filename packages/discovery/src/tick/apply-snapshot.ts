@@ -17,6 +17,11 @@ export interface BucketToApply {
    * moved, another engine applied this poll.
    */
   readonly pickedScannedAt: Date | string | null;
+  /**
+   * When the snapshot's fetch began (default: the apply's `now`). Drops opened since, by the fast
+   * lane, are not closed by it: it could not have seen them.
+   */
+  readonly fetchedFrom?: Date | undefined;
 }
 
 export type ApplyStatus = 'applied' | 'calibrating' | 'suspect' | 'locked' | 'stale';
@@ -165,6 +170,7 @@ async function applyInTransaction(
       ordinals.venues,
       now,
       config.BUCKET_SLOT_CAP,
+      bucket.fetchedFrom ?? now,
     ]),
   );
   let rowsWritten = 0;

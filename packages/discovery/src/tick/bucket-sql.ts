@@ -120,7 +120,10 @@ select (select count(*) from unset_prev) + (select count(*) from set_flags) + (s
  * with regular tables keeps some of them, while a hard-to-book venue whose one table happened to
  * be open while the baseline was taken would otherwise never drop in that bucket again. Detail columns of candidates travel only in phase 2.
  * $1 bucket, $2 slot keys (int8[] literal), $3 venue ordinal of each slot (int[] literal, 1-based
- * into $4), $4 distinct venue ids, $5 now, $6 BUCKET_SLOT_CAP.
+ * into $4), $4 distinct venue ids, $5 now, $6 BUCKET_SLOT_CAP, $7 when the snapshot's fetch began.
+ * A snapshot says nothing of a drop opened (or reopened) after its fetch began — the fast lane
+ * records one while a bucket poll's pages are still being read — so it neither closes such a drop
+ * nor takes its slot out of prev; the next poll does, if it is gone.
  * One pass over the bucket: a hash full join of the snapshot with the bucket's rows
  * (bucket_slots_pkey range) keeps only the rows that differ (`delta`, small at low churn); every
  * write then touches delta rows only, by primary key: `slot_key = any (array(…))` is an index
@@ -137,7 +140,10 @@ delta as materialized (
          c.slot_key is not null as in_curr, k.slot_key is not null as known, coalesce(k.in_baseline, false) as in_baseline
   from curr c
   full join (select slot_key, venue_id, in_baseline, in_prev from bucket_slots where bucket_id = $1) k on k.slot_key = c.slot_key
-  where (c.slot_key is null and k.in_prev) or (c.slot_key is not null and k.in_prev is not true)
+  where (c.slot_key is null and k.in_prev
+         and not exists (select 1 from availability_state a
+                         where a.bucket_id = $1 and a.slot_key = k.slot_key and a.last_seen_at >= $7::timestamptz))
+     or (c.slot_key is not null and k.in_prev is not true)
 ),
 added as materialized (
   select d.slot_key, coalesce(d.known_venue, v.venue_id) as venue_id, d.known, d.in_baseline

@@ -64,6 +64,7 @@ export async function pollBucket(
     lane: due.lane,
   };
   let snapshot;
+  const fetchedFrom = clock();
   try {
     snapshot = await provider.fetchSnapshot(bucket, config.DISCOVERY_PARTY_SIZES, signal);
   } catch (err) {
@@ -90,7 +91,7 @@ export async function pollBucket(
       applySnapshot(
         client,
         ctx,
-        { bucketId: due.bucket_id, market: due.market, pickedScannedAt: due.scanned_at },
+        { bucketId: due.bucket_id, market: due.market, pickedScannedAt: due.scanned_at, fetchedFrom },
         prepared,
         polledAt,
       ),
