@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { withDatabase } from '@dropwatch/db';
 import { adminQuery, freePort } from '@dropwatch/db/testing';
@@ -28,6 +28,21 @@ async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? 'NaN');
   return kb / 1024;
+}
+
+/** CPU ticks (utime + stime) of each thread of the process by thread id; the main thread's id is the pid. */
+async function threadTicks(pid: number): Promise<Map<number, number>> {
+  const ticks = new Map<number, number>();
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    try {
+      const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks.set(Number(tid), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return ticks;
 }
 
 async function waitUp(url: string, child: ChildProcess): Promise<void> {
@@ -94,6 +109,9 @@ async function measure(
     const startAt = performance.now();
     let lastTicks = startTicks;
     let lastAt = startAt;
+    // After the first window (start-up: the job workers load their modules, the first polls):
+    // the steady state, whole and per thread.
+    let steady: { ticks: number; at: number; threads: Map<number, number> } | undefined;
     while (performance.now() - startAt < seconds * 1000) {
       await sleep(SAMPLE_SECONDS * 1000);
       if (child.exitCode !== null)
@@ -104,14 +122,28 @@ async function measure(
       rss.push(await rssMb(pid));
       lastTicks = ticks;
       lastAt = at;
+      steady ??= { ticks, at, threads: await threadTicks(pid) };
     }
+    const threadsAtEnd = await threadTicks(pid);
     const cpuShare = (lastTicks - startTicks) / ticksPerSecond / ((lastAt - startAt) / 1000);
+    const steadySeconds = steady ? (lastAt - steady.at) / 1000 : 0;
+    const steadyShare = steady && steadySeconds > 0 ? (lastTicks - steady.ticks) / ticksPerSecond / steadySeconds : NaN;
+    // Threads are not named (all "node"): the main thread is the pid; the job workers are usually
+    // the busiest others, and the V8 platform threads (GC helpers) the four small ones.
+    const threadShares = [...threadsAtEnd]
+      .map(([tid, t]) => ({
+        tid,
+        share: steady ? (t - (steady.threads.get(tid) ?? 0)) / ticksPerSecond / steadySeconds : NaN,
+      }))
+      .filter((x) => x.share > 0)
+      .sort((a, b) => b.share - a.share);
     ctx.record({
       case: `idle server, simulated market, no users, ${seconds} s`,
       variant: `${build.label} SIM_VENUES=${venues}`,
       metrics: {
         cpuPctOfOneCore: cpuShare * 100,
         cpuPctP99Of5s: quantile(shares, 0.99) * 100,
+        cpuPctAfterFirst5s: steadyShare * 100,
         rssMbP50: median(rss),
         rssMbMax: Math.max(...rss),
       },
@@ -122,7 +154,12 @@ async function measure(
     );
     ctx.log(`${build.label} ${venues} venues: RSS MB per sample: ${rss.map((x) => x.toFixed(0)).join(' ')}`);
     ctx.log(
-      `${build.label} ${venues} venues: CPU ${(cpuShare * 100).toFixed(1)}% of one core (5 s windows p99 ${(quantile(shares, 0.99) * 100).toFixed(1)}%), ` +
+      `${build.label} ${venues} venues: CPU % of one core per thread after the first window: ` +
+        threadShares.map((x) => `${x.tid === pid ? 'main' : x.tid} ${(x.share * 100).toFixed(2)}`).join(', '),
+    );
+    ctx.log(
+      `${build.label} ${venues} venues: CPU ${(cpuShare * 100).toFixed(1)}% of one core (${(steadyShare * 100).toFixed(1)}% after the first window; ` +
+        `5 s windows p99 ${(quantile(shares, 0.99) * 100).toFixed(1)}%), ` +
         `RSS p50 ${median(rss).toFixed(0)} MB max ${Math.max(...rss).toFixed(0)} MB`,
     );
   } finally {
