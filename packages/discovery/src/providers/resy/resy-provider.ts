@@ -27,11 +27,12 @@ export const SUSPECT_RETRIES = 2;
 export const TAIL_SLOTS = 1;
 /**
  * A box is scanned whole at least this often; in between only its tail is read. The head it skips
- * holds venues with regular tables, which never drop; a tail venue that moves up into it forces a
- * full scan at once (call-guard). Long, because in a large market a full scan is many pages and a
- * shorter period made every poll pay for one.
+ * holds venues with regular tables, which never drop; a venue that enters or leaves it shows in the
+ * box's count and has the head read at once (countGap), as does a tail venue that moves up into it
+ * unresolved (call-guard). What is left for the full scan is refreshing the head venues' own slots,
+ * so it is long: in a large market a full scan is many pages, and at 5 min nearly every read was one.
  */
-export const FULL_SCAN_EVERY_MS = 300_000;
+export const FULL_SCAN_EVERY_MS = 900_000;
 /**
  * A call's last answer stands in for it in a poll that refreshes another party size for at most
  * this long; an older one is asked again. Longer than the slowest poll interval in a large market,
