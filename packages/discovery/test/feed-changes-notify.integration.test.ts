@@ -1,9 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { marketToday } from '@dropwatch/core';
 import { FEED_CHANGES_CHANNEL } from '@dropwatch/db';
 import { useTestDatabase, waitFor } from '@dropwatch/db/testing';
-import { makeTicker, onlyBucketId, ScriptedProvider, slotAt, testConfig, TestClock } from './support/tick-harness.js';
+import { calibratedBucket, slotAt, testConfig, TestClock } from './support/tick-harness.js';
 
 const t = useTestDatabase();
 const FIXED_NOON = Date.parse('2026-11-28T12:00:00Z');
@@ -47,13 +46,12 @@ describe('dropwatch_feed_changes from the bucket transaction', () => {
   it('a poll that closes a drop sends it; polls that only open drops or change nothing send none', async () => {
     const config = testConfig();
     const clock = new TestClock(FIXED_NOON);
-    const provider = new ScriptedProvider();
-    const bucket = onlyBucketId(clock);
-    const date = marketToday('nyc', clock.now());
-    const base = [slotAt(date, 1, '20:00'), slotAt(date, 2, '20:30')];
-    const { tick } = makeTicker(() => t.orm, config, provider, clock);
-    provider.set(bucket, base);
-    for (let i = 0; i < config.DISCOVERY_BASELINE_POLLS; i++) await tick();
+    const { provider, bucket, date, base, tick } = await calibratedBucket(
+      () => t.orm,
+      config,
+      clock,
+      (day) => [slotAt(day, 1, '20:00'), slotAt(day, 2, '20:30')],
+    );
     await delivered(); // calibration wrote the venues (new to this process): not what is tested here
 
     provider.set(bucket, [...base, slotAt(date, 7, '21:00')]);

@@ -1,20 +1,17 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOrm, withPgClient, type MikroORM } from '@dropwatch/db';
 import { adminQuery, useTestDatabase, waitFor } from '@dropwatch/db/testing';
-import { marketToday } from '@dropwatch/core';
 import { SimulatedProvider } from '../src/index.js';
-import { applySnapshot, prepareSnapshot, VenueCache, type DiscoveryTickStats } from '../src/internals.js';
+import { applySnapshot, VenueCache, type DiscoveryTickStats } from '../src/internals.js';
 import { applyVenueDay } from '../src/tick/apply-venue-day.js';
 import { SQL_LOCK_AND_READ_BUCKET } from '../src/tick/bucket-sql.js';
-import type { SnapshotSlot } from '../src/providers/provider.js';
 import {
+  calibratedBucket,
   makeTicker,
-  onlyBucketId,
-  ScriptedProvider,
+  scriptedSnapshot,
   slotAt,
   testConfig,
   TestClock,
-  venueInfo,
 } from './support/tick-harness.js';
 
 const t = useTestDatabase({ poolMax: 12 });
@@ -133,13 +130,12 @@ describe('discovery tick under concurrency', () => {
   it('a connection terminated mid-transaction leaves the bucket as it was; the next tick succeeds and counts once', async () => {
     const config = testConfig();
     const clock = new TestClock(FIXED_NOON);
-    const provider = new ScriptedProvider();
-    const bucket = onlyBucketId(clock);
-    const date = marketToday('nyc', clock.now());
-    const base = [slotAt(date, 1, '20:00'), slotAt(date, 2, '20:30')];
-    const { tick } = makeTicker(() => t.orm, config, provider, clock);
-    provider.set(bucket, base);
-    for (let i = 0; i < 3; i++) await tick();
+    const { provider, bucket, date, base, tick } = await calibratedBucket(
+      () => t.orm,
+      config,
+      clock,
+      (day) => [slotAt(day, 1, '20:00'), slotAt(day, 2, '20:30')],
+    );
     provider.set(bucket, [...base, slotAt(date, 7, '21:00')]);
     await tick();
     // The drop closes in this poll; the backend dies after the whole diff ran, before COMMIT.
@@ -177,22 +173,16 @@ describe('discovery tick under concurrency', () => {
   it('a bucket another transaction holds is locked; once that one has applied a poll, the same pick is stale', async () => {
     const config = testConfig();
     const clock = new TestClock(FIXED_NOON);
-    const provider = new ScriptedProvider();
-    const bucket = onlyBucketId(clock);
-    const date = marketToday('nyc', clock.now());
-    const slots = [slotAt(date, 1, '20:00'), slotAt(date, 2, '20:30')];
-    provider.set(bucket, slots);
-    const { tick } = makeTicker(() => t.orm, config, provider, clock);
-    for (let i = 0; i < config.DISCOVERY_BASELINE_POLLS; i++) await tick();
+    const { bucket, base } = await calibratedBucket(
+      () => t.orm,
+      config,
+      clock,
+      (date) => [slotAt(date, 1, '20:00'), slotAt(date, 2, '20:30')],
+    );
     const [picked] = await q<{ scanned_at: Date; poll_count: number }>(
       'select scanned_at, poll_count from discovery_buckets',
     );
-    const venues = new Map(slots.map((s) => [s.venueId, venueInfo(s.venueId)]));
-    const snap = prepareSnapshot(
-      provider.name,
-      { venues, slots, stats: { requests: 1, retries: 0, malformed: 0 } },
-      config.BUCKET_SLOT_CAP,
-    );
+    const snap = scriptedSnapshot(config, base);
     const ctx = { config, venueCache: new VenueCache() };
     const apply = (bucketId: string) =>
       withPgClient(t.orm.em, (c) =>
@@ -220,36 +210,31 @@ describe('discovery tick under concurrency', () => {
   it('a drop the fast lane opened while a poll was being fetched is not closed by that poll; the next poll closes it if gone', async () => {
     const config = testConfig();
     const clock = new TestClock(FIXED_NOON);
-    const provider = new ScriptedProvider();
-    const bucket = onlyBucketId(clock);
-    const date = marketToday('nyc', clock.now());
-    const regular = [slotAt(date, 1, '20:00'), slotAt(date, 1, '20:30')];
-    provider.set(bucket, regular);
-    const { tick } = makeTicker(() => t.orm, config, provider, clock);
-    for (let i = 0; i < config.DISCOVERY_BASELINE_POLLS; i++) await tick();
+    const { bucket, date, base } = await calibratedBucket(
+      () => t.orm,
+      config,
+      clock,
+      (day) => [slotAt(day, 1, '20:00'), slotAt(day, 1, '20:30')],
+    );
     const ctx = { config, venueCache: new VenueCache() };
-    const snapOf = (slots: SnapshotSlot[]) =>
-      prepareSnapshot(
-        provider.name,
-        {
-          venues: new Map(slots.map((s) => [s.venueId, venueInfo(s.venueId)])),
-          slots,
-          stats: { requests: 1, retries: 0, malformed: 0 },
-        },
-        config.BUCKET_SLOT_CAP,
-      );
     const applyPoll = async (fetchedFrom: Date) => {
       const [b] = await q<{ scanned_at: Date }>('select scanned_at from discovery_buckets where bucket_id = ?', [
         bucket,
       ]);
       const pick = { bucketId: bucket, market: 'nyc', pickedScannedAt: b!.scanned_at, fetchedFrom };
-      return withPgClient(t.orm.em, (c) => applySnapshot(c, ctx, pick, snapOf(regular), clock.now()));
+      return withPgClient(t.orm.em, (c) => applySnapshot(c, ctx, pick, scriptedSnapshot(config, base), clock.now()));
     };
     // A bucket poll starts reading its pages; meanwhile the fast lane records a table at venue 9.
     const pollBegan = clock.now();
     clock.advance(2_000);
     const fast = await withPgClient(t.orm.em, (c) =>
-      applyVenueDay(c, ctx, { bucketId: bucket, market: 'nyc' }, snapOf([slotAt(date, 9, '20:15')]), clock.now()),
+      applyVenueDay(
+        c,
+        ctx,
+        { bucketId: bucket, market: 'nyc' },
+        scriptedSnapshot(config, [slotAt(date, 9, '20:15')]),
+        clock.now(),
+      ),
     );
     expect(fast.drops).toHaveLength(1);
     clock.advance(2_000);

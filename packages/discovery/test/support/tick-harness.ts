@@ -2,7 +2,13 @@ import { Writable } from 'node:stream';
 import { loadConfig, marketToday, type Config } from '@dropwatch/core';
 import type { MikroORM } from '@dropwatch/db';
 import { pino } from 'pino';
-import { RequestBudget, runDiscoveryTick, VenueCache, type DiscoveryTickOptions } from '../../src/internals.js';
+import {
+  prepareSnapshot,
+  RequestBudget,
+  runDiscoveryTick,
+  VenueCache,
+  type DiscoveryTickOptions,
+} from '../../src/internals.js';
 import {
   ProviderError,
   type Provider,
@@ -113,4 +119,38 @@ export function onlyBucketId(clock: TestClock, slot = '20:30'): string {
 
 export function slotAt(date: string, venue: number, time: string, partySizes: number[] = [2]): SnapshotSlot {
   return { venueId: `test:${venue}`, localStart: `${date} ${time}:00`, partySizes };
+}
+
+/**
+ * The only bucket of a 1-day × 1-slot window in nyc, polled through its baseline with the slots
+ * `slotsOn(date)`: the provider (to script what comes next), the bucket, its date, those slots
+ * and the ticker.
+ */
+export async function calibratedBucket(
+  orm: () => MikroORM,
+  config: Config,
+  clock: TestClock,
+  slotsOn: (date: string) => SnapshotSlot[],
+) {
+  const provider = new ScriptedProvider();
+  const bucket = onlyBucketId(clock);
+  const date = marketToday('nyc', clock.now());
+  const base = slotsOn(date);
+  provider.set(bucket, base);
+  const ticker = makeTicker(orm, config, provider, clock);
+  for (let i = 0; i < config.DISCOVERY_BASELINE_POLLS; i++) await ticker.tick();
+  return { provider, bucket, date, base, ...ticker };
+}
+
+/** `slots` as a scripted poll's snapshot, prepared for applySnapshot / applyVenueDay. */
+export function scriptedSnapshot(config: Config, slots: readonly SnapshotSlot[]) {
+  return prepareSnapshot(
+    'test',
+    {
+      venues: new Map(slots.map((s) => [s.venueId, venueInfo(s.venueId)])),
+      slots,
+      stats: { requests: 1, retries: 0, malformed: 0 },
+    },
+    config.BUCKET_SLOT_CAP,
+  );
 }
