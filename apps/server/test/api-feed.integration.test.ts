@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordDiscoveryRun } from '@dropwatch/discovery';
-import { HEALTH_BUCKETS_MAX_AGE_MS } from '../src/http/health-buckets-cache.js';
+import { BRIEF_ANSWER_MAX_AGE_MS } from '../src/http/brief-answers.js';
 import {
   announceDrops,
   dayFromToday,
@@ -158,8 +158,8 @@ describe('feed procedures over HTTP (seeded rows)', () => {
     await h.sql.query(`update discovery_buckets set poll_interval_seconds = 12.34 where bucket_id = $1`, [
       `nyc_${today}_20:30`,
     ]);
-    // An anonymous health.buckets answer is kept up to HEALTH_BUCKETS_MAX_AGE_MS: read after it.
-    await new Promise((r) => setTimeout(r, HEALTH_BUCKETS_MAX_AGE_MS + 50));
+    // An anonymous health.buckets answer is kept up to BRIEF_ANSWER_MAX_AGE_MS: read after it.
+    await new Promise((r) => setTimeout(r, BRIEF_ANSWER_MAX_AGE_MS + 50));
     const polled = await c.health.buckets.query({ market: 'nyc' });
     expect(polled.buckets.map((x) => x.pollIntervalSeconds)).toEqual([12.3, null]);
     const metrics = await (await fetch(`${h.app.url}/metrics`)).text();
@@ -173,6 +173,8 @@ describe('feed procedures over HTTP (seeded rows)', () => {
     const status = await c.health.status.query();
     expect(status.status).toBe('ok');
     await h.sql.query(`update discovery_buckets set last_error = 'auth: 401 from provider' where market = 'la'`);
+    // An anonymous health.status answer is kept up to BRIEF_ANSWER_MAX_AGE_MS: read after it.
+    await new Promise((r) => setTimeout(r, BRIEF_ANSWER_MAX_AGE_MS + 50));
     const degraded = await c.health.status.query();
     expect(degraded.status).toBe('degraded');
     expect(degraded.reasons.join(' ')).toMatch(/auth/);

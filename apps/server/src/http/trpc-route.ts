@@ -15,12 +15,11 @@ import { compressWhenDone, encodingFor } from './compression.js';
 import { addVary, createCors, isPreflight, mergeVaryOnSetHeader } from './cors.js';
 import { etagOf, LiveResponseCache, type CachedResponse } from './live-response-cache.js';
 import type { HttpMetrics } from './metrics.js';
-import { createHealthBucketsCache } from './health-buckets-cache.js';
+import { createBriefAnswersCache, keptBriefly } from './brief-answers.js';
 import { createNewDropsCache, sharesNewDrops } from './new-drops-cache.js';
 
 export const TRPC_PREFIX = '/trpc/';
 const LIVE_PATH = `${TRPC_PREFIX}feed.live`;
-const HEALTH_BUCKETS = 'health.buckets';
 /** Request bodies (mutations, POSTed batches) larger than this are refused with 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -66,8 +65,8 @@ function proceduresOf(pathname: string): string[] {
  * one database read, one serialization, one compression per encoding for a burst (pollers at the
  * head of newDrops all hold the same cursor; dashboards ask health.buckets with the same input).
  * Nothing is kept once sent, so an answer is never older than the request that joined it — except
- * feed.live, feed.newDrops from a cursor (until the drop signal's next wake) and health.buckets
- * alone (a second), whose caches keep them.
+ * feed.live, feed.newDrops from a cursor (until the drop signal's next wake), and health.status,
+ * health.buckets and batches of them with feed.live (a second at most), whose caches keep them.
  */
 const COALESCED_QUERIES: ReadonlySet<string> = new Set([
   'feed.live',
@@ -92,7 +91,7 @@ const rendersAnonymously = (req: IncomingMessage): boolean =>
 const isStream = (procedures: readonly string[]) => procedures.some((n) => PROCEDURES[n]?._def.type === 'subscription');
 
 /** Which of the route's caches answers an anonymous GET of a URL (see `handle`). */
-type CacheChoice = 'live' | 'newDrops' | 'buckets' | 'coalesced' | null;
+type CacheChoice = 'live' | 'newDrops' | 'brief' | 'coalesced' | null;
 
 /** What a request URL says, for routing and metrics: a function of the URL string alone. */
 interface UrlFacts {
@@ -107,7 +106,7 @@ function factsOf(rawUrl: string): UrlFacts {
   const procedures = proceduresOf(pathname);
   let cache: CacheChoice = null;
   if (pathname === LIVE_PATH) cache = 'live';
-  else if (procedures.every((p) => p === HEALTH_BUCKETS)) cache = 'buckets';
+  else if (keptBriefly(procedures)) cache = 'brief';
   else if (procedures.every((p) => COALESCED_QUERIES.has(p)))
     cache = sharesNewDrops(url, procedures) ? 'newDrops' : 'coalesced';
   return { procedures, stream: isStream(procedures), cache };
@@ -172,17 +171,20 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
   });
 
   const liveCache = new LiveResponseCache(deps.config.DISCOVERY_TICK_SECONDS * 1000);
+  // health.status, health.buckets, and batches of them with feed.live: kept a second at most, and
+  // a batch with feed.live no longer than feed.live's generation.
+  const brief = createBriefAnswersCache();
   // A new feed_cache version comes with a NOTIFY ('visible' re-wakes only concern live readers).
   deps.drops?.subscribe((reason) => {
-    if (reason !== 'visible') liveCache.invalidate();
+    if (reason === 'visible') return;
+    liveCache.invalidate();
+    brief.invalidate();
   });
 
   // Coalescing only: concurrent identical requests share a render, nothing is kept after it.
   const coalescer = new LiveResponseCache(0, 'no-cache');
   // feed.newDrops from a cursor: kept until the drop signal's next wake.
   const newDrops = createNewDropsCache(deps.drops);
-  // health.buckets alone: kept a second at most.
-  const buckets = createHealthBucketsCache();
 
   /** Renders a GET (feed.live, or a coalesced query) through the real tRPC pipeline (fetch adapter) into bytes. */
   const renderAnonymous = async (req: IncomingMessage): Promise<CachedResponse> => {
@@ -213,13 +215,13 @@ export function createTrpcRoute(deps: TrpcRouteDeps): TrpcRoute {
 
   /**
    * The cache that answers `req`: feed.live's for every GET of feed.live alone (its render is
-   * anonymous whoever asks); for GETs that render anonymously, newDrops' or the coalescer.
+   * anonymous whoever asks); for GETs that render anonymously, newDrops', the brief answers' or the coalescer.
    */
   const cacheFor = (req: IncomingMessage, choice: CacheChoice): LiveResponseCache | null => {
     if (req.method !== 'GET' || req.headers['trpc-accept']) return null;
     if (choice === 'live') return liveCache;
     if (choice === null || !rendersAnonymously(req)) return null;
-    return choice === 'newDrops' ? newDrops : choice === 'buckets' ? buckets : coalescer;
+    return choice === 'newDrops' ? newDrops : choice === 'brief' ? brief : coalescer;
   };
 
   return {
