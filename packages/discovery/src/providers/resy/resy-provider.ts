@@ -621,7 +621,9 @@ export class ResyProvider implements Provider {
    * venues left the tail and telling them apart costs at least as much by `/4/find` (one request
    * each) as the head's pages — or cannot be done by it (too many, window not learned). Reading
    * the head now also refreshes what the tail read carries, where carrying them would force a full
-   * scan at the next poll anyway. Null when there is no head to read or a head page is missing.
+   * scan at the next poll anyway. With `force`, whatever it costs: the box's count says something
+   * entered or left the head unseen (countGap). Null when there is no head to read or a head page
+   * is missing.
    */
   private async withHead(
     req: BoxRequest,
