@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import pg from 'pg';
 import { EventSource } from 'eventsource';
 import { loadConfig, slotKey } from '@dropwatch/core';
@@ -149,3 +150,29 @@ export const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
 /** Today's UTC date plus `days`, as YYYY-MM-DD. */
 export const dayFromToday = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+
+/** The bound the docs state for briefly kept answers (not the server's constant: a test of a longer bound must fail). */
+export const BRIEFLY_KEPT_MS = 1_000;
+
+export interface RawAnswer {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  /** As it came over the wire (not decoded). */
+  readonly body: Buffer;
+}
+
+/** A GET over node:http, not fetch: fetch decodes br and hides the bytes sent. */
+export function rawGet(url: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
