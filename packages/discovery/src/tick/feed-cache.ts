@@ -30,23 +30,11 @@ where a.market = $1
 order by a.opened_at desc, a.drop_event_id desc
 limit $4`;
 
-/** Builds one market's payload, trimming the longest segment until it fits the size limit. */
-export async function buildFeedPayload(
-  client: PgClient,
-  config: Config,
-  market: string,
-  now: Date,
-): Promise<FeedCachePayload> {
-  return (await buildFeedPayloadJson(client, config, market, now)).payload;
-}
-
-/** The payload and its JSON (serialized once: it is written as it was measured). */
-async function buildFeedPayloadJson(
-  client: PgClient,
-  config: Config,
-  market: string,
-  now: Date,
-): Promise<{ payload: FeedCachePayload; json: string }> {
+/**
+ * One market's payload as JSON, the longest segment trimmed until it fits the size limit (the
+ * JSON measured is the JSON written: serialized once per trim, not again to store it).
+ */
+async function feedPayloadJson(client: PgClient, config: Config, market: string, now: Date): Promise<string> {
   const { rows } = await client.query<DropRow>(SQL_OPEN_DROPS, [
     market,
     now,
@@ -78,7 +66,7 @@ async function buildFeedPayloadJson(
     payload[longest] = payload[longest].slice(0, Math.floor(payload[longest].length * 0.8));
     json = JSON.stringify(payload);
   }
-  return { payload, json };
+  return json;
 }
 
 /**
@@ -108,7 +96,7 @@ export async function rebuildFeedCache(
 ): Promise<Record<string, number>> {
   const versions: Record<string, number> = {};
   for (const market of config.DISCOVERY_MARKETS) {
-    const { json } = await buildFeedPayloadJson(client, config, market, now);
+    const json = await feedPayloadJson(client, config, market, now);
     const res = await client.query<{ version: string }>(
       `insert into feed_cache as f (key, payload, built_at, version) values ($1, $2::jsonb, $3, 1)
        on conflict (key) do update set payload = excluded.payload, built_at = excluded.built_at, version = f.version + 1
