@@ -17,4 +17,10 @@ export { applySnapshot, type ApplyOutcome, type BucketToApply } from './tick/app
 export { RequestBudget, type BudgetLane } from './budget/request-budget.js';
 export { hourFilters } from './providers/resy/resy-provider.js';
 export { ownerOf, workerSessionName, WORKER_LEASE_PREFIX } from './poller/replica-set.js';
-export { bucketScore, isStarvingScore, StarvingShare, type BucketView } from './poller/bucket-priority.js';
+export {
+  bucketScore,
+  DROP_LIFE_SECONDS,
+  isStarvingScore,
+  StarvingShare,
+  type BucketView,
+} from './poller/bucket-priority.js';

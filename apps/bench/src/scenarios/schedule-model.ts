@@ -1,6 +1,7 @@
 import { loadConfig } from '@dropwatch/core';
 import {
   bucketScore,
+  DROP_LIFE_SECONDS,
   hourFilters,
   isStarvingScore,
   StarvingShare,
@@ -69,10 +70,9 @@ export const scheduleModelScenario: Scenario = {
       'score, age uncapped (before)': (b, now, starvingFirst) => {
         const capped = bucketScore(view(b), now, { ...limits, starvingFirst });
         if (capped === null || isStarvingScore(capped)) return capped;
-        // The same weights; only the age is counted whole.
-        const age = b.lastPollAt === null ? limits.maxStalenessSeconds * 10 : (now - b.lastPollAt) / 1000;
-        const prime = b.anchorMinute >= 18 * 60 && b.anchorMinute < 21 * 60 ? 1.5 : 1;
-        return (prime * Math.sqrt(b.rate) * age * age) / POLL_COST;
+        // The same score with all of the age counted: past a drop's life, (age / life)² more.
+        const age = b.lastPollAt === null ? Infinity : (now - b.lastPollAt) / 1000;
+        return age > DROP_LIFE_SECONDS ? capped * (age / DROP_LIFE_SECONDS) ** 2 : capped;
       },
       'score (bucketScore)': (b, now, starvingFirst) => bucketScore(view(b), now, { ...limits, starvingFirst }),
     };
