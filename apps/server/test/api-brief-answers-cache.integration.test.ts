@@ -5,6 +5,7 @@ import {
   BRIEFLY_KEPT_MS,
   dayFromToday,
   rawGet,
+  type RawAnswer,
   seedBucket,
   startApiHarness,
   TEST_ADMIN_TOKEN,
@@ -82,6 +83,25 @@ describe('health.status and keepable batches over HTTP: kept a bounded time', ()
     // `received` no kept answer of it is served.
     return { res, started, received: Date.now() };
   };
+  /**
+   * Asks `url` every 25 ms until 300 ms past the bound of the answer `before` (received at
+   * `received`): from the bound on each answer shows the failed scan; before it, an answer either
+   * shows it or is the kept bytes. Returns what was seen, in order.
+   */
+  const sampleAcrossBound = async (url: string, before: RawAnswer, received: number) => {
+    const seen: { sentAt: number; status: string; body: Buffer }[] = [];
+    while (Date.now() < received + KEPT_AT_MOST_MS + 300) {
+      const sentAt = Date.now();
+      const res = await rawGet(url);
+      seen.push({ sentAt, status: statusOf(res.body).status, body: res.body });
+      await sleep(25);
+    }
+    for (const s of seen) {
+      if (s.sentAt >= received + KEPT_AT_MOST_MS) expect(s.status).toBe('degraded');
+      else if (s.status !== 'degraded') expect(s.body.equals(before.body)).toBe(true);
+    }
+    return seen;
+  };
   const healthy = async () => {
     await h.sql.query(`update discovery_buckets set scanned_at = now(), last_error = null, last_error_at = null`);
     await h.sql.query(`delete from job_runs`);
@@ -138,17 +158,7 @@ describe('health.status and keepable batches over HTTP: kept a bounded time', ()
     expect(withToken.headers['x-dropwatch-cache']).toBeUndefined();
     expect(statusOf(withToken.body).status).toBe('degraded');
 
-    const seen: { sentAt: number; status: string; body: Buffer }[] = [];
-    while (Date.now() < received + KEPT_AT_MOST_MS + 300) {
-      const sentAt = Date.now();
-      const res = await rawGet(statusUrl());
-      seen.push({ sentAt, status: statusOf(res.body).status, body: res.body });
-      await sleep(25);
-    }
-    for (const s of seen) {
-      if (s.sentAt >= received + KEPT_AT_MOST_MS) expect(s.status).toBe('degraded');
-      else if (s.status !== 'degraded') expect(s.body.equals(before.body)).toBe(true);
-    }
+    const seen = await sampleAcrossBound(statusUrl(), before, received);
     const firstNew = seen.findIndex((s) => s.status === 'degraded');
     expect(firstNew).toBeGreaterThanOrEqual(0);
     expect(seen.slice(firstNew).every((s) => s.status === 'degraded')).toBe(true);
@@ -188,17 +198,7 @@ describe('health.status and keepable batches over HTTP: kept a bounded time', ()
     const { res: before, received } = await miss(batchUrl());
     expect(statusOf(before.body).status).toBe('ok');
     await failedScan();
-    const seen: { sentAt: number; status: string; body: Buffer }[] = [];
-    while (Date.now() < received + KEPT_AT_MOST_MS + 300) {
-      const sentAt = Date.now();
-      const res = await rawGet(batchUrl());
-      seen.push({ sentAt, status: statusOf(res.body).status, body: res.body });
-      await sleep(25);
-    }
-    for (const s of seen) {
-      if (s.sentAt >= received + KEPT_AT_MOST_MS) expect(s.status).toBe('degraded');
-      else if (s.status !== 'degraded') expect(s.body.equals(before.body)).toBe(true);
-    }
+    const seen = await sampleAcrossBound(batchUrl(), before, received);
     expect(seen.some((s) => s.status === 'degraded')).toBe(true);
     await healthy();
   });
