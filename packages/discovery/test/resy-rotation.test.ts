@@ -87,4 +87,38 @@ describe('Resy provider: one party size refreshed per poll, the others carried',
     await p.fetchSnapshot(bucket, [2]);
     expect(scripted().requests.filter((r) => r.body.slot_filter?.time_filter === '20:30')).toHaveLength(2);
   });
+
+  it('a first poll of a bucket with a baseline asks one party size and says it is partial; the next asks the other and is whole', async () => {
+    scripted().venues.clear();
+    for (let id = 1; id <= 30; id++) place(id, [at('20:15'), at('20:30')]);
+    const calibrated = { ...bucket, hasBaseline: true };
+
+    // Without a baseline the first poll asks every size (a baseline needs them all).
+    scripted().requests.length = 0;
+    const whole = await provider().fetchSnapshot(bucket, [2, 4]);
+    expect(sizesAsked()).toEqual(new Set([2, 4]));
+    expect(whole.partial).toBeUndefined();
+
+    // With one, what a replica that took the bucket over (or restarted) does first.
+    const p = provider();
+    scripted().requests.length = 0;
+    const first = await p.fetchSnapshot(calibrated, [2, 4]);
+    expect(sizesAsked()).toEqual(new Set([2]));
+    expect(first.partial).toBe(true);
+    expect(sizesOf(first, 1)).toEqual([[2], [2]]);
+
+    scripted().requests.length = 0;
+    const second = await p.fetchSnapshot(calibrated, [2, 4]);
+    expect(sizesAsked()).toEqual(new Set([4]));
+    expect(second.partial).toBeUndefined();
+    expect(sizesOf(second, 1)).toEqual([
+      [2, 4],
+      [2, 4],
+    ]);
+
+    // Then the sizes take turns as usual.
+    scripted().requests.length = 0;
+    expect((await p.fetchSnapshot(calibrated, [2, 4])).partial).toBeUndefined();
+    expect(sizesAsked()).toEqual(new Set([2]));
+  });
 });

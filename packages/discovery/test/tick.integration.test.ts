@@ -183,6 +183,38 @@ describe('discovery tick: the diff', () => {
     expect(after).toEqual({ last_error: null, suspect_polls: 0 });
   });
 
+  it('a partial snapshot opens drops for what is new and closes nothing; the next whole one closes what is gone', async () => {
+    provider.partial = true;
+    provider.set(bucket, base());
+    // A baseline needs every party size: a partial poll of a calibrating bucket counts for nothing.
+    expect((await ticker.tick()).calibrating).toBe(1);
+    const [cal] = await q<{ baseline_polls: number }>('select baseline_polls from discovery_buckets');
+    expect(cal!.baseline_polls).toBe(0);
+    provider.partial = false;
+    await calibrate();
+    provider.set(bucket, [...base(), slotAt(date, 9, '20:15')]);
+    expect((await ticker.tick()).drops).toBe(1);
+
+    // Only venue 1's 20:00 and a new table at venue 10: one drop; venue 9 and the rest stay.
+    provider.partial = true;
+    provider.set(bucket, [slotAt(date, 1, '20:00'), slotAt(date, 10, '20:45')]);
+    expect(await ticker.tick()).toMatchObject({ applied: 1, drops: 1, closes: 0, suspect: 0 });
+    const prev = async () =>
+      Number((await q<{ n: string }>('select count(*) as n from bucket_slots where in_prev'))[0]!.n);
+    expect(await prev()).toBe(6);
+    expect((await q<{ slot_count: number }>('select slot_count from discovery_buckets'))[0]!.slot_count).toBe(6);
+    expect(await q('select count(*)::int as n from availability_state')).toEqual([{ n: 2 }]);
+    // An empty partial answer is not suspect: it closes nothing anyway.
+    provider.set(bucket, []);
+    expect(await ticker.tick()).toMatchObject({ applied: 1, suspect: 0, closes: 0 });
+
+    // The next whole snapshot decides: venue 9's table is gone.
+    provider.partial = false;
+    provider.set(bucket, [...base(), slotAt(date, 10, '20:45')]);
+    expect(await ticker.tick()).toMatchObject({ applied: 1, drops: 0, closes: 1 });
+    expect(await prev()).toBe(5);
+  });
+
   it('a collapse under 10% of a prev of ≥ 20 slots is suspect once', async () => {
     const many = Array.from({ length: 30 }, (_, i) => slotAt(date, 100 + i, '20:00'));
     await calibrate(many);

@@ -526,6 +526,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
       time_slot: b.timeSlot,
       scanned_at: b.scannedAt,
       lane,
+      hasBaseline: b.calibrated,
     };
     void pollBucket({ orm, config, provider, logger, signal, clock }, ctx, picked)
       .then(

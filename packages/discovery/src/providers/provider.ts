@@ -14,6 +14,11 @@ export interface ProviderBucket {
    * is the fast lane's way of refreshing watched venues (cheaper than asking them one by one).
    */
   readonly lane?: BudgetLane | undefined;
+  /**
+   * The bucket has a baseline (calibrated): a provider with nothing remembered of it may then
+   * answer a partial snapshot (Snapshot.partial), cheaper, instead of a complete one.
+   */
+  readonly hasBaseline?: boolean | undefined;
 }
 
 /** A venue as a provider describes it; `id` is provider-qualified (`resy:60029`). */
@@ -63,6 +68,12 @@ export interface Snapshot {
   readonly venues: ReadonlyMap<string, VenueInfo>;
   readonly slots: readonly SnapshotSlot[];
   readonly stats: SnapshotStats;
+  /**
+   * Only some of the party sizes were asked and nothing stood in for the others: a slot it shows
+   * that the bucket did not have is new, but one it lacks may be bookable at a size not asked.
+   * Such a snapshot's new slots are drops, and it closes nothing (applySnapshot).
+   */
+  readonly partial?: boolean;
 }
 
 export const PROVIDER_ERROR_CODES = ['auth', 'blocked', 'rate_limited', 'upstream', 'timeout', 'malformed'] as const;

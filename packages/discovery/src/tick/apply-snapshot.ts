@@ -128,6 +128,8 @@ async function applyInTransaction(
   const n = snap.slots.length;
 
   if (row.baseline_polls < config.DISCOVERY_BASELINE_POLLS) {
+    // A baseline needs every party size: a partial snapshot waits for the complete next poll.
+    if (snap.partial) return nothing('calibrating');
     if (n === 0) {
       await client.query(SQL_EMPTY_CALIBRATION_POLL, [bucket.bucketId, now]);
       return { ...nothing('calibrating'), rowsWritten: 1 };
@@ -149,7 +151,9 @@ async function applyInTransaction(
     };
   }
 
-  const suspect = n === 0 || (row.slot_count >= SUSPECT_MIN_PREV && n < row.slot_count * SUSPECT_SHRINK_RATIO);
+  // A partial snapshot closes nothing, so an empty or shrunken one has nothing to be suspected of.
+  const suspect =
+    !snap.partial && (n === 0 || (row.slot_count >= SUSPECT_MIN_PREV && n < row.slot_count * SUSPECT_SHRINK_RATIO));
   if (suspect && row.suspect_polls === 0) {
     await client.query(SQL_SUSPECT_POLL, [bucket.bucketId, now]);
     return { ...nothing('suspect'), rowsWritten: 1 };
@@ -171,6 +175,7 @@ async function applyInTransaction(
       now,
       config.BUCKET_SLOT_CAP,
       bucket.fetchedFrom ?? now,
+      snap.partial,
     ]),
   );
   let rowsWritten = 0;

@@ -120,7 +120,8 @@ select (select count(*) from unset_prev) + (select count(*) from set_flags) + (s
  * with regular tables keeps some of them, while a hard-to-book venue whose one table happened to
  * be open while the baseline was taken would otherwise never drop in that bucket again. Detail columns of candidates travel only in phase 2.
  * $1 bucket, $2 slot keys (int8[] literal), $3 venue ordinal of each slot (int[] literal, 1-based
- * into $4), $4 distinct venue ids, $5 now, $6 BUCKET_SLOT_CAP, $7 when the snapshot's fetch began.
+ * into $4), $4 distinct venue ids, $5 now, $6 BUCKET_SLOT_CAP, $7 when the snapshot's fetch began,
+ * $8 whether the snapshot is partial (Snapshot.partial: nothing leaves prev, nothing closes).
  * A snapshot says nothing of a drop opened (or reopened) after its fetch began — the fast lane
  * records one while a bucket poll's pages are still being read — so it neither closes such a drop
  * nor takes its slot out of prev; the next poll does, if it is gone.
@@ -140,7 +141,7 @@ delta as materialized (
          c.slot_key is not null as in_curr, k.slot_key is not null as known, coalesce(k.in_baseline, false) as in_baseline
   from curr c
   full join (select slot_key, venue_id, in_baseline, in_prev from bucket_slots where bucket_id = $1) k on k.slot_key = c.slot_key
-  where (c.slot_key is null and k.in_prev
+  where (c.slot_key is null and k.in_prev and not $8::boolean
          and not exists (select 1 from availability_state a
                          where a.bucket_id = $1 and a.slot_key = k.slot_key and a.last_seen_at >= $7::timestamptz))
      or (c.slot_key is not null and k.in_prev is not true)
@@ -198,8 +199,11 @@ closing as (
 ),
 bucket as (
   update discovery_buckets
-  set ${pollInterval('$5')}, scanned_at = $5, slot_count = cardinality($2::bigint[]), poll_count = poll_count + 1,
-      suspect_polls = 0, last_error = null, last_error_at = null
+  set ${pollInterval('$5')}, scanned_at = $5, poll_count = poll_count + 1, last_error = null, last_error_at = null,
+      slot_count = case when $8::boolean then slot_count + (select count(*) from set_prev) + (select count(*) from new_rows)
+                        else cardinality($2::bigint[]) end,
+      -- a partial snapshot confirms no suspect poll: the next complete one decides
+      suspect_polls = case when $8::boolean then suspect_polls else 0 end
   where bucket_id = $1
   returning 1
 )

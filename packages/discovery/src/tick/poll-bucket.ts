@@ -20,6 +20,8 @@ export interface PickedBucket {
   readonly scanned_at: Date | string | null;
   /** The budget lane its requests wait in (default `search`). */
   readonly lane?: BudgetLane | undefined;
+  /** The bucket is calibrated: the provider may answer a partial snapshot (ProviderBucket.hasBaseline). */
+  readonly hasBaseline?: boolean | undefined;
 }
 
 export type PollResult =
@@ -62,6 +64,7 @@ export async function pollBucket(
     date: due.date,
     timeSlot: due.time_slot,
     lane: due.lane,
+    hasBaseline: due.hasBaseline,
   };
   let snapshot;
   const fetchedFrom = clock();

@@ -22,6 +22,8 @@ export interface PreparedSnapshot {
   readonly venues: ReadonlyMap<string, VenueInfo>;
   /** Slots dropped because the snapshot was over BUCKET_SLOT_CAP. */
   readonly capped: number;
+  /** Snapshot.partial: it may add drops but close none. */
+  readonly partial: boolean;
 }
 
 /**
@@ -29,6 +31,7 @@ export interface PreparedSnapshot {
  * (earliest first) so a bucket's stored slots stay bounded.
  */
 export function prepareSnapshot(provider: string, snapshot: Snapshot, cap: number): PreparedSnapshot {
+  const partial = snapshot.partial === true;
   const byKey = new Map<string, PreparedSlot>();
   for (const s of snapshot.slots) {
     const id = slotId(provider, s.venueId, s.localStart);
@@ -55,9 +58,9 @@ export function prepareSnapshot(provider: string, snapshot: Snapshot, cap: numbe
     slots.sort((a, b) => (a.slotDate + a.slotTime + a.venueId).localeCompare(b.slotDate + b.slotTime + b.venueId));
     capped = slots.length - cap;
     slots = slots.slice(0, cap);
-    return { slots, byKey: new Map(slots.map((s) => [s.key, s])), venues: snapshot.venues, capped };
+    return { slots, byKey: new Map(slots.map((s) => [s.key, s])), venues: snapshot.venues, capped, partial };
   }
-  return { slots, byKey, venues: snapshot.venues, capped };
+  return { slots, byKey, venues: snapshot.venues, capped, partial };
 }
 
 export function isPrimeTime(slotTime: string): boolean {

@@ -24,6 +24,8 @@ export class ScriptedProvider implements Provider {
   readonly budget = new RequestBudget(1_000_000);
   private readonly current = new Map<string, SnapshotSlot[] | ProviderError>();
   calls = 0;
+  /** Answer partial snapshots (Snapshot.partial), as a provider that asked only some party sizes. */
+  partial = false;
 
   set(bucketId: string, slots: SnapshotSlot[] | ProviderError): void {
     this.current.set(bucketId, slots);
@@ -39,7 +41,8 @@ export class ScriptedProvider implements Provider {
     if (cur instanceof ProviderError) return Promise.reject(cur);
     const venues = new Map<string, VenueInfo>();
     for (const s of cur) venues.set(s.venueId, venueInfo(s.venueId));
-    return Promise.resolve({ venues, slots: cur, stats: { requests: 1, retries: 0, malformed: 0 } });
+    const stats = { requests: 1, retries: 0, malformed: 0 };
+    return Promise.resolve({ venues, slots: cur, stats, ...(this.partial && { partial: true }) });
   }
 }
 

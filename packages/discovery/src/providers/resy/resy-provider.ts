@@ -220,7 +220,7 @@ export class ResyProvider implements Provider {
     // Every request of the poll listens on it (tens at once in a split market).
     setMaxListeners(0, state.signal, controller.signal);
     const calls = partySizes.flatMap((size) => hourFilters(bucket.timeSlot).map((time) => ({ size, time })));
-    const { fresh, carried, turn } = this.planCalls(bucket.bucketId, partySizes, calls);
+    const { fresh, carried, turn, partial } = this.planCalls(bucket, partySizes, calls);
     let answers: { key: string; answer: CallAnswer }[];
     try {
       answers = await Promise.all(fresh.map(({ size, time }) => this.searchCall(state, size, time)));
@@ -253,31 +253,53 @@ export class ResyProvider implements Provider {
       partySizes: [...s.sizes].sort((a, b) => a - b),
       bookingUrl: s.bookingUrl,
     }));
-    return { venues: state.venues, slots: merged, stats: state.stats };
+    return { venues: state.venues, slots: merged, stats: state.stats, ...(partial && { partial }) };
   }
 
   /**
-   * Which calls this poll asks and which it carries: all are asked while any has no recent
-   * answer (a first poll, after a restart, after a long pause); otherwise one party size's.
+   * Which calls this poll asks and which it carries. With every call recently answered, one party
+   * size's calls are asked, the sizes in turn. A size some of whose calls have no recent answer is
+   * asked whole, the others carried. When no size has one (a first poll here: after a restart, or
+   * of a bucket taken over from a replica that died) and the bucket has a baseline, one size is
+   * asked and the snapshot is partial: the next poll then asks the other sizes and carries it. This
+   * halves what taking over a dead replica's buckets costs, so they are all seen within its lease.
    */
   private planCalls(
-    bucketId: string,
+    bucket: ProviderBucket,
     partySizes: readonly number[],
     calls: readonly { size: number; time: string }[],
-  ): { fresh: { size: number; time: string }[]; carried: { size: number; key: string }[]; turn: number | undefined } {
+  ): {
+    fresh: { size: number; time: string }[];
+    carried: { size: number; key: string }[];
+    turn: number | undefined;
+    partial: boolean;
+  } {
     const now = Date.now();
-    const keyed = calls.map((c) => ({ ...c, key: callKeyOf(bucketId, c.size, c.time) }));
-    const ready = keyed.every((c) => {
+    const keyed = calls.map((c) => ({ ...c, key: callKeyOf(bucket.bucketId, c.size, c.time) }));
+    const all = { fresh: [...calls], carried: [], turn: undefined, partial: false };
+    if (partySizes.length < 2) return all;
+    const answered = (c: { key: string }) => {
       const a = this.answers.get(c.key);
       return a !== undefined && now - a.at < CARRY_MAX_MS;
-    });
-    if (partySizes.length < 2 || !ready) return { fresh: [...calls], carried: [], turn: undefined };
-    const turn = this.turns.get(bucketId) ?? 0;
-    const size = partySizes[turn % partySizes.length];
+    };
+    const stale = new Set(keyed.filter((c) => !answered(c)).map((c) => c.size));
+    let asked: Set<number>;
+    let turn: number | undefined;
+    if (stale.size === 0 || (stale.size === partySizes.length && bucket.hasBaseline)) {
+      turn = this.turns.get(bucket.bucketId) ?? 0;
+      asked = new Set([partySizes[turn % partySizes.length]!]);
+    } else if (stale.size < partySizes.length) {
+      asked = stale;
+    } else {
+      return all;
+    }
+    // After asking one size, the next turn is the size after it.
+    if (asked.size === 1) turn = partySizes.indexOf([...asked][0]!);
     return {
-      fresh: keyed.filter((c) => c.size === size),
-      carried: keyed.filter((c) => c.size !== size),
+      fresh: keyed.filter((c) => asked.has(c.size)).map(({ size, time }) => ({ size, time })),
+      carried: keyed.filter((c) => !asked.has(c.size)).filter(answered),
       turn,
+      partial: keyed.some((c) => !asked.has(c.size) && !answered(c)),
     };
   }
 
