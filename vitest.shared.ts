@@ -6,6 +6,7 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 /** Tests run on sources: every @dropwatch/* import resolves to src, no build needed. */
 export const alias = [
   { find: '@dropwatch/db/testing', replacement: src('./packages/db/src/testing/index.ts') },
+  { find: '@dropwatch/db/migrate', replacement: src('./packages/db/src/migrate.ts') },
   { find: '@dropwatch/migrations', replacement: src('./migrations/index.ts') },
   ...['core', 'db', 'discovery', 'api', 'client'].map((name) => ({
     find: `@dropwatch/${name}`,

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { directDatabaseUrl, type Config } from '@dropwatch/core';
-import { createOrm, describeDatabaseUrl, migrate, type MikroORM } from '@dropwatch/db';
+import { createOrm, describeDatabaseUrl, type MikroORM } from '@dropwatch/db';
+import { migrate } from '@dropwatch/db/migrate';
 import { PgDropListener, ReplicaReads } from '@dropwatch/api';
 import { ensureFirstAdmin } from './auth/bootstrap-admin.js';
 import { openDatabase, type DatabaseHandle } from './database.js';

@@ -1,5 +1,5 @@
 import { ConfigError, directDatabaseUrl, loadConfig } from '@dropwatch/core';
-import { migrate } from '@dropwatch/db';
+import { migrate } from '@dropwatch/db/migrate';
 import { openDatabase } from './database.js';
 import { readEnvironment } from './environment.js';
 import { createLogger } from './logger.js';

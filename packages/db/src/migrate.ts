@@ -1,6 +1,7 @@
 import pg from 'pg';
+import { Migrator } from '@mikro-orm/migrations';
 import { migrationsList } from '@dropwatch/migrations';
-import { createOrm, type DatabasePooler } from './orm.js';
+import { MikroORM, ormConfig, type DatabasePooler } from './orm.js';
 import { ensurePartitions } from './partitions.js';
 
 /** Key of the session advisory lock that serializes migrations across replicas. */
@@ -38,11 +39,17 @@ export async function migrate(
   await lock.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    const orm = await createOrm({
-      databaseUrl,
-      poolMax: 2,
-      applicationName: 'dropwatch-migrate',
-      pooler: options.pooler ?? 'none',
+    // Only this ORM carries the Migrator: every other one (the job workers' above all) is opened
+    // without it, so their threads never load the migrator or the migration files.
+    const orm = await MikroORM.init({
+      ...ormConfig({
+        databaseUrl,
+        poolMax: 2,
+        applicationName: 'dropwatch-migrate',
+        pooler: options.pooler ?? 'none',
+      }),
+      extensions: [Migrator],
+      migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     });
     try {
       const applied = await orm.getMigrator().up();

@@ -1,6 +1,4 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
-import { Migrator } from '@mikro-orm/migrations';
-import { migrationsList } from '@dropwatch/migrations';
 import { ENTITIES } from './entities/index.js';
 
 export { MikroORM };
@@ -29,8 +27,6 @@ export function ormConfig(options: OrmOptions): Options {
     forceUtcTimezone: true,
     // Never create a missing database (MikroORM's default): a mistyped DATABASE_URL must fail.
     ensureDatabase: false,
-    extensions: [Migrator],
-    migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     discovery: { warnWhenNoEntities: false },
     allowGlobalContext: false,
     debug: false,

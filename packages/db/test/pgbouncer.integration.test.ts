@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsList } from '@dropwatch/migrations';
-import { createOrm, migrate, pendingMigrations, withDatabase } from '../src/index.js';
+import { createOrm, withDatabase } from '../src/index.js';
+import { migrate, pendingMigrations } from '../src/migrate.js';
 import {
   adminQuery,
   createTestDatabase,

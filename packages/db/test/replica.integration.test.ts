@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cursorBelowXmin, migrate, queryReplicaLag, readNewDrops, START_CURSOR } from '../src/index.js';
+import { cursorBelowXmin, queryReplicaLag, readNewDrops, START_CURSOR } from '../src/index.js';
+import { migrate } from '../src/migrate.js';
 import { replicaMissing, startPrimaryAndReplica, waitFor, type ReplicaPairHandle } from '../src/testing/index.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import pg from 'pg';
-import { pendingMigrations } from '@dropwatch/db';
+import { pendingMigrations } from '@dropwatch/db/migrate';
 import type { Logger } from '../logger.js';
 import type { Routes } from './server.js';
 

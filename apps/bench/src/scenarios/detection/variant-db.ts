@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { createOrm, migrate, withDatabase, type MikroORM } from '@dropwatch/db';
+import { createOrm, withDatabase, type MikroORM } from '@dropwatch/db';
+import { migrate } from '@dropwatch/db/migrate';
 import { adminQuery } from '@dropwatch/db/testing';
 import type { DropRow } from './score.js';
 
