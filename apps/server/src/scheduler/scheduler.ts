@@ -10,11 +10,16 @@ import { TsxBree } from './tsx-bree.js';
 /** Jobs this process schedules. */
 export type JobName = 'discovery' | 'retention' | 'notify';
 /**
- * Jobs that run as ONE long-lived worker thread each, from start() until stop() sends 'cancel':
- * no interval, so no worker boot (a fresh import of the whole module graph) per run. The
- * supervisor restarts one that dies. Retention stays a cron job.
+ * Discovery and notify run in long-lived worker threads, from start() until stop() sends
+ * 'cancel': no interval, so no worker boot (a fresh import of the whole module graph) per run.
+ * The supervisor restarts one that dies. Scheduled together they share ONE thread, the Bree job
+ * `discovery-notify`: each thread is a V8 isolate with its own copy of the module graph and its
+ * own heap, tens of MB each. Retention stays a cron job.
  */
-export const LONG_LIVED_JOBS: readonly JobName[] = ['discovery', 'notify'];
+const longLivedJobs = (names: readonly JobName[]): string[] =>
+  names.includes('discovery') && names.includes('notify')
+    ? ['discovery-notify']
+    : names.filter((name) => name !== 'retention');
 
 export interface JobMessage {
   readonly name: string;
@@ -51,7 +56,6 @@ const DEFAULT_JOBS_DIR = path.join(path.dirname(here), '..', 'jobs');
 
 const text = (msg: unknown): string => (msg instanceof Error ? msg.message : String(msg));
 
-/** Bree with discovery and notify as long-lived workers, and retention on RETENTION_CRON. */
 /**
  * A worker thread's V8 heap starts with a young generation sized for throughput (tens of MB
  * each); the long-lived jobs allocate little per second, and a smaller nursery keeps the
@@ -59,6 +63,7 @@ const text = (msg: unknown): string => (msg instanceof Error ? msg.message : Str
  */
 const LONG_LIVED_LIMITS = { maxYoungGenerationSizeMb: 8 } as const;
 
+/** Bree with discovery and notify as long-lived workers (one thread for both), and retention on RETENTION_CRON. */
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const { config, databaseUrl, logger } = options;
   const log = logger.child({ component: 'scheduler' });
@@ -66,12 +71,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const workerData = jobWorkerData(config, databaseUrl);
   const jobs: Bree.JobOptions[] = [];
   // `timeout: false`: Bree itself never starts them; the supervisor does, once, at start().
-  if (names.includes('discovery')) {
-    jobs.push({
-      name: 'discovery',
-      timeout: false,
-      worker: { workerData, resourceLimits: LONG_LIVED_LIMITS },
-    });
+  // Notify is a singleton across replicas by its lease, held for the worker's life.
+  const longLived = longLivedJobs(names);
+  for (const name of longLived) {
+    jobs.push({ name, timeout: false, worker: { workerData, resourceLimits: LONG_LIVED_LIMITS } });
   }
   if (names.includes('retention')) {
     jobs.push({
@@ -79,14 +82,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       cron: config.RETENTION_CRON,
       timezone: getMarket(config.DISCOVERY_MARKETS[0] ?? 'nyc').timeZone,
       worker: { workerData },
-    });
-  }
-  if (names.includes('notify')) {
-    // Singleton across replicas by its lease, held for the worker's life; one worker per process.
-    jobs.push({
-      name: 'notify',
-      timeout: false,
-      worker: { workerData, resourceLimits: LONG_LIVED_LIMITS },
     });
   }
   const extension = options.extension ?? DEFAULT_EXTENSION;
@@ -114,7 +109,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   });
   const supervisor = new JobSupervisor({
     bree,
-    jobs: LONG_LIVED_JOBS.filter((name) => names.includes(name)),
+    jobs: longLived,
     logger: log,
     onRestart: (name, event) => options.onMessage?.({ name, message: event }),
     onError: options.onError,
