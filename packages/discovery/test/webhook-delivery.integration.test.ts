@@ -9,6 +9,7 @@ import {
   deliverDue,
   generateWebhookSecret,
   runNotify,
+  runNotifyPass,
   type NotifyOptions,
 } from '../src/index.js';
 import { DELIVERED_SQL } from '../src/delivery/destination-sql.js';
@@ -159,6 +160,30 @@ describe('webhook deliveries (Standard Webhooks 1.0)', () => {
     expect(new Set(r.received.map((x) => x.body)).size).toBe(1);
     expect(new Set(r.received.map((x) => x.headers['webhook-id'])).size).toBe(1);
     for (const x of r.received) expect(new Webhook(secret).verify(x.body, x.headers)).toBeTruthy();
+  });
+
+  it('a pass woken by new drops delivers only if its fan-out queued some: a retry due by time waits for another pass', async () => {
+    const r = await startReceiver((n) => ({ status: n === 1 ? 500 : 200 }));
+    receivers.push(r);
+    const { user } = await userWithDrop(r.url);
+    await notifyUntil(user, (d) => d[0]?.attempts === 1, 'the first, failed attempt');
+    await c.query("update webhook_deliveries set next_attempt_at = now() - interval '1 second' where user_id = $1", [
+      user,
+    ]);
+    const passOptions = {
+      orm: t.orm,
+      config: { NOTIFY_COOLDOWN_MINUTES: 0, WEBHOOK_ALLOW_PRIVATE: true },
+      logger: silentLogger,
+      delivery: { retryBaseMs: 20, maxAttempts: 3, timeoutMs: 2_000 },
+    };
+    const woken = await runNotifyPass(passOptions, undefined, { deliverQueuedOnly: true });
+    expect(woken.deliveriesQueued).toBe(0);
+    expect(woken.delivery.claimed).toBe(0);
+    expect(await deliveries(user)).toMatchObject([{ status: 'pending', attempts: 1 }]);
+    expect(r.received).toHaveLength(1);
+    // Any other pass (a sweep, a retry timer) sends it.
+    expect((await runNotifyPass(passOptions)).delivery.delivered).toBe(1);
+    expect(await deliveries(user)).toMatchObject([{ status: 'delivered', attempts: 2 }]);
   });
 
   it('a sender that dies between a send and its record: the row goes again once its claim lapses, same webhook-id and body, and is recorded once', async () => {
