@@ -5,6 +5,7 @@ import { Migration20261201170000_bucket_poll_interval } from './Migration2026120
 import { Migration20261212000000_stream_tickets } from './Migration20261212000000_stream_tickets.js';
 import { Migration20261214000000_standard_webhooks } from './Migration20261214000000_standard_webhooks.js';
 import { Migration20261215000000_destinations } from './Migration20261215000000_destinations.js';
+import { Migration20261216000000_open_drop_sizes } from './Migration20261216000000_open_drop_sizes.js';
 
 /** Every migration, in order. Listed explicitly so the compiled server runs them with plain node. */
 export const migrationsList: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261212000000_stream_tickets', class: Migration20261212000000_stream_tickets },
   { name: 'Migration20261214000000_standard_webhooks', class: Migration20261214000000_standard_webhooks },
   { name: 'Migration20261215000000_destinations', class: Migration20261215000000_destinations },
+  { name: 'Migration20261216000000_open_drop_sizes', class: Migration20261216000000_open_drop_sizes },
 ];

@@ -107,6 +107,46 @@ describe('notify fan-out', () => {
     expect(await notificationsOf(c, nobody)).toEqual([]);
   });
 
+  it('an open drop that gained a party size reaches the watches of that size once; the others are not told again', async () => {
+    await seedVenue(c, 'resy:5', 'Sized');
+    const two = await createUser(c, 'sized-2');
+    const four = await createUser(c, 'sized-4');
+    await addWatch(c, two, { venueId: 'resy:5', partySize: 2 });
+    await addWatch(c, four, { venueId: 'resy:5', partySize: 4 });
+    const drop = await insertDrop(c, { venueId: 'resy:5', partySizes: [2] });
+    await notifyUntilRead([drop]);
+    expect((await notificationsOf(c, two)).map((n) => n.drop_event_id)).toEqual([drop]);
+    expect(await notificationsOf(c, four)).toEqual([]);
+
+    // A later poll sees the table at party size 4 too (what the bucket diff writes).
+    const { rows } = await c.query<{ bucket_id: string; slot_key: string; opened_minute: Date }>(
+      'select bucket_id, slot_key::text, opened_minute from drop_events where id = $1',
+      [drop],
+    );
+    const d = rows[0]!;
+    await c.query(
+      `insert into discovery_buckets (bucket_id, market, date, time_slot) values ($1, 'nyc', $2::date, '20:30')
+       on conflict do nothing`,
+      [d.bucket_id, dayFromToday(1)],
+    );
+    await c.query(`update drop_events set party_sizes = '{2,4}' where id = $1`, [drop]);
+    await c.query(
+      `insert into availability_state (bucket_id, slot_key, drop_event_id, drop_opened_minute, venue_id, market,
+                                       slot_date, opened_at, party_mask, resized)
+       values ($1, $2, $3, $4, 'resy:5', 'nyc', $5::date, now(), $6, true)`,
+      [d.bucket_id, d.slot_key, drop, d.opened_minute, dayFromToday(1), (1 << 2) | (1 << 4)],
+    );
+    const stats = await notify();
+    expect(stats.resizedDrops).toBe(1);
+    expect((await notificationsOf(c, four)).map((n) => n.drop_event_id)).toEqual([drop]);
+    expect((await notificationsOf(c, two)).map((n) => n.drop_event_id)).toEqual([drop]);
+    expect(await c.query('select resized from availability_state where drop_event_id = $1', [drop])).toMatchObject({
+      rows: [{ resized: false }],
+    });
+    expect((await notify()).resizedDrops).toBe(0);
+    await c.query('delete from availability_state where drop_event_id = $1', [drop]);
+  });
+
   it('cooldown: a venue dropping three times in ten minutes notifies once', async () => {
     const u = await createUser(c, 'flap-watcher');
     await addWatch(c, u, { venueId: 'resy:9' });

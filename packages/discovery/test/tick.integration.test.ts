@@ -215,6 +215,28 @@ describe('discovery tick: the diff', () => {
     expect(await prev()).toBe(5);
   });
 
+  it('an open drop seen at a party size it lacked gains it, once, and is marked for the notify job', async () => {
+    await calibrate();
+    provider.set(bucket, [...base(), slotAt(date, 9, '20:15', [2])]);
+    expect((await ticker.tick()).drops).toBe(1);
+    const state = () =>
+      q<{ party_sizes: number[]; party_mask: number; resized: boolean }>(
+        `select d.party_sizes, a.party_mask, a.resized
+         from drop_events d join availability_state a on a.drop_event_id = d.id and a.drop_opened_minute = d.opened_minute`,
+      );
+    expect(await state()).toEqual([{ party_sizes: [2], party_mask: 1 << 2, resized: false }]);
+    // The next poll asks party size 4 (and carries size 2): the table is offered at both.
+    provider.set(bucket, [...base(), slotAt(date, 9, '20:15', [2, 4])]);
+    expect(await ticker.tick()).toMatchObject({ drops: 0, closes: 0 });
+    expect(await state()).toEqual([{ party_sizes: [2, 4], party_mask: (1 << 2) | (1 << 4), resized: true }]);
+    await q('update availability_state set resized = false');
+    // Seen at fewer sizes again: nothing is taken away, nothing marked.
+    provider.set(bucket, [...base(), slotAt(date, 9, '20:15', [4])]);
+    await ticker.tick();
+    expect(await state()).toEqual([{ party_sizes: [2, 4], party_mask: (1 << 2) | (1 << 4), resized: false }]);
+    expect(await dropCount()).toBe(1);
+  });
+
   it('a collapse under 10% of a prev of ≥ 20 slots is suspect once', async () => {
     const many = Array.from({ length: 30 }, (_, i) => slotAt(date, 100 + i, '20:00'));
     await calibrate(many);

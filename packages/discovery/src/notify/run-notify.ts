@@ -1,14 +1,18 @@
 import { hostname } from 'node:os';
-import type { Config } from '@dropwatch/core';
+import { RARITY_WINDOW_DAYS, type Config } from '@dropwatch/core';
 import {
   compareCursors,
+  dropProjection,
   encodeCursor,
   NOTIFICATIONS_CHANNEL,
   readNewDrops,
   startCursor,
+  toDropDto,
   withPgClient,
   type DropCursor,
+  type DropDto,
   type MikroORM,
+  type NewDropRow,
   type PgClient,
 } from '@dropwatch/db';
 import type { Logger } from 'pino';
@@ -55,6 +59,8 @@ export interface NotifyStats {
   matched: number;
   notifications: number;
   deliveriesQueued: number;
+  /** Open drops fanned out again because they gained a party size (runResizedBatch). */
+  resizedDrops: number;
   /** The delivery pass over every channel (DELIVERY_CHANNELS). */
   delivery: DeliveryStats;
   /** Another runner advanced the cursor first (its batch was rolled back here). */
@@ -123,30 +129,7 @@ async function runBatch(db: PgClient, opts: NotifyOptions, batchSize: number): P
       await db.query('rollback');
       return { drops: 0, matched: 0, inserted: 0, deliveries: 0, cursor: from, full: false, raced: true };
     }
-    let matched = 0;
-    let inserted = 0;
-    let deliveries = 0;
-    if (page.rows.length > 0) {
-      const rows = page.rows;
-      const drops = page.drops;
-      const res = await db.query<{ matched: number; inserted: number; deliveries: number }>(FANOUT_SQL, [
-        rows.map((r) => r.id),
-        rows.map((r) => r.opened_minute),
-        drops.map((d) => d.venue.id),
-        drops.map((d) => normalizeVenueName(d.venue.name)),
-        drops.map((d) => d.market),
-        drops.map((d) => d.slotDate),
-        drops.map((d) => d.slotTime),
-        drops.map((d) => `{${d.partySizes.join(',')}}`),
-        drops.map((d) => JSON.stringify(d)),
-        opts.config.NOTIFY_COOLDOWN_MINUTES,
-      ]);
-      matched = res.rows[0]?.matched ?? 0;
-      inserted = res.rows[0]?.inserted ?? 0;
-      deliveries = res.rows[0]?.deliveries ?? 0;
-    }
-    // Delivered to listeners at COMMIT, and only if the transaction commits.
-    if (inserted > 0) await db.query('select pg_notify($1, $2)', [NOTIFICATIONS_CHANNEL, String(inserted)]);
+    const { matched, inserted, deliveries } = await fanOut(db, opts, page.rows, page.drops);
     await opts.beforeCommit?.(db);
     await db.query('commit');
     return {
@@ -164,6 +147,87 @@ async function runBatch(db: PgClient, opts: NotifyOptions, batchSize: number): P
   }
 }
 
+/**
+ * The fan-out of these drops (FANOUT_SQL) inside the caller's transaction, and the NOTIFY to the
+ * notifications' listeners, delivered at COMMIT and only if the transaction commits.
+ */
+async function fanOut(
+  db: PgClient,
+  opts: NotifyOptions,
+  rows: readonly { id: string; opened_minute: Date | string }[],
+  drops: readonly DropDto[],
+): Promise<{ matched: number; inserted: number; deliveries: number }> {
+  if (rows.length === 0) return { matched: 0, inserted: 0, deliveries: 0 };
+  const res = await db.query<{ matched: number; inserted: number; deliveries: number }>(FANOUT_SQL, [
+    rows.map((r) => r.id),
+    rows.map((r) => r.opened_minute),
+    drops.map((d) => d.venue.id),
+    drops.map((d) => normalizeVenueName(d.venue.name)),
+    drops.map((d) => d.market),
+    drops.map((d) => d.slotDate),
+    drops.map((d) => d.slotTime),
+    drops.map((d) => `{${d.partySizes.join(',')}}`),
+    drops.map((d) => JSON.stringify(d)),
+    opts.config.NOTIFY_COOLDOWN_MINUTES,
+  ]);
+  const out = {
+    matched: res.rows[0]?.matched ?? 0,
+    inserted: res.rows[0]?.inserted ?? 0,
+    deliveries: res.rows[0]?.deliveries ?? 0,
+  };
+  if (out.inserted > 0) await db.query('select pg_notify($1, $2)', [NOTIFICATIONS_CHANNEL, String(out.inserted)]);
+  return out;
+}
+
+/**
+ * Open drops that gained a party size since they were fanned out (availability_state.resized,
+ * set by the bucket diff), at most `limit`, in one transaction: their flags cleared and the drops
+ * fanned out again. Watches that match only now are told; anyone told already is not again (the
+ * unique key of user_notifications, and the per-venue cooldown). A drop closed meanwhile has no
+ * row left, so nobody hears of a table that is gone.
+ * -- availability_state_resized_idx; then drop_events_pkey within the drops' own minutes.
+ */
+async function runResizedBatch(
+  db: PgClient,
+  opts: NotifyOptions,
+  limit: number,
+): Promise<Omit<BatchResult, 'cursor' | 'raced'>> {
+  await db.query('begin');
+  try {
+    const picked = await db.query<{ id: string; opened_minute: Date }>(
+      `update availability_state a set resized = false
+       from (select bucket_id, slot_key from availability_state where resized
+             order by drop_event_id limit $1 for update skip locked) p
+       where a.bucket_id = p.bucket_id and a.slot_key = p.slot_key
+       returning a.drop_event_id::text as id, a.drop_opened_minute as opened_minute`,
+      [limit],
+    );
+    const rows =
+      picked.rows.length === 0
+        ? []
+        : (
+            await db.query<NewDropRow>(
+              `select d.opened_minute, ${dropProjection('$3')}
+               from drop_events d left join venues v on v.venue_id = d.venue_id
+               where d.id = any ($1::bigint[]) and d.opened_minute = any ($2::timestamptz[]) and d.closed_at is null`,
+              [picked.rows.map((r) => r.id), picked.rows.map((r) => r.opened_minute), RARITY_WINDOW_DAYS],
+            )
+          ).rows;
+    const { matched, inserted, deliveries } = await fanOut(db, opts, rows, rows.map(toDropDto));
+    await db.query('commit');
+    return {
+      drops: rows.length,
+      matched,
+      inserted,
+      deliveries,
+      full: picked.rows.length === limit,
+    };
+  } catch (err) {
+    await db.query('rollback').catch(() => undefined);
+    throw err;
+  }
+}
+
 /** Stats of a pass before it ran anything. */
 export function emptyNotifyStats(): NotifyStats {
   return {
@@ -173,6 +237,7 @@ export function emptyNotifyStats(): NotifyStats {
     matched: 0,
     notifications: 0,
     deliveriesQueued: 0,
+    resizedDrops: 0,
     delivery: emptyDeliveryStats(),
     cursorRaces: 0,
     cursor: null,
@@ -183,7 +248,8 @@ export function emptyNotifyStats(): NotifyStats {
 
 /**
  * One fan-out pass WITHOUT the lease (the caller holds it): batches until the cursor is caught
- * up or NOTIFY_MAX_BATCHES_PER_RUN, then due deliveries of every channel. Fills `stats` as it goes (so a failure
+ * up or NOTIFY_MAX_BATCHES_PER_RUN, then the open drops that gained a party size (runResizedBatch),
+ * then due deliveries of every channel. Fills `stats` as it goes (so a failure
  * still reports what committed); `stats.more` says another pass has work right away.
  */
 export async function runNotifyPass(
@@ -205,9 +271,23 @@ export async function runNotifyPass(
       stats.deliveriesQueued += batch.deliveries;
       stats.cursor = encodeCursor(batch.cursor);
       if (batch.raced) stats.cursorRaces++;
+      if (!batch.full) break;
+      if (i === NOTIFY_MAX_BATCHES_PER_RUN - 1) stats.more = true; // stopped at the batch limit with a full last batch
+    }
+    // One index probe when, as nearly always, no open drop gained a size.
+    const { rows } = await db.query<{ any: boolean }>(
+      'select exists (select 1 from availability_state where resized) as any',
+    );
+    if (!rows[0]?.any) return;
+    for (let i = 0; i < NOTIFY_MAX_BATCHES_PER_RUN; i++) {
+      const batch = await runResizedBatch(db, opts, opts.batchSize ?? NOTIFY_BATCH_SIZE);
+      stats.resizedDrops += batch.drops;
+      stats.matched += batch.matched;
+      stats.notifications += batch.inserted;
+      stats.deliveriesQueued += batch.deliveries;
       if (!batch.full) return;
     }
-    stats.more = true; // stopped at the batch limit with a full last batch
+    stats.more = true;
   });
   if (opts.deliver !== false && !(pass.deliverQueuedOnly && stats.deliveriesQueued === 0)) {
     stats.delivery = await withPgClient(opts.orm.em, (db) =>

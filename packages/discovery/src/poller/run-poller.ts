@@ -482,7 +482,7 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
           );
         }
         b.lastAppliedAt = nowMs;
-        if (outcome.drops.length > 0 || outcome.closes > 0) feed.dirty = true;
+        if (outcome.drops.length > 0 || outcome.closes > 0 || outcome.resized > 0) feed.dirty = true;
         break;
       }
     }
@@ -626,8 +626,8 @@ export async function runPoller(options: PollerOptions): Promise<PollerStats> {
         });
         onDrops(outcome.drops.length);
         rates.observe(b.market, daysAhead(b, now), b.timeSlot, outcome.drops.length, 0, now.getTime());
-        feed.dirty = true;
       }
+      if (outcome.drops.length > 0 || outcome.resized > 0) feed.dirty = true;
     }
   };
 

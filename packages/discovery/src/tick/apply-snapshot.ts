@@ -1,5 +1,11 @@
 import type { Config } from '@dropwatch/core';
-import { tickStatements, SQL_CALIBRATE, SQL_EMPTY_CALIBRATION_POLL, SQL_SUSPECT_POLL } from './bucket-sql.js';
+import {
+  tickStatements,
+  SQL_CALIBRATE,
+  SQL_EMPTY_CALIBRATION_POLL,
+  SQL_RESIZE_DROPS,
+  SQL_SUSPECT_POLL,
+} from './bucket-sql.js';
 import type { VenueInfo } from '../providers/provider.js';
 import { SUSPECT_MIN_PREV, SUSPECT_SHRINK_RATIO } from '../suspect-rules.js';
 import { DROPS_CHANNEL, FEED_CHANGES_CHANNEL, type PgClient } from '@dropwatch/db';
@@ -31,6 +37,8 @@ export interface ApplyOutcome {
   readonly drops: readonly { id: string; venueId: string }[];
   readonly closes: number;
   readonly reopened: number;
+  /** Open drops that gained a party size (the notify job fans them out again). */
+  readonly resized: number;
   readonly rowsWritten: number;
   /** Transactions retried after a deadlock or serialization failure. */
   readonly retries: number;
@@ -63,8 +71,10 @@ export async function applySnapshot(
         await client.query('rollback');
         return { ...result, retries: attempt };
       }
-      // Delivered at commit: the notify worker and the API's live feeds wake on it at once.
-      if (result.drops.length > 0) await notifyDrops(client, bucket.bucketId, result.drops.length);
+      // Delivered at commit: the notify worker and the API's live feeds wake on it at once (a
+      // resized drop is fanned out again, and the feeds show its new sizes).
+      if (result.drops.length > 0 || result.resized > 0)
+        await notifyDrops(client, bucket.bucketId, result.drops.length);
       else if (result.closes > 0 || result.reopened > 0 || ctx.venueCache.changesAny(result.venuesWritten)) {
         // Nothing new, but drops already served read differently now (closedAt, venue fields):
         // the API's feed.newDrops answer cache must not outlive this commit.
@@ -100,6 +110,7 @@ const nothing = (status: ApplyStatus): TxResult => ({
   drops: [],
   closes: 0,
   reopened: 0,
+  resized: 0,
   rowsWritten: 0,
   venuesWritten: [],
 });
@@ -176,19 +187,25 @@ async function applyInTransaction(
       config.BUCKET_SLOT_CAP,
       bucket.fetchedFrom ?? now,
       snap.partial,
+      intLiteral(snap.slots.map((s) => sizesMask(s.partySizes))),
     ]),
   );
   let rowsWritten = 0;
   const candidates: string[] = [];
   const closingIds: string[] = [];
   const closingMinutes: (Date | string)[] = [];
+  const widened: WidenedDrop[] = [];
   for (const r of diff.rows) {
     if (r.kind === 'candidate' && r.slot_key !== null) candidates.push(r.slot_key);
     else if (r.kind === 'closing' && r.event_id !== null && r.minute !== null) {
       closingIds.push(r.event_id);
       closingMinutes.push(r.minute);
+    } else if (r.kind === 'widened' && r.event_id !== null && r.minute !== null) {
+      widened.push({ id: r.event_id, minute: r.minute, mask: Number(r.n) });
     } else if (r.kind === 'written') rowsWritten += Number(r.n);
   }
+  const resized = await resizeDrops(client, widened, now);
+  rowsWritten += resized;
 
   const drops: { id: string; venueId: string }[] = [];
   let closes = 0;
@@ -209,7 +226,34 @@ async function applyInTransaction(
   const dropped = new Set(drops.map((d) => d.venueId));
   const venues = ctx.venueCache.pick(snap.venues.values(), dropped, now, config.VENUE_TOUCH_MINUTES);
   rowsWritten += await writeVenues(client, bucket.market, venues, dropped, now, config);
-  return { status: 'applied', drops, closes, reopened, rowsWritten, venuesWritten: venues };
+  return { status: 'applied', drops, closes, reopened, resized, rowsWritten, venuesWritten: venues };
+}
+
+/** An open drop seen at a party size it was not recorded with: its id, partition minute and every size seen (mask). */
+export interface WidenedDrop {
+  readonly id: string;
+  readonly minute: Date | string;
+  readonly mask: number;
+}
+
+/** Gives the widened drops the party sizes of their masks (SQL_RESIZE_DROPS); returns how many changed. */
+export async function resizeDrops(client: PgClient, widened: readonly WidenedDrop[], now: Date): Promise<number> {
+  if (widened.length === 0) return 0;
+  const minutes = widened.map((w) => w.minute);
+  const res = await client.query(SQL_RESIZE_DROPS, [
+    widened.map((w) => w.id),
+    minutes,
+    widened.map((w) => w.mask),
+    ...minuteBounds(minutes, now),
+  ]);
+  return res.rowCount ?? 0;
+}
+
+/** Bit n set for each party size n (1–20). */
+export function sizesMask(partySizes: readonly number[]): number {
+  let mask = 0;
+  for (const n of partySizes) mask |= 1 << n;
+  return mask;
 }
 
 export interface ApplyDropsRow {

@@ -3,10 +3,13 @@ import {
   applyDropsQuery,
   notifyDrops,
   notifyFeedChanged,
+  resizeDrops,
+  sizesMask,
   type ApplyContext,
   type ApplyDropsRow,
+  type WidenedDrop,
 } from './apply-snapshot.js';
-import { tickStatements } from './bucket-sql.js';
+import { tickStatements, WIDENED_CTE } from './bucket-sql.js';
 import type { PgClient } from '@dropwatch/db';
 import type { PreparedSnapshot } from './prepared-snapshot.js';
 import { writeVenues } from './venue-writes.js';
@@ -17,13 +20,16 @@ import { writeVenues } from './venue-writes.js';
  * the bucket diff has it), not open already.
  * They join prev (so the bucket's next full poll sees them as known, and closes them when they
  * are gone). Runs after the bucket's lock was taken, so it reads what the last poll committed.
- * $1 bucket, $2 slot keys, $3 their venue ids, $4 now.
+ * Open slots it shows at a party size their drop lacks are widened, as by a full poll.
+ * $1 bucket, $2 slot keys, $3 their venue ids, $4 now, $5 their party sizes as masks.
  * -- bucket_slots_pkey and availability_state_pkey lookups per slot (a handful of slots).
  */
 export const SQL_FAST_LANE_CANDIDATES = `
 with c as (
-  select * from unnest($2::bigint[], $3::text[]) as c(slot_key, venue_id)
+  select * from unnest($2::bigint[], $3::text[], $5::int[]) as c(slot_key, venue_id, mask)
 ),
+curr as (select slot_key, mask from c),
+${WIDENED_CTE},
 cand as materialized (
   select c.slot_key, c.venue_id, s.slot_key is not null as known from c
   left join bucket_slots s on s.bucket_id = $1 and s.slot_key = c.slot_key
@@ -46,11 +52,17 @@ new_rows as (
   order by slot_key
   returning 1
 )
-select slot_key::text as slot_key, (select count(*) from set_prev) + (select count(*) from new_rows) as written from cand`;
+select 'candidate' as kind, slot_key::text as slot_key, null::text as event_id, null::timestamptz as minute, 0 as mask,
+       (select count(*) from set_prev) + (select count(*) from new_rows) as written
+from cand
+union all
+select 'widened', null, drop_event_id::text, drop_opened_minute, party_mask, 0 from widened`;
 
 export interface VenueDayOutcome {
   readonly status: 'applied' | 'locked' | 'calibrating';
   readonly drops: readonly { id: string; venueId: string }[];
+  /** Open drops that gained a party size. */
+  readonly resized: number;
 }
 
 /**
@@ -75,33 +87,43 @@ export async function applyVenueDay(
     const row = rows[0];
     if (!row?.locked || row.baseline_polls === null || row.baseline_polls < config.DISCOVERY_BASELINE_POLLS) {
       await client.query('rollback');
-      return { status: row?.locked ? 'calibrating' : 'locked', drops: [] };
+      return { status: row?.locked ? 'calibrating' : 'locked', drops: [], resized: 0 };
     }
-    const cand = await client.query<{ slot_key: string }>(SQL_FAST_LANE_CANDIDATES, [
+    const found = await client.query<{
+      kind: string;
+      slot_key: string | null;
+      event_id: string | null;
+      minute: Date | null;
+      mask: number;
+    }>(SQL_FAST_LANE_CANDIDATES, [
       bucket.bucketId,
       snap.slots.map((s) => s.key),
       snap.slots.map((s) => s.venueId),
       now,
+      snap.slots.map((s) => sizesMask(s.partySizes)),
     ]);
-    const { drops, reopened } = await insertDrops(
-      client,
-      config,
-      bucket,
-      snap,
-      cand.rows.map((r) => r.slot_key),
-      now,
-    );
+    const candidates: string[] = [];
+    const widened: WidenedDrop[] = [];
+    for (const r of found.rows) {
+      if (r.kind === 'candidate' && r.slot_key !== null) candidates.push(r.slot_key);
+      else if (r.event_id !== null && r.minute !== null)
+        widened.push({ id: r.event_id, minute: r.minute, mask: r.mask });
+    }
+    const { drops, reopened } = await insertDrops(client, config, bucket, snap, candidates, now);
+    const resized = await resizeDrops(client, widened, now);
     if (drops.length > 0) {
       const dropped = new Set(drops.map((d) => d.venueId));
       const venues = [...snap.venues.values()].filter((v) => dropped.has(v.id));
       await writeVenues(client, bucket.market, venues, dropped, now, config);
+    }
+    if (drops.length > 0 || resized > 0) {
       await notifyDrops(client, bucket.bucketId, drops.length);
     } else if (reopened > 0) {
       // A drop closed a moment ago is open again (closedAt back to null): no new drop to announce.
       await notifyFeedChanged(client, bucket.bucketId);
     }
     await client.query('commit');
-    return { status: 'applied', drops };
+    return { status: 'applied', drops, resized };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
     throw err;

@@ -113,6 +113,34 @@ bucket as (
 select (select count(*) from unset_prev) + (select count(*) from set_flags) + (select count(*) from new_rows) as slot_rows,
        (select baseline_complete from bucket) as baseline_complete`;
 
+/** The mask (bit n for party size n) of a candidate's comma-separated party sizes, `c.party_sizes`. */
+const SIZES_MASK = `(select coalesce(sum(1 << n::int), 0)::int from unnest(string_to_array(c.party_sizes, ',')) n)`;
+
+/**
+ * Open slots of bucket $1 that `curr` (slot_key, mask) shows at a party size their drop lacks: the
+ * sizes join the mask and the row is marked resized (the notify job fans the drop out again).
+ * -- availability_state_pkey probes, one per slot of curr.
+ */
+export const WIDENED_CTE = `widened as (
+  update availability_state a set party_mask = a.party_mask | c.mask, resized = true
+  from curr c
+  where a.bucket_id = $1 and a.slot_key = c.slot_key and c.mask & ~a.party_mask <> 0
+  returning a.drop_event_id, a.drop_opened_minute, a.party_mask
+)`;
+
+/**
+ * The drops `widened` returned (ids, opened minutes, masks) get the party sizes of their masks.
+ * $1 ids, $2 opened minutes, $3 masks, $4/$5 the least and greatest minute (partition pruning).
+ * -- drop_events_pkey (opened_minute, id).
+ */
+export const SQL_RESIZE_DROPS = `
+update drop_events d
+set party_sizes = array(select n from generate_series(1, 30) n where x.mask & (1 << n) <> 0)
+from unnest($1::bigint[], $2::timestamptz[], $3::int[]) as x(id, opened_minute, mask)
+where d.opened_minute = x.opened_minute and d.id = x.id
+  and d.opened_minute = any ($2::timestamptz[]) and d.id = any ($1::bigint[])
+  and d.opened_minute between $4::timestamptz and $5::timestamptz`;
+
 /**
  * The diff, phase 1 (step 5): prev/baseline bookkeeping on slot keys only, closes of open
  * drops no longer seen, and the drop candidates (added − baseline slots − slots of baseline
@@ -121,7 +149,10 @@ select (select count(*) from unset_prev) + (select count(*) from set_flags) + (s
  * be open while the baseline was taken would otherwise never drop in that bucket again. Detail columns of candidates travel only in phase 2.
  * $1 bucket, $2 slot keys (int8[] literal), $3 venue ordinal of each slot (int[] literal, 1-based
  * into $4), $4 distinct venue ids, $5 now, $6 BUCKET_SLOT_CAP, $7 when the snapshot's fetch began,
- * $8 whether the snapshot is partial (Snapshot.partial: nothing leaves prev, nothing closes).
+ * $8 whether the snapshot is partial (Snapshot.partial: nothing leaves prev, nothing closes),
+ * $9 each slot's party sizes as a mask (int[] literal, bit n for size n).
+ * An open slot seen at a party size its drop was not recorded with gains it (`widened`, returned
+ * for resizeDrops, which updates the drop) and is marked for the notify job to fan out again.
  * A snapshot says nothing of a drop opened (or reopened) after its fetch began — the fast lane
  * records one while a bucket poll's pages are still being read — so it neither closes such a drop
  * nor takes its slot out of prev; the next poll does, if it is gone.
@@ -134,7 +165,7 @@ select (select count(*) from unset_prev) + (select count(*) from set_flags) + (s
  */
 export const SQL_DIFF_SLOTS = `
 with curr as (
-  select c.slot_key, c.venue_ord from unnest($2::bigint[], $3::int[]) as c(slot_key, venue_ord)
+  select c.slot_key, c.venue_ord, c.mask from unnest($2::bigint[], $3::int[], $9::int[]) as c(slot_key, venue_ord, mask)
 ),
 delta as materialized (
   select coalesce(c.slot_key, k.slot_key) as slot_key, c.venue_ord, k.venue_id as known_venue,
@@ -197,6 +228,7 @@ closing as (
   where a.bucket_id = $1 and a.slot_key = d.slot_key and not d.in_curr
   returning a.drop_event_id, a.drop_opened_minute
 ),
+${WIDENED_CTE},
 bucket as (
   update discovery_buckets
   set ${pollInterval('$5')}, scanned_at = $5, poll_count = poll_count + 1, last_error = null, last_error_at = null,
@@ -211,6 +243,8 @@ select 'candidate' as kind, slot_key::text as slot_key, null::text as event_id, 
   from candidates
 union all
 select 'closing', null, drop_event_id::text, drop_opened_minute, 0 from closing
+union all
+select 'widened', null, drop_event_id::text, drop_opened_minute, party_mask from widened
 union all
 select 'written', null, null, null,
   (select count(*) from set_prev) + (select count(*) from new_rows) + (select count(*) from unset_prev)
@@ -270,10 +304,11 @@ inserted as (
 ),
 opened as (
   insert into availability_state (bucket_id, slot_key, drop_event_id, drop_opened_minute, venue_id, market, slot_date,
-                                  opened_at, last_seen_at)
-  select $1, i.slot_key, i.id, i.opened_minute, i.venue_id, $2, i.slot_date, i.opened_at, $3 from inserted i
+                                  opened_at, last_seen_at, party_mask)
+  select $1, i.slot_key, i.id, i.opened_minute, i.venue_id, $2, i.slot_date, i.opened_at, $3, ${SIZES_MASK}
+  from inserted i join cand c on c.slot_key = i.slot_key
   union all
-  select $1, r.slot_key, r.id, r.opened_minute, r.venue_id, $2, c.slot_date, r.opened_at, $3
+  select $1, r.slot_key, r.id, r.opened_minute, r.venue_id, $2, c.slot_date, r.opened_at, $3, ${SIZES_MASK}
   from recent r join cand c on c.slot_key = r.slot_key
   on conflict (bucket_id, slot_key) do nothing
   returning 1
