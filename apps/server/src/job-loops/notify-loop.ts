@@ -30,7 +30,7 @@ export async function runNotifyLoop({ databaseUrl, config, signal, post }: LoopO
       databaseUrl: directDatabaseUrl(config, databaseUrl),
       signal,
       onPass: (stats, reason, err) => {
-        if (err || stats.drops > 0 || stats.delivery.claimed > 0) {
+        if (err || stats.drops > 0 || stats.resizedDrops > 0 || stats.delivery.claimed > 0) {
           post({ job: 'notify', reason, stats, ...(err ? { error: err.message } : {}) });
         }
       },

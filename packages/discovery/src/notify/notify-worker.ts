@@ -107,7 +107,7 @@ export async function runNotifyWorker(opts: NotifyWorkerOptions): Promise<Notify
       await runNotifyPass(passOptions, stats, { deliverQueuedOnly: NEW_DROPS_ONLY.has(reason) });
       stats.durationMs = Date.now() - started;
       failedInARow = 0;
-      const worked = stats.drops > 0 || stats.delivery.claimed > 0 || stats.cursorRaces > 0;
+      const worked = stats.drops > 0 || stats.resizedDrops > 0 || stats.delivery.claimed > 0 || stats.cursorRaces > 0;
       // Drops that matched no watch change nothing anyone reads: such a pass is recorded as an idle one.
       const notable = stats.matched > 0 || stats.delivery.claimed > 0 || stats.cursorRaces > 0;
       if (opts.recordRun !== false && (notable || started - lastRecordedAt >= NOTIFY_IDLE_RECORD_MS)) {
