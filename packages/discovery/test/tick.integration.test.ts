@@ -1,9 +1,19 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '@dropwatch/db/testing';
 import { marketToday } from '@dropwatch/core';
-import { feedCacheKey, type FeedCachePayload } from '@dropwatch/db';
+import { feedCacheKey, withPgClient, type FeedCachePayload } from '@dropwatch/db';
 import { ProviderError } from '../src/index.js';
-import { makeTicker, onlyBucketId, ScriptedProvider, slotAt, testConfig, TestClock } from './support/tick-harness.js';
+import { VenueCache } from '../src/internals.js';
+import { applyVenueDay } from '../src/tick/apply-venue-day.js';
+import {
+  makeTicker,
+  onlyBucketId,
+  ScriptedProvider,
+  scriptedSnapshot,
+  slotAt,
+  testConfig,
+  TestClock,
+} from './support/tick-harness.js';
 
 const t = useTestDatabase();
 const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
@@ -234,6 +244,16 @@ describe('discovery tick: the diff', () => {
     provider.set(bucket, [...base(), slotAt(date, 9, '20:15', [4])]);
     await ticker.tick();
     expect(await state()).toEqual([{ party_sizes: [2, 4], party_mask: (1 << 2) | (1 << 4), resized: false }]);
+    // The fast lane asking the venue for a party of 6 widens it the same way.
+    const ctx = { config, venueCache: new VenueCache() };
+    const snap = scriptedSnapshot(config, [slotAt(date, 9, '20:15', [6])]);
+    const fast = await withPgClient(t.orm.em, (c) =>
+      applyVenueDay(c, ctx, { bucketId: bucket, market: 'nyc' }, snap, clock.now()),
+    );
+    expect(fast).toMatchObject({ status: 'applied', drops: [], resized: 1 });
+    expect(await state()).toEqual([
+      { party_sizes: [2, 4, 6], party_mask: (1 << 2) | (1 << 4) | (1 << 6), resized: true },
+    ]);
     expect(await dropCount()).toBe(1);
   });
 

@@ -29,6 +29,9 @@ with c as (
   select * from unnest($2::bigint[], $3::text[], $5::int[]) as c(slot_key, venue_id, mask)
 ),
 curr as (select slot_key, mask from c),
+open_now as materialized (
+  select slot_key, party_mask from availability_state where bucket_id = $1 and slot_key = any ($2::bigint[])
+),
 ${WIDENED_CTE},
 cand as materialized (
   select c.slot_key, c.venue_id, s.slot_key is not null as known from c

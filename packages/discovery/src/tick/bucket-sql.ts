@@ -117,14 +117,15 @@ select (select count(*) from unset_prev) + (select count(*) from set_flags) + (s
 const SIZES_MASK = `(select coalesce(sum(1 << n::int), 0)::int from unnest(string_to_array(c.party_sizes, ',')) n)`;
 
 /**
- * Open slots of bucket $1 that `curr` (slot_key, mask) shows at a party size their drop lacks: the
- * sizes join the mask and the row is marked resized (the notify job fans the drop out again).
- * -- availability_state_pkey probes, one per slot of curr.
+ * Open slots of bucket $1 (`open_now`: slot_key, party_mask) that `curr` (slot_key, mask) shows at
+ * a party size their drop lacks: the sizes join the mask and the row is marked resized (the notify
+ * job fans the drop out again). The join is of the few open slots, not a probe per slot of curr.
+ * -- availability_state_pkey, only for the rows that change.
  */
 export const WIDENED_CTE = `widened as (
   update availability_state a set party_mask = a.party_mask | c.mask, resized = true
-  from curr c
-  where a.bucket_id = $1 and a.slot_key = c.slot_key and c.mask & ~a.party_mask <> 0
+  from open_now o join curr c on c.slot_key = o.slot_key
+  where a.bucket_id = $1 and a.slot_key = o.slot_key and c.mask & ~o.party_mask <> 0
   returning a.drop_event_id, a.drop_opened_minute, a.party_mask
 )`;
 
@@ -183,7 +184,7 @@ added as materialized (
   where d.in_curr
 ),
 open_now as materialized (
-  select a.slot_key, a.drop_event_id, a.drop_opened_minute from availability_state a where a.bucket_id = $1
+  select a.slot_key, a.drop_event_id, a.drop_opened_minute, a.party_mask from availability_state a where a.bucket_id = $1
 ),
 set_prev as (
   update bucket_slots s set in_prev = true
