@@ -288,6 +288,7 @@ export function applyDropsQuery(
     closingIds,
     closingMinutes,
     ...minuteBounds(closingMinutes, now),
+    cand.map((c) => sizesMask(c.partySizes)),
   ]);
 }
 

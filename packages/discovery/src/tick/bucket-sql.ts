@@ -113,9 +113,6 @@ bucket as (
 select (select count(*) from unset_prev) + (select count(*) from set_flags) + (select count(*) from new_rows) as slot_rows,
        (select baseline_complete from bucket) as baseline_complete`;
 
-/** The mask (bit n for party size n) of a candidate's comma-separated party sizes, `c.party_sizes`. */
-const SIZES_MASK = `(select coalesce(sum(1 << n::int), 0)::int from unnest(string_to_array(c.party_sizes, ',')) n)`;
-
 /**
  * Open slots of bucket $1 (`open_now`: slot_key, party_mask) that `curr` (slot_key, mask) shows at
  * a party size their drop lacks: the sizes join the mask and the row is marked resized (the notify
@@ -257,7 +254,8 @@ select 'written', null, null, null,
  * Idempotent by construction: closes count only rows this statement moved from open to closed.
  * $1 bucket, $2 market, $3 now, $4 DROP_DEDUPE_MINUTES,
  * $5..$12 candidates (slot_key, slot_id, venue_id, slot_date, slot_time, party sizes csv, booking url, prime),
- * $13/$14 closing drops (id, opened_minute), $15/$16 the least and greatest of those minutes.
+ * $13/$14 closing drops (id, opened_minute), $15/$16 the least and greatest of those minutes,
+ * $17 the candidates' party sizes as masks (bit n for size n; availability_state.party_mask).
  * -- drop_events_bucket_opened_idx (bucket_id, opened_at) for the flap guard; drop_events_pkey
  *    (opened_minute, id) for closes and reopens; venue_metrics_pkey for the upsert.
  * Every reference to drop_events carries explicit opened_minute bounds so the partitions
@@ -270,8 +268,9 @@ select 'written', null, null, null,
  */
 export const SQL_APPLY_DROPS = `
 with cand as (
-  select * from unnest($5::bigint[], $6::text[], $7::text[], $8::date[], $9::text[], $10::text[], $11::text[], $12::boolean[])
-    as c(slot_key, slot_id, venue_id, slot_date, slot_time, party_sizes, booking_url, prime)
+  select * from unnest($5::bigint[], $6::text[], $7::text[], $8::date[], $9::text[], $10::text[], $11::text[], $12::boolean[],
+                       $17::int[])
+    as c(slot_key, slot_id, venue_id, slot_date, slot_time, party_sizes, booking_url, prime, mask)
 ),
 recent as materialized (
   select distinct on (d.slot_key) d.slot_key, d.id, d.opened_minute, d.opened_at, d.venue_id, d.closed_at, d.duration_seconds
@@ -306,10 +305,10 @@ inserted as (
 opened as (
   insert into availability_state (bucket_id, slot_key, drop_event_id, drop_opened_minute, venue_id, market, slot_date,
                                   opened_at, last_seen_at, party_mask)
-  select $1, i.slot_key, i.id, i.opened_minute, i.venue_id, $2, i.slot_date, i.opened_at, $3, ${SIZES_MASK}
+  select $1, i.slot_key, i.id, i.opened_minute, i.venue_id, $2, i.slot_date, i.opened_at, $3, c.mask
   from inserted i join cand c on c.slot_key = i.slot_key
   union all
-  select $1, r.slot_key, r.id, r.opened_minute, r.venue_id, $2, c.slot_date, r.opened_at, $3, ${SIZES_MASK}
+  select $1, r.slot_key, r.id, r.opened_minute, r.venue_id, $2, c.slot_date, r.opened_at, $3, c.mask
   from recent r join cand c on c.slot_key = r.slot_key
   on conflict (bucket_id, slot_key) do nothing
   returning 1
