@@ -109,7 +109,7 @@ export async function applyVenueDay(
     const widened: WidenedDrop[] = [];
     for (const r of found.rows) {
       if (r.kind === 'candidate' && r.slot_key !== null) candidates.push(r.slot_key);
-      else if (r.event_id !== null && r.minute !== null)
+      else if (r.kind === 'widened' && r.event_id !== null && r.minute !== null)
         widened.push({ id: r.event_id, minute: r.minute, mask: r.mask });
     }
     const { drops, reopened } = await insertDrops(client, config, bucket, snap, candidates, now);

@@ -129,11 +129,12 @@ export const WIDENED_CTE = `widened as (
 /**
  * The drops `widened` returned (ids, opened minutes, masks) get the party sizes of their masks.
  * $1 ids, $2 opened minutes, $3 masks, $4/$5 the least and greatest minute (partition pruning).
+ * Party sizes are 1–20 (DISCOVERY_PARTY_SIZES, watches).
  * -- drop_events_pkey (opened_minute, id).
  */
 export const SQL_RESIZE_DROPS = `
 update drop_events d
-set party_sizes = array(select n from generate_series(1, 30) n where x.mask & (1 << n) <> 0)
+set party_sizes = array(select n from generate_series(1, 20) n where x.mask & (1 << n) <> 0)
 from unnest($1::bigint[], $2::timestamptz[], $3::int[]) as x(id, opened_minute, mask)
 where d.opened_minute = x.opened_minute and d.id = x.id
   and d.opened_minute = any ($2::timestamptz[]) and d.id = any ($1::bigint[])

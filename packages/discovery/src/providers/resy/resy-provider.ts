@@ -283,22 +283,20 @@ export class ResyProvider implements Provider {
       return a !== undefined && now - a.at < CARRY_MAX_MS;
     };
     const stale = new Set(keyed.filter((c) => !answered(c)).map((c) => c.size));
-    let asked: Set<number>;
-    let turn: number | undefined;
+    let asked: ReadonlySet<number>;
     if (stale.size === 0 || (stale.size === partySizes.length && bucket.hasBaseline)) {
-      turn = this.turns.get(bucket.bucketId) ?? 0;
-      asked = new Set([partySizes[turn % partySizes.length]!]);
+      asked = new Set([partySizes[(this.turns.get(bucket.bucketId) ?? 0) % partySizes.length]!]);
     } else if (stale.size < partySizes.length) {
       asked = stale;
     } else {
       return all;
     }
     // After asking one size, the next turn is the size after it.
-    if (asked.size === 1) turn = partySizes.indexOf([...asked][0]!);
+    const one = asked.size === 1 ? [...asked][0]! : undefined;
     return {
       fresh: keyed.filter((c) => asked.has(c.size)).map(({ size, time }) => ({ size, time })),
       carried: keyed.filter((c) => !asked.has(c.size)).filter(answered),
-      turn,
+      turn: one === undefined ? undefined : partySizes.indexOf(one),
       partial: keyed.some((c) => !asked.has(c.size) && !answered(c)),
     };
   }
